@@ -1,0 +1,36 @@
+"""The ``corridor`` command: a thin layer that parses arguments and prints; the work is in domains."""
+
+from __future__ import annotations
+
+import typer
+
+from corridor import __version__
+from corridor.cli import network
+
+app = typer.Typer(
+    name="corridor",
+    help="Corridor: one shared system for the Middle Corridor (Trans-Caspian route).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(network.app, name="network")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"corridor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Corridor: plan, declare, track and analyse freight on the Middle Corridor."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,40 @@
+"""The corridor network as data: nodes, links, schedules, crossings and named corridors.
+
+``load_network()`` gives a validated :class:`Network`; ``check_dataset()`` lists every problem of a
+dataset directory without raising, for editors of the files.
+"""
+
+from corridor.network.dataset import Network, check_dataset, load_network
+from corridor.network.model import (
+    Corridor,
+    CorridorFamily,
+    Crossing,
+    CrossingKind,
+    Link,
+    Mode,
+    Node,
+    NodeKind,
+    Sailing,
+    Service,
+    Source,
+)
+from corridor.network.problems import DatasetError, Problem
+
+__all__ = [
+    "Corridor",
+    "CorridorFamily",
+    "Crossing",
+    "CrossingKind",
+    "DatasetError",
+    "Link",
+    "Mode",
+    "Network",
+    "Node",
+    "NodeKind",
+    "Problem",
+    "Sailing",
+    "Service",
+    "Source",
+    "check_dataset",
+    "load_network",
+]
