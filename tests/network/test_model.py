@@ -45,6 +45,7 @@ def test_rail_link_needs_gauge_speed_and_a_source_per_figure():
         gauge_mm=1520,
         speed_kmh=40,
         speed_source=("est",),
+        vehicle="rail_diesel",
     )
     assert Link.model_validate(base).gauge_mm == 1520
     with pytest.raises(ValidationError, match="gauge"):
@@ -66,6 +67,7 @@ def test_running_time_follows_distance_and_speed():
         gauge_mm=1520,
         speed_kmh=40,
         speed_source=("est",),
+        vehicle="rail_diesel",
         distance_km=1000,
     )
     assert link.running_time_h == 25

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from corridor import __version__
-from corridor.cli import network
+from corridor.cli import network, route
 
 app = typer.Typer(
     name="corridor",
@@ -15,6 +15,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(network.app, name="network")
+app.command("route")(route.route)
+app.command("compare")(route.compare_cmd)
 
 
 def _version(value: bool) -> None:

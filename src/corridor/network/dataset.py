@@ -8,7 +8,16 @@ from pathlib import Path
 
 from corridor.network import validate
 from corridor.network.files import read_dataset
-from corridor.network.model import Corridor, Crossing, CrossingKind, Link, Node, Service, Source
+from corridor.network.model import (
+    Corridor,
+    Crossing,
+    CrossingKind,
+    EmissionFactor,
+    Link,
+    Node,
+    Service,
+    Source,
+)
 from corridor.network.problems import DatasetError, Problem
 
 
@@ -23,6 +32,7 @@ class Network:
     services: dict[str, Service]
     crossings: dict[str, Crossing]
     corridors: dict[str, Corridor]
+    emission_factors: dict[str, EmissionFactor]
     _adjacent: dict[str, list[Link]] = field(repr=False, compare=False)
 
     def links_at(self, node_id: str) -> list[Link]:
@@ -87,5 +97,6 @@ def load_network(directory: Path | None = None) -> Network:
         services={s.id: s for s in raw.services},
         crossings={c.id: c for c in raw.crossings},
         corridors={c.id: c for c in raw.corridors},
+        emission_factors={f.vehicle: f for f in raw.emission_factors},
         _adjacent=dict(adjacent),
     )

@@ -20,6 +20,7 @@ from corridor.network.model import (
     WEEKDAYS,
     Corridor,
     Crossing,
+    EmissionFactor,
     Link,
     Node,
     Sailing,
@@ -45,6 +46,7 @@ class RawDataset:
     services: list[Service] = field(default_factory=list)
     crossings: list[Crossing] = field(default_factory=list)
     corridors: list[Corridor] = field(default_factory=list)
+    emission_factors: list[EmissionFactor] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     #: (file, record id) -> line, so later checks can point at the line to fix.
     lines: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -129,6 +131,7 @@ def _read(
     model: type[R],
     required: set[str],
     convert: Callable[[dict[str, Any]], dict[str, Any]] = lambda d: d,
+    key: str = "id",
 ) -> list[R]:
     records: list[R] = []
     for line, row in _rows(ds, name, required):
@@ -137,15 +140,15 @@ def _read(
             data = convert(data)
         except ValueError as exc:
             field_name, _, message = str(exc).partition(": ")
-            ds.problems.append(Problem(name, line, data.get("id"), field_name, message))
-            if data.get("id"):
-                ds.broken.setdefault(name, set()).add(data["id"])
+            ds.problems.append(Problem(name, line, data.get(key), field_name, message))
+            if data.get(key):
+                ds.broken.setdefault(name, set()).add(data[key])
             continue
-        record = _build(ds, name, model, line, data.get("id"), data)
+        record = _build(ds, name, model, line, data.get(key), data)
         if record is not None:
             records.append(record)
-        elif data.get("id"):
-            ds.broken.setdefault(name, set()).add(data["id"])
+        elif data.get(key):
+            ds.broken.setdefault(name, set()).add(data[key])
     return records
 
 
@@ -160,12 +163,23 @@ def _node(data: dict[str, Any]) -> dict[str, Any]:
     return _refs(data, "source")
 
 
+def _yes_no(data: dict[str, Any], name: str) -> None:
+    if name in data:
+        flag = str(data[name]).lower()
+        if flag not in ("yes", "no"):
+            raise ValueError(f"{name}: write yes or no")
+        data[name] = flag == "yes"
+
+
 def _link(data: dict[str, Any]) -> dict[str, Any]:
+    _yes_no(data, "dangerous_goods")
     if "from" in data:
         data["from_node"] = data.pop("from")
     if "to" in data:
         data["to_node"] = data.pop("to")
-    return _refs(data, "speed_source", "headway_source", "capacity_source", "tariff_source")
+    return _refs(
+        data, "vehicle_source", "speed_source", "headway_source", "capacity_source", "tariff_source"
+    )
 
 
 def _service(data: dict[str, Any]) -> dict[str, Any]:
@@ -183,11 +197,7 @@ def _service(data: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(
                 f"departure_time: {data['departure_time']!r} is not a time of day (HH:MM)"
             ) from None
-    if "both_directions" in data:
-        flag = data["both_directions"].lower()
-        if flag not in ("yes", "no"):
-            raise ValueError("both_directions: write yes or no")
-        data["both_directions"] = flag == "yes"
+    _yes_no(data, "both_directions")
     return _refs(data, "source")
 
 
@@ -242,6 +252,14 @@ def read_dataset(directory: Path) -> RawDataset:
     )
     ds.corridors = _read(
         ds, "corridors.csv", Corridor, {"id", "name", "family", "via", "source"}, _corridor
+    )
+    ds.emission_factors = _read(
+        ds,
+        "emission_factors.csv",
+        EmissionFactor,
+        {"vehicle", "g_co2e", "per", "source"},
+        lambda d: _refs(d, "source", "distance_factor_source"),
+        key="vehicle",
     )
     ds.links = _attach_geometry(ds)
     return ds

@@ -132,6 +132,8 @@ class Link(_Record):
     mode: Mode
     gauge_mm: Gauge = None
     operator: str = ""
+    vehicle: Id | None = None
+    vehicle_source: tuple[str, ...] = ()
     speed_kmh: float | None = Field(default=None, gt=0, le=120)
     speed_source: tuple[str, ...] = ()
     headway_h: float | None = Field(default=None, gt=0, le=24 * 31)
@@ -144,6 +146,7 @@ class Link(_Record):
     tariff_usd: float | None = Field(default=None, ge=0)
     tariff_unit: TariffUnit | None = None
     tariff_source: tuple[str, ...] = ()
+    dangerous_goods: bool = True
     distance_km: float = 0.0
     distance_method: str = ""
     geometry: tuple[tuple[float, float], ...] = ()
@@ -156,6 +159,10 @@ class Link(_Record):
             raise ValueError("gauge_mm: a rail link needs its track gauge")
         if self.mode in (Mode.RAIL, Mode.ROAD) and self.speed_kmh is None:
             raise ValueError("speed_kmh: a rail or road link needs a commercial speed")
+        if self.mode in (Mode.RAIL, Mode.ROAD) and self.vehicle is None:
+            raise ValueError(
+                "vehicle: a rail or road link needs a vehicle type (emission_factors.csv)"
+            )
         _figure_with_unit(self.capacity_year, self.capacity_year_unit, "capacity_year")
         _figure_with_unit(self.capacity_day, self.capacity_day_unit, "capacity_day")
         _figure_with_unit(self.tariff_usd, self.tariff_unit, "tariff_usd")
@@ -203,6 +210,7 @@ class Service(_Record):
     name: str = Field(min_length=1)
     operator: str = ""
     mode: Mode
+    vehicle: Id | None = None
     stops: tuple[Id, ...] = Field(min_length=2)
     weekdays: frozenset[int] = frozenset()
     departure_time: time = time(0, 0)
@@ -213,6 +221,14 @@ class Service(_Record):
     capacity_wagons: int | None = Field(default=None, gt=0)
     source: SourceRefs
     sailings: tuple[Sailing, ...] = ()
+
+    @model_validator(mode="after")
+    def _vehicle(self) -> Service:
+        if self.mode in SCHEDULED_MODES and self.vehicle is None:
+            raise ValueError(
+                "vehicle: a ferry or sea service needs a vehicle type (emission_factors.csv)"
+            )
+        return self
 
 
 class CrossingKind(StrEnum):
@@ -253,6 +269,33 @@ class Crossing(_Record):
             for gauge in self.gauge_change:
                 _gauge(gauge)
         return self
+
+
+class EmissionUnit(StrEnum):
+    TONNE_KM = "tkm"
+    TEU_KM = "teukm"
+
+
+class EmissionFactor(_Record):
+    """Greenhouse-gas intensity of a vehicle type, per ISO 14083 / GLEC (well-to-wheel).
+
+    ``distance_factor`` turns the network distance into the distance the factor is meant for
+    (for example +15 % for container ships, whose factors assume real sailed distance).
+    """
+
+    vehicle: Id
+    name: str = Field(min_length=1)
+    mode: Mode
+    g_co2e: float = Field(gt=0, le=2000)
+    per: EmissionUnit
+    basis: str = Field(pattern="^WTW$")
+    distance_factor: float = Field(ge=1.0, le=2.0)
+    distance_factor_source: SourceRefs
+    source: SourceRefs
+
+    @property
+    def id(self) -> str:
+        return self.vehicle
 
 
 class CorridorFamily(StrEnum):

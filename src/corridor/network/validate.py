@@ -59,6 +59,7 @@ def check(ds: RawDataset) -> None:
     _check_crossings(ds)
     _check_gauges(ds)
     _check_corridors(ds)
+    _check_vehicles(ds)
 
 
 def _check_sources(ds: RawDataset) -> None:
@@ -72,7 +73,13 @@ def _check_sources(ds: RawDataset) -> None:
     for node in ds.nodes:
         refs("nodes.csv", node.id, "source", node.source)
     for link in ds.links:
-        for fld in ("speed_source", "headway_source", "capacity_source", "tariff_source"):
+        for fld in (
+            "vehicle_source",
+            "speed_source",
+            "headway_source",
+            "capacity_source",
+            "tariff_source",
+        ):
             refs("links.csv", link.id, fld, getattr(link, fld))
     for service in ds.services:
         refs("services.csv", service.id, "source", service.source)
@@ -82,6 +89,14 @@ def _check_sources(ds: RawDataset) -> None:
         refs("crossings.csv", crossing.id, "source", crossing.source)
     for corridor in ds.corridors:
         refs("corridors.csv", corridor.id, "source", corridor.source)
+    for factor in ds.emission_factors:
+        refs("emission_factors.csv", factor.vehicle, "source", factor.source)
+        refs(
+            "emission_factors.csv",
+            factor.vehicle,
+            "distance_factor_source",
+            factor.distance_factor_source,
+        )
 
 
 def _check_links(ds: RawDataset) -> None:
@@ -266,3 +281,28 @@ def _check_corridors(ds: RawDataset) -> None:
             for node_id in group:
                 if node_id not in nodes:
                     ds.problem("corridors.csv", corridor.id, "via", f"unknown node {node_id!r}")
+
+
+def _check_vehicles(ds: RawDataset) -> None:
+    """Every vehicle named by a link or service needs an emission factor of the same mode."""
+    factors = {f.vehicle: f for f in ds.emission_factors}
+    known = ds.ids("emission_factors.csv", ds.emission_factors)
+    named = [("links.csv", lk.id, lk.vehicle, lk.mode) for lk in ds.links]
+    named += [("services.csv", s.id, s.vehicle, s.mode) for s in ds.services]
+    for file, record, vehicle, mode in named:
+        if vehicle is None:
+            continue
+        if vehicle not in known:
+            ds.problem(
+                file,
+                record,
+                "vehicle",
+                f"unknown vehicle {vehicle!r} (not in emission_factors.csv)",
+            )
+        elif vehicle in factors and factors[vehicle].mode is not mode:
+            ds.problem(
+                file,
+                record,
+                "vehicle",
+                f"vehicle {vehicle!r} is for {factors[vehicle].mode}, not {mode}",
+            )
