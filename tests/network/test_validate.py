@@ -188,3 +188,15 @@ def test_load_network_refuses_a_broken_dataset_with_every_problem(dataset_dir):
     assert len(caught.value.problems) >= 2
     assert "nodes.csv" in str(caught.value)
     assert "links.csv" in str(caught.value)
+
+
+def test_unknown_vehicle_and_wrong_mode(dataset_dir):
+    edit_csv(dataset_dir / "links.csv", "kars-erzurum", vehicle="rail_steam")
+    edit_csv(dataset_dir / "services.csv", "tcdd-van-ferry", vehicle="rail_diesel")
+    problems = check_dataset(dataset_dir)
+    assert any(
+        p.record == "kars-erzurum" and "unknown vehicle 'rail_steam'" in p.message for p in problems
+    )
+    assert any(
+        p.record == "tcdd-van-ferry" and "is for rail, not ferry" in p.message for p in problems
+    )

@@ -83,11 +83,11 @@ def _no_route(query: Query) -> NoRouteError:
     )
 
 
-def _chain(label: Label) -> list[Step]:
+def _chain(planner: Planner, query: Query, label: Label) -> list[Step]:
     steps: list[Step] = []
     node: Label | None = label
-    while node is not None and node.step is not None:
-        steps.append(node.step)
+    while node is not None and node.how is not None:
+        steps.append(planner.step(node, query))
         node = node.parent
     return steps[::-1]
 
@@ -131,7 +131,7 @@ def _merge(steps: list[Step]) -> list[Step]:
 def to_itinerary(planner: Planner, query: Query, label: Label) -> Itinerary:
     net, tt = planner.net, planner.tt
     legs = []
-    for step in _merge(_chain(label)):
+    for step in _merge(_chain(planner, query, label)):
         passed = []
         point = planner.transship.get(step.from_node)
         if point is not None and step.transfer_h > 0:

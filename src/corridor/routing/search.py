@@ -8,6 +8,9 @@ therefore only compared with labels in the same vehicle state at the same node (
 progress through the required ``via`` nodes); comparing across states is the pruning that breaks
 with buffer times. Within a state, earlier, cheaper and cleaner dominates, which is sound because
 waiting is always allowed and cost and CO2e never decrease along a path.
+
+Everything that does not depend on the query (run times, tariffs and emissions per unit of
+cargo, gauges) is computed once per planner, so a query only adds and compares numbers.
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ import heapq
 import itertools
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
-from corridor.emissions import leg_co2e_kg
 from corridor.network import Crossing, CrossingKind, Link, Mode, Network
-from corridor.network.model import TariffUnit
+from corridor.network.model import EmissionUnit, TariffUnit
 from corridor.routing.query import Query
 from corridor.routing.timetable import GENERIC_TRAIN_TEU, TEU_PER_WAGON, Pattern, Timetable
 
@@ -59,6 +62,56 @@ class Step:
     boarded: bool
 
 
+@dataclass(frozen=True, slots=True)
+class _Amounts:
+    """Per-unit tariffs and emissions of a stretch; a query multiplies them by its cargo."""
+
+    km: float
+    usd_teu: float
+    usd_wagon: float
+    usd_tonne: float
+    kg_tonne: float
+    kg_teu: float
+
+    def __add__(self, other: _Amounts) -> _Amounts:
+        return _Amounts(
+            self.km + other.km,
+            self.usd_teu + other.usd_teu,
+            self.usd_wagon + other.usd_wagon,
+            self.usd_tonne + other.usd_tonne,
+            self.kg_tonne + other.kg_tonne,
+            self.kg_teu + other.kg_teu,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _LinkWay:
+    """A link run in one direction, with everything the search needs precomputed."""
+
+    link: Link
+    target: str
+    entry_gauge: int
+    leave_gauge: int
+    run_h: float  # running time plus border dwell
+    border: str | None
+    amounts: _Amounts
+
+
+class _LinkMove(NamedTuple):
+    way: _LinkWay
+    transfer: float
+    depart: float
+    boarded: bool
+
+
+class _TripMove(NamedTuple):
+    pattern: Pattern
+    trip: int
+    board: int  # index of the stop where the consignment boards
+    alight: int
+    transfer: float
+
+
 @dataclass(slots=True)
 class Label:
     t: float
@@ -70,8 +123,9 @@ class Label:
     gauge: int
     on_train: bool  # still on a train that can run on (rail links without a named service)
     progress: int  # how many via groups have been passed
+    visited: int  # bit set of the nodes passed, so that plans never loop
     parent: Label | None
-    step: Step | None
+    how: _LinkMove | _TripMove | None  # the move from the parent; see Planner.step
     alive: bool = True
 
     @property
@@ -82,16 +136,22 @@ class Label:
 @dataclass
 class _Context:
     query: Query
-    origin_t: float
     limit: float
     teu: float
+    wagons: float
     tonnes: float
-    criteria: tuple[Criterion, ...]
+    pareto: bool
     count_boardings: bool
     bags: dict[tuple[str, str, int, bool, int], list[Label]] = field(default_factory=dict)
     results: list[Label] = field(default_factory=list)
     heap: list[tuple[float, int, Label]] = field(default_factory=list)
     seq: itertools.count[int] = field(default_factory=itertools.count)
+
+    def cost(self, a: _Amounts) -> float:
+        return a.usd_teu * self.teu + a.usd_wagon * self.wagons + a.usd_tonne * self.tonnes
+
+    def co2(self, a: _Amounts) -> float:
+        return a.kg_tonne * self.tonnes + a.kg_teu * self.teu
 
 
 class Planner:
@@ -104,16 +164,66 @@ class Planner:
         self.net: Network = timetable.network
         self.default_transfer_h = default_transfer_h
         self.country = {n.id: n.country for n in self.net.nodes.values()}
+        self.bit = {node: 1 << i for i, node in enumerate(self.net.nodes)}
         self.border: dict[str, Crossing] = {
             c.at: c for c in self.net.crossings.values() if c.kind is CrossingKind.BORDER
         }
         self.transship: dict[str, Crossing] = {
             c.at: c for c in self.net.crossings.values() if c.kind is CrossingKind.TRANSSHIPMENT
         }
-        self.generic = {
-            node: [lk for lk in self.net.links_at(node) if lk.mode in (Mode.RAIL, Mode.ROAD)]
-            for node in self.net.nodes
-        }
+        self.ways: dict[str, list[_LinkWay]] = {node: [] for node in self.net.nodes}
+        for link in self.net.links.values():
+            if link.mode in (Mode.RAIL, Mode.ROAD):
+                for forward in (True, False):
+                    way = self._way(link, forward)
+                    self.ways[link.to_node if not forward else link.from_node].append(way)
+        # Cumulative amounts along each pattern: stretch k..j = cum[j] - cum[k].
+        self.cumulative: dict[str, list[_Amounts]] = {}
+        for pattern in timetable.patterns:
+            cum = [_Amounts(0, 0, 0, 0, 0, 0)]
+            for link in pattern.links:
+                cum.append(cum[-1] + self._amounts(link, pattern.service.vehicle or link.vehicle))
+            self.cumulative[pattern.key] = cum
+
+    # -- precomputation -----------------------------------------------------------------------
+    def _amounts(self, link: Link, vehicle: str | None) -> _Amounts:
+        usd = link.tariff_usd or 0.0
+        unit = link.tariff_unit
+        kg_tonne = kg_teu = 0.0
+        if vehicle is not None:
+            factor = self.net.emission_factors[vehicle]
+            kg = factor.g_co2e * link.distance_km * factor.distance_factor / 1000.0
+            if factor.per is EmissionUnit.TONNE_KM:
+                kg_tonne = kg
+            else:
+                kg_teu = kg
+        return _Amounts(
+            km=link.distance_km,
+            usd_teu=usd if unit in (None, TariffUnit.PER_TEU) else 0.0,
+            usd_wagon=usd if unit is TariffUnit.PER_WAGON else 0.0,
+            usd_tonne=usd if unit is TariffUnit.PER_TONNE else 0.0,
+            kg_tonne=kg_tonne,
+            kg_teu=kg_teu,
+        )
+
+    def _way(self, link: Link, forward: bool) -> _LinkWay:
+        border = self.border.get(link.id)
+        if border is not None and border.gauge_change is not None:
+            a, b = border.gauge_change
+            entry, leave = (a, b) if forward else (b, a)
+        else:
+            entry = leave = link.gauge_mm or 0
+        assert link.speed_kmh is not None  # guaranteed for rail and road links
+        run = link.distance_km / link.speed_kmh + (border.dwell_h if border else 0.0)
+        return _LinkWay(
+            link,
+            link.to_node if forward else link.from_node,
+            entry,
+            leave,
+            run,
+            border.id if border else None,
+            self._amounts(link, link.vehicle),
+        )
 
     # -- the search -------------------------------------------------------------------------
     def search(self, query: Query, criteria: tuple[Criterion, ...]) -> list[Label]:
@@ -122,15 +232,9 @@ class Planner:
         limit = min(self.tt.horizon_h, origin_t + MAX_PLAN_DAYS * 24)
         if query.latest_arrival is not None:
             limit = min(limit, self.tt.hours(query.latest_arrival))
-        ctx = _Context(
-            query=query,
-            origin_t=origin_t,
-            limit=limit,
-            teu=query.cargo.teu,
-            tonnes=query.cargo.mass_t,
-            criteria=criteria,
-            count_boardings=query.max_transfers is not None,
-        )
+        ctx = self._context(query, criteria, limit)
+        if ctx.pareto and set(criteria) != set(Criterion):
+            raise ValueError("criteria: use (time,) or (time, cost, co2e)")
         start = Label(
             origin_t,
             0.0,
@@ -141,33 +245,41 @@ class Planner:
             0,
             False,
             self._advance(query, 0, query.origin),
+            self.bit[query.origin],
             None,
             None,
         )
         self._offer(ctx, start)
-        time_only = criteria == (Criterion.TIME,)
         while ctx.heap:
             t, _, label = heapq.heappop(ctx.heap)
             if not label.alive:
                 continue
-            if time_only and ctx.results and t >= ctx.results[0].t:
+            if not ctx.pareto and ctx.results and t >= ctx.results[0].t:
                 break
             self._expand(ctx, label)
         return sorted(ctx.results, key=lambda lb: (lb.t, lb.cost, lb.co2))
 
+    @staticmethod
+    def _context(query: Query, criteria: tuple[Criterion, ...], limit: float = 0.0) -> _Context:
+        teu = query.cargo.teu
+        return _Context(
+            query=query,
+            limit=limit,
+            teu=teu,
+            wagons=-(-teu // TEU_PER_WAGON),
+            tonnes=query.cargo.mass_t,
+            pareto=criteria != (Criterion.TIME,),
+            count_boardings=query.max_transfers is not None,
+        )
+
     def _dominates(self, ctx: _Context, a: Label, b: Label) -> bool:
         if a.t > b.t + 1e-9:
             return False
-        for criterion in ctx.criteria:
-            if criterion is Criterion.COST and a.cost > b.cost + 1e-6:
-                return False
-            if criterion is Criterion.CO2E and a.co2 > b.co2 + 1e-6:
-                return False
+        if ctx.pareto and (a.cost > b.cost + 1e-6 or a.co2 > b.co2 + 1e-6):
+            return False
         return not (ctx.count_boardings and a.boardings > b.boardings)
 
     def _offer(self, ctx: _Context, label: Label) -> None:
-        if label.t > ctx.limit:
-            return
         q = ctx.query
         if label.boardings > MAX_BOARDINGS:
             return
@@ -216,124 +328,69 @@ class Planner:
             return 0.0
         return point.dwell_h if point else self.default_transfer_h
 
-    def _link_cost(self, link: Link, ctx: _Context) -> float:
-        if link.tariff_usd is None:
-            return 0.0
-        if link.tariff_unit is TariffUnit.PER_WAGON:
-            return link.tariff_usd * -(-ctx.teu // TEU_PER_WAGON)
-        if link.tariff_unit is TariffUnit.PER_TONNE:
-            return link.tariff_usd * ctx.tonnes
-        return link.tariff_usd * ctx.teu
-
-    def _co2(self, vehicle: str | None, km: float, ctx: _Context) -> float:
-        if vehicle is None:
-            return 0.0
-        return leg_co2e_kg(self.net.emission_factors[vehicle], km, ctx.tonnes, ctx.teu)
-
-    def _gauges(self, link: Link, forward: bool) -> tuple[int, int]:
-        """Gauge on entering and on leaving a link (they differ across a gauge-change border)."""
-        border = self.border.get(link.id)
-        if border is not None and border.gauge_change is not None:
-            a, b = border.gauge_change
-            return (a, b) if forward else (b, a)
-        gauge = link.gauge_mm or 0
-        return gauge, gauge
-
-    @staticmethod
-    def _visited(label: Label, node: str) -> bool:
-        """Has the consignment already been at ``node``? Plans never run in a loop."""
-        current: Label | None = label
-        while current is not None:
-            if current.node == node:
-                return True
-            current = current.parent
-        return False
-
     def _expand(self, ctx: _Context, label: Label) -> None:
         q = ctx.query
         if label.node == q.destination:
-            return  # reached early, before passing every via group: no detour through the goal
-        for link in self.generic[label.node]:
-            if link.mode not in q.modes:
+            return  # reached before passing every via group: no detour through the goal
+        for way in self.ways[label.node]:
+            link = way.link
+            if link.mode not in q.modes or label.visited & self.bit[way.target]:
                 continue
-            if q.cargo.dangerous_goods and not link.dangerous_goods:
+            if (q.cargo.dangerous_goods and not link.dangerous_goods) or self._blocked(
+                q, way.target
+            ):
                 continue
-            forward = link.from_node == label.node
-            target = link.to_node if forward else link.from_node
-            if self._blocked(q, target) or self._visited(label, target):
-                continue
-            self._ride_link(ctx, label, link, forward, target)
+            self._ride_link(ctx, label, way)
         for pattern, index in self.tt.at_node.get(label.node, ()):
             if pattern.service.mode in q.modes:
                 self._ride_trip(ctx, label, pattern, index)
 
-    def _ride_link(
-        self, ctx: _Context, label: Label, link: Link, forward: bool, target: str
-    ) -> None:
-        entry, leave = self._gauges(link, forward)
+    def _ride_link(self, ctx: _Context, label: Label, way: _LinkWay) -> None:
+        link = way.link
+        road = link.mode is Mode.ROAD
         continuing = label.vmode == link.mode.value and (
-            link.mode is Mode.ROAD or (label.on_train and label.gauge == entry)
+            road or (label.on_train and label.gauge == way.entry_gauge)
         )
         if continuing:
             transfer, depart = 0.0, label.t
         else:
-            transfer_h = self._transfer(label, link.mode, entry)
+            transfer_h = self._transfer(label, link.mode, way.entry_gauge)
             if transfer_h is None:
                 return
             transfer = transfer_h
-            if link.mode is Mode.RAIL:
-                if ctx.teu > GENERIC_TRAIN_TEU:
-                    return
-                depart = self.tt.next_generic_departure(link, label.t + transfer)
-            else:
+            if road:
                 depart = label.t + transfer
-        assert link.speed_kmh is not None
-        border = self.border.get(link.id)
-        arrive = depart + link.distance_km / link.speed_kmh + (border.dwell_h if border else 0.0)
-        cost = self._link_cost(link, ctx)
-        co2 = self._co2(link.vehicle, link.distance_km, ctx)
-        step = Step(
-            link.mode,
-            link.operator,
-            link.operator,
-            None,
-            label.node,
-            target,
-            label.t,
-            transfer,
-            depart,
-            arrive,
-            link.distance_km,
-            cost,
-            co2,
-            (link.id,),
-            (border.id,) if border else (),
-            not continuing,
-        )
+            elif ctx.teu > GENERIC_TRAIN_TEU:
+                return
+            else:
+                depart = self.tt.next_generic_departure(link, label.t + transfer)
+        arrive = depart + way.run_h
+        if arrive > ctx.limit:
+            return
         # A gauge-change border moves the boxes onto another train: that counts as a boarding.
-        boarded = (not continuing) + (entry != leave)
+        boarded = (not continuing) + (way.entry_gauge != way.leave_gauge)
         self._offer(
             ctx,
             Label(
                 arrive,
-                label.cost + cost,
-                label.co2 + co2,
+                label.cost + ctx.cost(way.amounts),
+                label.co2 + ctx.co2(way.amounts),
                 label.boardings + boarded,
-                target,
+                way.target,
                 link.mode.value,
-                leave,
+                way.leave_gauge,
                 True,
-                self._advance(ctx.query, label.progress, target),
+                self._advance(ctx.query, label.progress, way.target),
+                label.visited | self.bit[way.target],
                 label,
-                step,
+                _LinkMove(way, transfer, depart, not continuing),
             ),
         )
 
     def _ride_trip(self, ctx: _Context, label: Label, pattern: Pattern, index: int) -> None:
         q = ctx.query
         mode = pattern.service.mode
-        first = pattern.links[index]
-        gauge = (first.gauge_mm or 0) if mode is Mode.RAIL else 0
+        gauge = (pattern.links[index].gauge_mm or 0) if mode is Mode.RAIL else 0
         transfer = self._transfer(label, mode, gauge)
         if transfer is None:
             return
@@ -341,45 +398,24 @@ class Planner:
         if trip is None:
             return
         base = pattern.departures[trip]
-        depart = base + pattern.depart[index]
-        cost = co2 = km = 0.0
+        cum = self.cumulative[pattern.key]
+        start = cum[index]
         progress = label.progress
-        links: list[str] = []
-        crossings: list[str] = []
+        visited = label.visited
+        dg = q.cargo.dangerous_goods
         for j in range(index + 1, len(pattern.stops)):
-            link = pattern.links[j - 1]
             stop = pattern.stops[j]
             arrive = base + pattern.arrive[j]
-            if arrive > ctx.limit or self._blocked(q, stop) or self._visited(label, stop):
+            bit = self.bit[stop]
+            if arrive > ctx.limit or visited & bit or self._blocked(q, stop):
                 return
-            if q.cargo.dangerous_goods and not link.dangerous_goods:
+            if dg and not pattern.links[j - 1].dangerous_goods:
                 return
-            cost += self._link_cost(link, ctx)
-            co2 += self._co2(pattern.service.vehicle or link.vehicle, link.distance_km, ctx)
-            km += link.distance_km
-            links.append(link.id)
-            border = self.border.get(link.id)
-            if border is not None:
-                crossings.append(border.id)
+            visited |= bit
             progress = self._advance(q, progress, stop)
-            step = Step(
-                mode,
-                pattern.service.name,
-                pattern.service.operator,
-                pattern.service.id,
-                label.node,
-                stop,
-                label.t,
-                transfer,
-                depart,
-                arrive,
-                km,
-                cost,
-                co2,
-                tuple(links),
-                tuple(crossings),
-                True,
-            )
+            stretch = cum[j]
+            cost = ctx.cost(stretch) - ctx.cost(start)
+            co2 = ctx.co2(stretch) - ctx.co2(start)
             self._offer(
                 ctx,
                 Label(
@@ -392,7 +428,59 @@ class Planner:
                     gauge,
                     False,
                     progress,
+                    visited,
                     label,
-                    step,
+                    _TripMove(pattern, trip, index, j, transfer),
                 ),
             )
+
+    # -- turning labels back into steps ------------------------------------------------------
+    def step(self, label: Label, query: Query) -> Step:
+        """The move that produced ``label``, in full (built only for the answer)."""
+        assert label.parent is not None
+        assert label.how is not None
+        parent = label.parent
+        ctx = self._context(query, (Criterion.TIME,))
+        how = label.how
+        if isinstance(how, _LinkMove):
+            way, link = how.way, how.way.link
+            return Step(
+                link.mode,
+                link.operator,
+                link.operator,
+                None,
+                parent.node,
+                way.target,
+                parent.t,
+                how.transfer,
+                how.depart,
+                label.t,
+                link.distance_km,
+                ctx.cost(way.amounts),
+                ctx.co2(way.amounts),
+                (link.id,),
+                (way.border,) if way.border else (),
+                how.boarded,
+            )
+        pattern, board, alight = how.pattern, how.board, how.alight
+        cum = self.cumulative[pattern.key]
+        stretch = pattern.links[board:alight]
+        service = pattern.service
+        return Step(
+            service.mode,
+            service.name,
+            service.operator,
+            service.id,
+            parent.node,
+            label.node,
+            parent.t,
+            how.transfer,
+            pattern.departures[how.trip] + pattern.depart[board],
+            label.t,
+            cum[alight].km - cum[board].km,
+            ctx.cost(cum[alight]) - ctx.cost(cum[board]),
+            ctx.co2(cum[alight]) - ctx.co2(cum[board]),
+            tuple(lk.id for lk in stretch),
+            tuple(self.border[lk.id].id for lk in stretch if lk.id in self.border),
+            True,
+        )
