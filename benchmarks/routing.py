@@ -12,6 +12,7 @@ queries on the obvious baseline: networkx Dijkstra on a time-expanded graph.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import statistics
 import sys
@@ -88,8 +89,8 @@ class TimeExpanded:
     def __init__(self, planner: Planner) -> None:
         self.graph = nx.DiGraph()
         self.events: dict[str, list[float]] = defaultdict(list)
-        self.arrivals: dict[str, list[tuple[str, float]]] = defaultdict(list)
-        tt, net = planner.tt, planner.net
+        self.arrivals: dict[str, list[tuple[tuple[str, int, int], float]]] = defaultdict(list)
+        tt, _net = planner.tt, planner.net
         dwell = {node: c.dwell_h for node, c in planner.transship.items()}
         trip_no = 0
 
@@ -133,7 +134,7 @@ class TimeExpanded:
                     t += headway
         for stop, times in self.events.items():
             ordered = sorted(set(times))
-            for a, b in zip(ordered, ordered[1:], strict=False):
+            for a, b in itertools.pairwise(ordered):
                 self.graph.add_edge(("st", stop, a), ("st", stop, b), weight=b - a)
             self.events[stop] = ordered
 
@@ -144,11 +145,11 @@ class TimeExpanded:
         if first is None:
             return None
         sink = ("sink",)
-        for node, arrive in self.arrivals.get(query.destination, []):
+        for node, _arrive in self.arrivals.get(query.destination, []):
             self.graph.add_edge(node, sink, weight=0.0)
         try:
             length = nx.dijkstra_path_length(self.graph, ("st", query.origin, first), sink)
-            return first + length
+            return first + float(length)
         except nx.NetworkXNoPath:
             return None
         finally:
