@@ -1,6 +1,6 @@
 """The project's two commands, usable on a fresh machine that has only Python 3.11+.
 
-    python3 dev.py run     # set up on first use, then start Corridor on its embedded defaults
+    python3 dev.py run     # set up on first use, then start Corridor (API + dashboard) on 127.0.0.1:8000
     python3 dev.py test    # set up on first use, then lint, type-check and run the whole test suite
 
 Set-up means: a virtual environment in .venv with the project and its development tools installed
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -39,20 +40,34 @@ def setup() -> None:
     STAMP.write_text(_fingerprint())
 
 
-def _run(cmd: list[str]) -> None:
-    result = subprocess.run(cmd, cwd=ROOT)
+def build_web() -> None:
+    """Install the dashboard's npm packages (from the npm registry) and copy Leaflet into static/."""
+    vendor = ROOT / "src" / "corridor" / "web" / "static" / "vendor" / "leaflet"
+    if (vendor / "leaflet.js").is_file():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        print("warning: npm not found; the dashboard map needs Leaflet from npm (install Node.js)")
+        return
+    _run([npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=ROOT / "web")
+    shutil.copytree(ROOT / "web" / "node_modules" / "leaflet" / "dist", vendor, dirs_exist_ok=True)
+
+
+def _run(cmd: list[str], cwd: Path = ROOT) -> None:
+    result = subprocess.run(cmd, cwd=cwd)
     if result.returncode != 0:
         sys.exit(result.returncode)
 
 
 def run(args: list[str]) -> None:
     setup()
-    _run([str(BIN / "corridor"), "network", "validate"])
-    _run([str(BIN / "corridor"), "network", "show"])
+    build_web()
+    _run([str(BIN / "corridor"), "serve", *args])
 
 
 def test(args: list[str]) -> None:
     setup()
+    build_web()
     _run([str(BIN / "ruff"), "check", "."])
     _run([str(BIN / "ruff"), "format", "--check", "."])
     _run([str(BIN / "mypy")])

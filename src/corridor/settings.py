@@ -28,6 +28,22 @@ class Settings(BaseSettings):
         default=Path("var"),
         description="Directory for files the platform writes (databases, exports, artifacts).",
     )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://user@127.0.0.1:5432/corridor. "
+        "Default: an SQLite file var_dir/corridor.db.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `corridor serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `corridor serve` listens on.")
+    token_ttl_hours: float = Field(
+        default=12.0, gt=0, description="Lifetime of a login token (API tokens set their own)."
+    )
+
+    def resolved_database_url(self) -> str:
+        """The database to use: CORRIDOR_DATABASE_URL, else the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'corridor.db').resolve()}"
 
 
 @lru_cache(maxsize=1)

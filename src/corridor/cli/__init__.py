@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from corridor import __version__
-from corridor.cli import network, route
+from corridor.cli import network, route, serve
 
 app = typer.Typer(
     name="corridor",
@@ -17,6 +17,8 @@ app = typer.Typer(
 app.add_typer(network.app, name="network")
 app.command("route")(route.route)
 app.command("compare")(route.compare_cmd)
+app.command("serve")(serve.serve)
+app.add_typer(serve.admin, name="admin")
 
 
 def _version(value: bool) -> None:

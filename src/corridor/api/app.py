@@ -1,0 +1,56 @@
+"""The FastAPI application: API under /api/v1, OpenAPI at /docs, the dashboard at /."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from corridor import __version__
+from corridor.api import admin, auth, errors, network, routes, shipments
+from corridor.settings import Settings
+from corridor.store.db import Database
+from corridor.store.network import load_stored_network
+from corridor.web import STATIC_DIR
+
+
+def create_app(settings: Settings, db: Database) -> FastAPI:
+    """An app over ``db``, which must already be migrated and hold the network (see store.seed)."""
+    app = FastAPI(
+        title="Corridor API",
+        version=__version__,
+        description="Unified digital management of the Middle Corridor: network, route planning, shipments.",
+        docs_url="/docs",
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.db = db
+    with db.session() as session:
+        app.state.network = load_stored_network(session, settings.network_dir)
+    errors.install(app)
+
+    api = APIRouter(prefix="/api/v1")
+
+    @api.get("/health", tags=["health"], summary="Liveness and what is loaded")
+    def health() -> dict[str, Any]:
+        with db.session() as session:
+            session.execute(text("SELECT 1"))
+        net = app.state.network
+        return {
+            "status": "ok",
+            "version": __version__,
+            "database": db.dialect,
+            "network": {
+                "nodes": len(net.nodes),
+                "links": len(net.links),
+                "services": len(net.services),
+            },
+        }
+
+    for module in (auth, network, routes, shipments, admin):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")
+    return app

@@ -1,0 +1,9 @@
+"""Persistence: SQLAlchemy models, Alembic migrations, and the functions that read and write them.
+
+SQLite is the embedded default (a file, WAL mode, foreign keys on); PostgreSQL is used when
+``CORRIDOR_DATABASE_URL`` says so. The same code and the same migrations serve both.
+"""
+
+from corridor.store.db import Database
+
+__all__ = ["Database"]

@@ -1,0 +1,88 @@
+"""The network dataset inside the database: imported once, read back as a validated Network."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from corridor.network import Network, load_network
+from corridor.store.models import Meta, NetworkRecord
+
+KINDS = ("sources", "nodes", "links", "services", "crossings", "corridors", "emission_factors")
+
+
+def dataset_fingerprint(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*")):
+        if path.suffix in (".csv", ".geojson"):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def import_network(session: Session, directory: Path) -> bool:
+    """Store the dataset of ``directory`` (validated first) unless that exact dataset is stored.
+
+    Returns True when it (re)imported. A dataset with problems raises DatasetError and the
+    stored network stays as it was.
+    """
+    fingerprint = dataset_fingerprint(directory)
+    stored = session.get(Meta, "network_fingerprint")
+    if stored is not None and stored.value == fingerprint:
+        return False
+    network = load_network(directory)
+    session.execute(delete(NetworkRecord))
+    for kind in KINDS:
+        for record_id, record in getattr(network, kind).items():
+            session.add(
+                NetworkRecord(kind=kind, record_id=record_id, data=record.model_dump(mode="json"))
+            )
+    if stored is None:
+        session.add(Meta(key="network_fingerprint", value=fingerprint))
+    else:
+        stored.value = fingerprint
+    session.flush()
+    return True
+
+
+def stored_records(session: Session, kind: str) -> dict[str, dict[str, Any]]:
+    rows = session.scalars(
+        select(NetworkRecord).where(NetworkRecord.kind == kind).order_by(NetworkRecord.id)
+    )
+    return {row.record_id: row.data for row in rows}
+
+
+def load_stored_network(session: Session, directory: Path) -> Network:
+    """The stored network, rebuilt and validated through the same models as the files."""
+    from collections import defaultdict
+
+    from corridor.network import model
+    from corridor.network.dataset import Network as NetworkClass
+
+    classes: dict[str, Any] = {
+        "sources": model.Source,
+        "nodes": model.Node,
+        "links": model.Link,
+        "services": model.Service,
+        "crossings": model.Crossing,
+        "corridors": model.Corridor,
+        "emission_factors": model.EmissionFactor,
+    }
+    parts = {
+        kind: {
+            rid: classes[kind].model_validate(data)
+            for rid, data in stored_records(session, kind).items()
+        }
+        for kind in KINDS
+    }
+    if not parts["nodes"]:
+        raise LookupError("no network stored: import one first")
+    adjacent: dict[str, list[model.Link]] = defaultdict(list)
+    for link in parts["links"].values():
+        adjacent[link.from_node].append(link)
+        adjacent[link.to_node].append(link)
+    return NetworkClass(directory=directory, _adjacent=dict(adjacent), **parts)
