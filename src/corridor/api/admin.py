@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from corridor.api.schemas import UserOut
 from corridor.api.deps import AdminDep, SessionDep
-from corridor.api.schemas import OrganisationCreate, OrganisationOut, UserCreate
+from corridor.api.schemas import OrganisationCreate, OrganisationOut, UserCreate, UserOut
 from corridor.store import accounts
 from corridor.store.models import Organisation
 
