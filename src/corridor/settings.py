@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         default=12.0, gt=0, description="Lifetime of a login token (API tokens set their own)."
     )
 
+    @property
+    def keys_dir(self) -> Path:
+        """Where the Ed25519 private keys of the customs authorities and the platform live."""
+        return self.var_dir / "keys"
+
     def resolved_database_url(self) -> str:
         """The database to use: CORRIDOR_DATABASE_URL, else the embedded SQLite file."""
         if self.database_url:

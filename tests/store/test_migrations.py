@@ -5,13 +5,24 @@ from sqlalchemy import inspect
 from corridor.store import migrate
 from corridor.store.models import Base
 
-TABLES = {"organisations", "users", "api_tokens", "network_records", "meta", "shipments"}
+TABLES = {
+    "organisations",
+    "users",
+    "api_tokens",
+    "network_records",
+    "meta",
+    "shipments",
+    "customs_declarations",
+    "customs_keys",
+    "customs_log_head",
+    "customs_log",
+}
 
 
 def test_upgrade_from_empty_matches_the_models_and_downgrades_to_empty(db):
     assert migrate.current(db) is None
     migrate.upgrade(db)
-    assert migrate.current(db) == "0001"
+    assert migrate.current(db) == "0002"
     assert set(inspect(db.engine).get_table_names()) >= TABLES
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -24,7 +35,7 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades_to_empty(db):
 def test_upgrade_twice_is_harmless(db):
     migrate.upgrade(db)
     migrate.upgrade(db)
-    assert migrate.current(db) == "0001"
+    assert migrate.current(db) == "0002"
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):

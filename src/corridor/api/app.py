@@ -9,7 +9,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from corridor import __version__
-from corridor.api import admin, auth, errors, network, routes, shipments
+from corridor.api import admin, auth, customs, errors, network, routes, shipments
+from corridor.customs.risk import load_profiles
 from corridor.settings import Settings
 from corridor.store.db import Database
 from corridor.store.network import load_stored_network
@@ -29,6 +30,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.state.db = db
     with db.session() as session:
         app.state.network = load_stored_network(session, settings.network_dir)
+    app.state.risk_profiles = load_profiles(settings.network_dir / "customs_risk_profiles.csv")
     errors.install(app)
 
     api = APIRouter(prefix="/api/v1")
@@ -49,7 +51,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
             },
         }
 
-    for module in (auth, network, routes, shipments, admin):
+    for module in (auth, network, routes, shipments, customs, admin):
         api.include_router(module.router)
     app.include_router(api)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")

@@ -7,10 +7,13 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from corridor.customs.lifecycle import TransitionError
 from corridor.routing import NoRouteError, RoutingError
 from corridor.store.accounts import AccountError
+from corridor.store.customs import CustomsError
 from corridor.store.shipments import ShipmentError
 
 log = logging.getLogger("corridor.api")
@@ -63,6 +66,20 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ShipmentError)
     async def _shipment(_: Request, exc: ShipmentError) -> JSONResponse:
         return _json(STATUS.get(exc.code, 422), exc.code, exc.field, exc.reason)
+
+    @app.exception_handler(CustomsError)
+    async def _customs(_: Request, exc: CustomsError) -> JSONResponse:
+        return _json(STATUS.get(exc.code, 422), exc.code, exc.field, exc.reason)
+
+    @app.exception_handler(TransitionError)
+    async def _transition(_: Request, exc: TransitionError) -> JSONResponse:
+        return _json(STATUS.get(exc.code, 409), exc.code, "action", str(exc))
+
+    @app.exception_handler(ValidationError)
+    async def _pydantic(_: Request, exc: ValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or None
+        return _json(422, "invalid", loc, first["msg"].removeprefix("Value error, "))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -10,7 +10,17 @@ from corridor.api.deps import NetworkDep, PrincipalDep
 from corridor.api.errors import ApiError
 from corridor.api.schemas import CorridorOption, RouteRequest, RouteResponse
 from corridor.network import Network
-from corridor.routing import Cargo, Itinerary, Query, best, compare, make_query, pareto, planner_for
+from corridor.routing import (
+    Cargo,
+    Itinerary,
+    Query,
+    best,
+    compare,
+    make_query,
+    pareto,
+    planner_for,
+    resolve_place,
+)
 
 router = APIRouter(tags=["routes"])
 
@@ -33,11 +43,13 @@ def build_query(network: Network, request: RouteRequest) -> Query:
     }
     if request.modes:
         fields["modes"] = frozenset(request.modes)
+    if request.via:
+        fields["via"] = tuple((resolve_place(network, place, "via"),) for place in request.via)
     if request.corridor is not None:
         corridor = network.corridors.get(request.corridor)
         if corridor is None:
             raise ApiError(422, "invalid", "corridor", f"unknown corridor {request.corridor!r}")
-        fields["via"] = corridor.via
+        fields["via"] = tuple(fields.get("via", ())) + corridor.via
         fields["avoid_countries"] = fields["avoid_countries"] | frozenset(corridor.avoid_countries)
     return make_query(network, **fields)
 

@@ -52,6 +52,9 @@ class RouteRequest(_Strict):
     corridor: str | None = Field(
         default=None, max_length=64, description="Follow one named corridor."
     )
+    via: list[str] = Field(
+        default_factory=list, max_length=10, description="Places to pass, in order."
+    )
     best: Criterion | None = Field(
         default=None, description="Only the best itinerary by this criterion."
     )

@@ -103,3 +103,60 @@ class Shipment(Base):
     itinerary: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
     cancelled_at: Mapped[datetime | None]
+
+
+class CustomsDeclaration(Base):
+    __tablename__ = "customs_declarations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lrn: Mapped[str] = mapped_column(String(50))
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), index=True)
+    holder_org: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    position: Mapped[int]
+    arrived: Mapped[bool] = mapped_column(Boolean)
+    checked: Mapped[bool] = mapped_column(Boolean)
+    body: Mapped[dict[str, Any]]
+    offices: Mapped[dict[str, Any]]  # {"stops": [...], "channels": {index: {...}}}
+    countries: Mapped[str] = mapped_column(String(200))
+    guarantee_state: Mapped[str] = mapped_column(String(20))
+    incidents: Mapped[int]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CustomsKey(Base):
+    """Public half of an organisation's Ed25519 signing key (the private half stays in var/keys)."""
+
+    __tablename__ = "customs_keys"
+
+    key_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
+    public_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class CustomsLogHead(Base):
+    """One row: the last sequence number and hash, locked by every append so the chain never forks."""
+
+    __tablename__ = "customs_log_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int]
+    record_hash: Mapped[str] = mapped_column(String(64))
+
+
+class CustomsLogEntry(Base):
+    __tablename__ = "customs_log"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    declaration_id: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    office_id: Mapped[str | None] = mapped_column(String(120), index=True)
+    actor_org: Mapped[str] = mapped_column(String(64))
+    body: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    record_hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(80))
+    signature: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]

@@ -1,0 +1,70 @@
+"""Ed25519 signing keys: one per customs authority, one for the platform (holders' operations).
+
+The private key is a PEM file under ``<var_dir>/keys`` (never in the database, so whoever can edit
+the database still cannot sign); its public half is registered in ``customs_keys`` for anyone
+who verifies the log.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from corridor.store.accounts import now
+from corridor.store.models import CustomsKey
+
+PLATFORM = "corridor-platform"
+_cache: dict[tuple[str, str], Ed25519PrivateKey] = {}
+
+
+def _raw(public: Ed25519PublicKey) -> str:
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+
+
+def signing_key(
+    session: Session, keys_dir: Path, organisation_id: str | None
+) -> tuple[str, Ed25519PrivateKey]:
+    """The key an organisation signs with (created on first use)."""
+    key_id = f"{organisation_id or PLATFORM}-ed25519"
+    cached = _cache.get((str(keys_dir), key_id))
+    if cached is not None:
+        return key_id, cached
+    path = keys_dir / f"{key_id}.pem"
+    if path.is_file():
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        assert isinstance(loaded, Ed25519PrivateKey)
+        key = loaded
+    else:
+        key = Ed25519PrivateKey.generate()
+        keys_dir.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        path.chmod(0o600)
+    if session.get(CustomsKey, key_id) is None:
+        session.add(
+            CustomsKey(
+                key_id=key_id,
+                organisation_id=organisation_id,
+                public_key=_raw(key.public_key()),
+                created_at=now(),
+            )
+        )
+        session.flush()
+    _cache[(str(keys_dir), key_id)] = key
+    return key_id, key
+
+
+def public_keys(session: Session) -> dict[str, Ed25519PublicKey]:
+    return {
+        row.key_id: Ed25519PublicKey.from_public_bytes(bytes.fromhex(row.public_key))
+        for row in session.scalars(select(CustomsKey))
+    }

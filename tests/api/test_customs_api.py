@@ -1,0 +1,293 @@
+"""The customs transit flow over the API, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from corridor.cli import app as cli
+from tests.api.conftest import ADMIN, CUSTOMS_AZ, FORWARDER, OTHER
+
+ROUTE = {
+    "origin": "dostyk",
+    "destination": "tbilisi",
+    "ready": "2026-03-03T08:00:00Z",
+    "containers": 2,
+    "via": ["aktau_port"],
+    "best": "time",
+}
+BODY = {
+    "lrn": "LRN-001",
+    "holder": {"name": "Silk Way Forwarding", "country": "KZ", "identifier": "KZ123", "aeo": False},
+    "consignor": {"name": "Almaty Electronics", "country": "KZ"},
+    "consignee": {"name": "Tbilisi Trade", "country": "GE"},
+    "goods": [
+        {
+            "hs_code": "847130",
+            "description": "Laptops",
+            "packages": 400,
+            "gross_kg": 9000,
+            "net_kg": 8000,
+            "value": 2_400_000,
+            "currency": "USD",
+            "origin_country": "CN",
+        }
+    ],
+    "containers": [
+        {"number": "CSQU3054383", "seals": ["KZ-0001"]},
+        {"number": "MSKU9070323", "seals": ["KZ-0002"]},
+    ],
+    "transport_means": "KTZ train 4021",
+    "guarantee": {"reference": "GRN-77", "amount": 500_000, "currency": "USD"},
+}
+
+
+@pytest.fixture
+def flow(api):
+    admin = api.headers(ADMIN)
+    users = {}
+    for country in ("KZ", "GE"):
+        org = api.client.post(
+            "/api/v1/admin/organisations",
+            json={"name": f"Customs {country}", "kind": "customs", "country": country},
+            headers=admin,
+        ).json()
+        email = f"officer@customs-{country.lower()}.test"
+        api.client.post(
+            "/api/v1/admin/users",
+            json={
+                "organisation_id": org["id"],
+                "email": email,
+                "name": "Officer",
+                "password": "officer password",
+            },
+            headers=admin,
+        )
+        users[country] = {
+            "Authorization": "Bearer "
+            + api.client.post(
+                "/api/v1/auth/login", json={"email": email, "password": "officer password"}
+            ).json()["token"]
+        }
+    users["AZ"] = api.headers(CUSTOMS_AZ)
+    fwd = api.headers(FORWARDER)
+    shipment = api.client.post(
+        "/api/v1/shipments", json={"reference": "PO-C", "route": ROUTE}, headers=fwd
+    ).json()
+    return api, fwd, users, shipment
+
+
+def declare(api, fwd, shipment, body=BODY):
+    return api.client.post(
+        "/api/v1/customs/declarations",
+        json={"shipment_id": shipment["id"], "declaration": body},
+        headers=fwd,
+    )
+
+
+def act(api, headers, decl, action, office=None, **details):
+    return api.client.post(
+        f"/api/v1/customs/declarations/{decl}/actions",
+        json={"action": action, "office_id": office, "details": details},
+        headers=headers,
+    )
+
+
+def test_one_declaration_across_three_countries(flow):
+    api, fwd, officers, shipment = flow
+    created = declare(api, fwd, shipment)
+    assert created.status_code == 201, created.text
+    decl = created.json()
+    assert decl["state"] == "lodged"
+    offices = [(o["role"], o["country"]) for o in decl["offices"]]
+    assert offices == [
+        ("departure", "KZ"),
+        ("exit", "KZ"),
+        ("entry", "AZ"),
+        ("exit", "AZ"),
+        ("entry", "GE"),
+        ("destination", "GE"),
+    ]
+    ids = [o["id"] for o in decl["offices"]]
+    # Pre-arrival: the Azerbaijani entry office already sees it, with channel and reasons.
+    expected = api.client.get(
+        f"/api/v1/customs/offices/{ids[2]}/expected", headers=officers["AZ"]
+    ).json()
+    assert [e["declaration_id"] for e in expected] == [decl["id"]]
+    assert expected[0]["channel"] == "green"
+    assert expected[0]["reasons"]
+
+    kz, az, ge = officers["KZ"], officers["AZ"], officers["GE"]
+    steps = [
+        (kz, "accept", 0),
+        (kz, "release", 0),
+        (kz, "arrive", 1),
+        (kz, "pass", 1),
+        (az, "arrive", 2),
+        (az, "pass", 2),
+        (az, "arrive", 3),
+        (az, "pass", 3),
+        (ge, "arrive", 4),
+        (ge, "pass", 4),
+        (ge, "arrive", 5),
+        (ge, "discharge", 5),
+    ]
+    for who, action, index in steps:
+        response = act(api, who, decl["id"], action, ids[index])
+        assert response.status_code == 200, (action, index, response.text)
+    final = api.client.get(f"/api/v1/customs/declarations/{decl['id']}", headers=fwd).json()
+    assert final["state"] == "discharged"
+    assert final["guarantee_state"] == "released"
+    kpis = api.client.get(f"/api/v1/customs/offices/{ids[2]}/kpis", headers=az).json()
+    assert kpis["released"] == 1
+    assert kpis["share_green"] == 1.0
+    report = api.client.get("/api/v1/customs/log/verify", headers=api.headers(ADMIN)).json()
+    assert report["ok"] is True
+    assert report["records"] == 2 + len(steps)  # draft, lodge, then every office action
+
+
+def test_refusals_leave_everything_unchanged(flow, db):
+    api, fwd, officers, shipment = flow
+    decl = declare(api, fwd, shipment).json()
+    ids = [o["id"] for o in decl["offices"]]
+
+    def log_size():
+        return api.client.get("/api/v1/customs/log/verify", headers=api.headers(ADMIN)).json()[
+            "records"
+        ]
+
+    before = log_size()
+    cases = [
+        (
+            officers["AZ"],
+            "accept",
+            ids[0],
+            403,
+            "forbidden",
+            "your authority acts only at offices in AZ",
+        ),
+        (
+            officers["KZ"],
+            "accept",
+            "co-kars",
+            422,
+            "invalid",
+            "not on this declaration's itinerary",
+        ),
+        (
+            officers["KZ"],
+            "release",
+            ids[0],
+            409,
+            "conflict",
+            "cannot release a declaration in state lodged",
+        ),
+        (officers["KZ"], "arrive", ids[1], 409, "conflict", "cannot arrive"),
+        (officers["KZ"], "fly", ids[0], 422, "invalid", "action"),
+        (api.headers(OTHER), "cancel", None, 404, "not_found", "no declaration"),
+    ]
+    for who, action, office, status, code, reason in cases:
+        response = act(api, who, decl["id"], action, office)
+        assert response.status_code == status, (action, response.text)
+        err = response.json()["error"]
+        assert err["code"] == code
+        assert reason in (err["reason"] or "") + (err["field"] or ""), err
+    assert log_size() == before
+    assert (
+        api.client.get(f"/api/v1/customs/declarations/{decl['id']}", headers=fwd).json()["state"]
+        == "lodged"
+    )
+
+
+def test_insufficient_guarantee_is_refused_at_acceptance(flow):
+    api, fwd, officers, shipment = flow
+    body = copy.deepcopy(BODY)
+    body["guarantee"]["amount"] = 1000
+    decl = declare(api, fwd, shipment, body).json()
+    response = act(api, officers["KZ"], decl["id"], "accept", decl["offices"][0]["id"])
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "guarantee.amount"
+    assert "below the duties at risk 480,000.00" in response.json()["error"]["reason"]
+    assert (
+        api.client.get(f"/api/v1/customs/declarations/{decl['id']}", headers=fwd).json()["state"]
+        == "lodged"
+    )
+
+
+def test_bad_declarations_name_the_field(flow):
+    api, fwd, _, shipment = flow
+    cases = [
+        (("goods", 0, "hs_code"), "9999", "hs_code"),
+        (("goods", 0, "net_kg"), 9500, "net mass 9500 kg is above gross mass 9000 kg"),
+        (("containers", 0, "number"), "CSQU3054384", "wrong check digit"),
+        (("goods", 0, "currency"), "USX", "ISO 4217"),
+        (("holder", "country"), "XX", "country"),
+    ]
+    for path, value, expected in cases:
+        body = copy.deepcopy(BODY)
+        target = body
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        response = declare(api, fwd, shipment, body)
+        assert response.status_code == 422, (path, response.text)
+        err = response.json()["error"]
+        assert expected in err["reason"] + (err["field"] or ""), (path, err)
+    assert api.client.get("/api/v1/customs/declarations", headers=fwd).json() == []
+
+
+def test_red_channel_and_risk_reasons(flow):
+    api, fwd, officers, shipment = flow
+    body = copy.deepcopy(BODY)
+    body["goods"][0]["value"] = 20_000  # laptops at USD 2.5 per kg: under the reference range
+    body["goods"].append(
+        {
+            "hs_code": "930190",
+            "description": "Military weapons",
+            "packages": 1,
+            "gross_kg": 50,
+            "net_kg": 40,
+            "value": 10_000,
+            "currency": "USD",
+            "origin_country": "CN",
+        }
+    )
+    decl = declare(api, fwd, shipment, body).json()
+    dep = decl["offices"][0]
+    assert dep["channel"] == "red"
+    assert any("HS chapter 93" in r for r in dep["reasons"])
+    assert any("below USD 5 per kg" in r for r in dep["reasons"])
+    kz = officers["KZ"]
+    assert act(api, kz, decl["id"], "accept", dep["id"]).status_code == 200
+    refused = act(api, kz, decl["id"], "release", dep["id"])
+    assert refused.status_code == 409
+    assert "inspection" in refused.json()["error"]["reason"]
+    assert act(api, kz, decl["id"], "check", dep["id"], result="conform").status_code == 200
+    assert act(api, kz, decl["id"], "release", dep["id"]).status_code == 200
+
+
+def test_tampering_with_a_stored_record_is_caught(flow, db, monkeypatch, tmp_path):
+    api, fwd, officers, shipment = flow
+    decl = declare(api, fwd, shipment).json()
+    act(api, officers["KZ"], decl["id"], "accept", decl["offices"][0]["id"])
+    with db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE customs_log SET office_id = 'x', body = :b WHERE seq = 2"),
+            {"b": '{"seq": 2, "action": "lodge", "details": {"forged": true}}'},
+        )
+    report = api.client.get("/api/v1/customs/log/verify", headers=api.headers(ADMIN)).json()
+    assert report["ok"] is False
+    assert report["first_bad_record"] == 2
+    assert "altered" in report["reason"]
+    monkeypatch.setenv("CORRIDOR_DATABASE_URL", db.url)
+    monkeypatch.setenv("CORRIDOR_VAR_DIR", str(tmp_path))
+    from corridor.settings import get_settings
+
+    get_settings.cache_clear()
+    result = CliRunner().invoke(cli, ["customs", "verify"])
+    get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "record 2" in result.output
