@@ -132,3 +132,93 @@ def test_plan_book_list_and_isolation(server, browser):
     page.wait_for_selector("#shipments-empty:not([hidden])")
     assert reference not in page.inner_text("#shipments-view")
     assert errors == []
+
+
+def test_customs_officer_releases_a_green_consignment(server, browser):
+    import httpx
+
+    url, logins = server
+    api = httpx.Client(base_url=url + "api/v1")
+
+    def token(email: str, password: str) -> dict[str, str]:
+        answer = api.post("/auth/login", json={"email": email, "password": password}).json()
+        return {"Authorization": f"Bearer {answer['token']}"}
+
+    admin = token("admin@demo.corridor", logins["admin@demo.corridor"])
+    org = api.post(
+        "/admin/organisations",
+        json={"name": "KZ customs", "kind": "customs", "country": "KZ"},
+        headers=admin,
+    ).json()
+    api.post(
+        "/admin/users",
+        json={
+            "organisation_id": org["id"],
+            "email": "kz@customs.test",
+            "name": "KZ officer",
+            "password": "kz officer pw",
+        },
+        headers=admin,
+    )
+    kz = token("kz@customs.test", "kz officer pw")
+    fwd = token("forwarder@demo.corridor", logins["forwarder@demo.corridor"])
+    route = {
+        "origin": "dostyk",
+        "destination": "tbilisi",
+        "ready": "2026-03-03T08:00:00Z",
+        "containers": 1,
+        "via": ["aktau_port"],
+        "best": "time",
+    }
+    shipment = api.post(
+        "/shipments", json={"reference": "E2E-C", "route": route}, headers=fwd
+    ).json()
+    body = {
+        "lrn": "E2E-LRN",
+        "holder": {"name": "Silk Way", "country": "KZ"},
+        "consignor": {"name": "A", "country": "KZ"},
+        "consignee": {"name": "B", "country": "GE"},
+        "goods": [
+            {
+                "hs_code": "940360",
+                "description": "Wooden furniture",
+                "packages": 20,
+                "gross_kg": 4000,
+                "net_kg": 3600,
+                "value": 40000,
+                "currency": "USD",
+                "origin_country": "KZ",
+            }
+        ],
+        "containers": [{"number": "CSQU3054383", "seals": ["S1"]}],
+        "transport_means": "train 7",
+        "guarantee": {"reference": "G1", "amount": 10000, "currency": "USD"},
+    }
+    decl = api.post(
+        "/customs/declarations",
+        json={"shipment_id": shipment["id"], "declaration": body},
+        headers=fwd,
+    ).json()
+    offices = [o["id"] for o in decl["offices"]]
+    for action, index in (("accept", 0), ("release", 0), ("arrive", 1), ("pass", 1)):
+        response = api.post(
+            f"/customs/declarations/{decl['id']}/actions",
+            json={"action": action, "office_id": offices[index]},
+            headers=kz,
+        )
+        assert response.status_code == 200, response.text
+
+    page = browser.new_page(viewport={"width": 1400, "height": 850})
+    _login(page, url, "customs.az@demo.corridor", logins["customs.az@demo.corridor"])
+    page.click("#nav-customs")
+    page.wait_for_selector("#customs-view:not([hidden])")
+    page.select_option("#office-select", offices[2])
+    page.wait_for_selector("#expected-table tbody tr:has-text('E2E-LRN')")
+    row = page.locator("#expected-table tbody tr", has_text="E2E-LRN")
+    assert "green" in row.inner_text()
+    row.locator("button.release").click()
+    page.wait_for_selector("#office-kpis:has-text('Released here: 1')")
+    page.screenshot(path=str(ARTIFACTS / "e2e-customs.png"))
+    after = api.get(f"/customs/declarations/{decl['id']}", headers=fwd).json()
+    assert after["next_office"] == 3
+    api.close()

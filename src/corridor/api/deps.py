@@ -27,6 +27,8 @@ def database(request: Request) -> Database:
 
 
 def session(db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
+    # Committed when the endpoint returns and before the response is sent (scope="function"), so a
+    # client that gets a 2xx can rely on the next request seeing what it wrote.
     with db.session() as s:
         yield s
 
@@ -37,7 +39,7 @@ def network(request: Request) -> Network:
 
 
 def principal(
-    s: Annotated[Session, Depends(session)],
+    s: Annotated[Session, Depends(session, scope="function")],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     if credentials is None:
@@ -54,7 +56,7 @@ def admin(who: Annotated[Principal, Depends(principal)]) -> Principal:
     return who
 
 
-SessionDep = Annotated[Session, Depends(session)]
+SessionDep = Annotated[Session, Depends(session, scope="function")]
 NetworkDep = Annotated[Network, Depends(network)]
 PrincipalDep = Annotated[Principal, Depends(principal)]
 AdminDep = Annotated[Principal, Depends(admin)]

@@ -52,8 +52,14 @@ def inland_office(network: Network, node_id: str) -> Office:
     )
 
 
+_BORDER_CACHE: dict[int, tuple[Network, dict[str, tuple[Office, Office]]]] = {}
+
+
 def border_offices(network: Network) -> dict[str, tuple[Office, Office]]:
-    """For each border link: (office at its from node, office at its to node)."""
+    """For each border link: (office at its from node, office at its to node); computed once per network."""
+    cached = _BORDER_CACHE.get(id(network))
+    if cached is not None and cached[0] is network:
+        return cached[1]
     found = {}
     for crossing in network.crossings.values():
         if crossing.kind is not CrossingKind.BORDER:

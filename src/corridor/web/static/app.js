@@ -26,10 +26,11 @@ async function api(path, options = {}) {
 }
 
 function show(view) {
-  for (const id of ["login-view", "planner-view", "shipments-view"]) $(id).hidden = id !== view;
+  for (const id of ["login-view", "planner-view", "shipments-view", "customs-view"]) $(id).hidden = id !== view;
   $("nav").hidden = view === "login-view";
   $("nav-planner").classList.toggle("active", view === "planner-view");
   $("nav-shipments").classList.toggle("active", view === "shipments-view");
+  $("nav-customs").classList.toggle("active", view === "customs-view");
   if (view === "planner-view" && state.map) setTimeout(() => state.map.invalidateSize(), 50);
 }
 
@@ -43,6 +44,7 @@ async function start() {
   if (!state.token) { show("login-view"); return; }
   try { state.me = await api("/me"); } catch { return; }
   $("whoami").textContent = `${state.me.name}, ${state.me.organisation}`;
+  $("nav-customs").hidden = state.me.kind !== "customs";
   await initMap();
   route();
 }
@@ -50,6 +52,7 @@ async function start() {
 function route() {
   if (!state.me) return;
   if (location.hash === "#shipments") { show("shipments-view"); loadShipments(); }
+  else if (location.hash === "#customs" && state.me.kind === "customs") { show("customs-view"); loadOffices(); }
   else { show("planner-view"); }
 }
 
@@ -186,6 +189,88 @@ async function loadShipments() {
     el.addEventListener("click", async () => { await api(`/shipments/${el.dataset.id}/cancel`, { method: "POST" }); loadShipments(); });
   }
 }
+
+// -- customs officer page -------------------------------------------------------------------
+const NEXT_STEPS = {
+  // what "Release" does for a green consignment, by the role of this office and the state
+  departure: { lodged: ["accept", "release"], accepted: ["release"] },
+  exit: { released: ["arrive", "pass"] },
+  entry: { released: ["arrive", "pass"] },
+  destination: { released: ["arrive", "discharge"], arrived: ["discharge"] },
+};
+
+async function loadOffices() {
+  if (!$("office-select").options.length) {
+    const offices = await api(`/customs/offices?country=${state.me.country}`);
+    offices.sort((a, b) => a.name.localeCompare(b.name));
+    $("office-select").innerHTML = offices.map((o) => `<option value="${o.id}">${escapeHtml(o.name)}</option>`).join("");
+    const busy = offices.find((o) => !o.id.startsWith("co-"));
+    if (busy) $("office-select").value = busy.id;
+  }
+  loadExpected();
+}
+
+async function officeAct(declaration, action, details = {}) {
+  return api(`/customs/declarations/${declaration}/actions`, {
+    method: "POST", body: JSON.stringify({ action, office_id: $("office-select").value, details }),
+  });
+}
+
+async function loadExpected() {
+  $("customs-error").textContent = "";
+  const office = $("office-select").value;
+  const [rows, kpis] = await Promise.all([api(`/customs/offices/${office}/expected`), api(`/customs/offices/${office}/kpis`)]);
+  $("office-kpis").textContent = `Released here: ${kpis.released}; average arrival-to-release ${kpis.average_hours_to_release ?? "-"} h; share green ${kpis.share_green === null ? "-" : Math.round(kpis.share_green * 100) + "%"}`;
+  $("expected-empty").hidden = rows.length > 0;
+  $("expected-table").querySelector("tbody").innerHTML = rows.map((r) => {
+    const steps = (NEXT_STEPS[r.role] || {})[r.state] || [];
+    const atOffice = r.role === "departure" || r.arrived || r.state === "arrived";
+    const buttons = [];
+    if (r.channel === "green" && steps.length) buttons.push(`<button class="small release" data-id="${r.declaration_id}" data-steps="${steps.join(",")}">Release</button>`);
+    if (r.channel !== "green" && atOffice) buttons.push(`<button class="small secondary inspect" data-id="${r.declaration_id}" data-lrn="${escapeHtml(r.lrn)}">Inspect</button>`);
+    if (r.channel !== "green" && steps.length) buttons.push(`<button class="small release" data-id="${r.declaration_id}" data-steps="${steps.join(",")}">Release after inspection</button>`);
+    return `<tr data-id="${r.declaration_id}"><td>${escapeHtml(r.lrn)}</td><td>${r.role}</td><td>${r.state}${r.arrived ? " (arrived)" : ""}</td>
+      <td><span class="channel channel-${r.channel}">${r.channel}</span></td><td>${r.reasons.map(escapeHtml).join("<br>")}</td><td>${buttons.join("")}</td></tr>`;
+  }).join("");
+  for (const el of document.querySelectorAll("#expected-table button.release")) {
+    el.addEventListener("click", async () => {
+      try {
+        for (const step of el.dataset.steps.split(",")) {
+          const current = await api(`/customs/declarations/${el.dataset.id}`);
+          const here = current.offices.findIndex((o) => o.id === $("office-select").value && o.index >= current.next_office);
+          if (step === "arrive" && current.arrived_at_next && current.next_office === here) continue;
+          await officeAct(el.dataset.id, step);
+        }
+      } catch (e) { $("customs-error").textContent = e.message; }
+      loadExpected();
+    });
+  }
+  for (const el of document.querySelectorAll("#expected-table button.inspect")) {
+    el.addEventListener("click", async () => {
+      const current = await api(`/customs/declarations/${el.dataset.id}`);
+      const here = current.offices.find((o) => o.id === $("office-select").value && o.index >= current.next_office);
+      try { if (here && here.role !== "departure" && !current.arrived_at_next && current.state === "released") await officeAct(el.dataset.id, "arrive"); }
+      catch (e) { $("customs-error").textContent = e.message; }
+      $("inspection-form").hidden = false;
+      $("inspection-form").dataset.id = el.dataset.id;
+      $("inspection-lrn").textContent = el.dataset.lrn;
+    });
+  }
+}
+
+$("office-select").addEventListener("change", loadExpected);
+$("inspection-cancel").addEventListener("click", () => { $("inspection-form").hidden = true; });
+$("inspection-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const id = $("inspection-form").dataset.id;
+  try {
+    const current = await api(`/customs/declarations/${id}`);
+    if (current.state === "lodged") await officeAct(id, "accept");
+    await officeAct(id, "check", { result: $("inspection-result").value, seals_intact: $("inspection-seals").checked, note: $("inspection-note").value });
+    $("inspection-form").hidden = true;
+  } catch (e) { $("customs-error").textContent = e.message; }
+  loadExpected();
+});
 
 $("login-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
