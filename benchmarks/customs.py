@@ -28,30 +28,10 @@ from sqlalchemy import create_engine, text
 
 from corridor.api import create_app
 from corridor.customs import ledger
+from corridor.customs.examples import example_declaration
 from corridor.settings import PACKAGE_DATA_DIR, Settings
 from corridor.store.db import Database
 from corridor.store.seed import prepare
-
-BODY = {
-    "holder": {"name": "Silk Way Forwarding", "country": "KZ", "aeo": True},
-    "consignor": {"name": "Almaty Electronics", "country": "KZ"},
-    "consignee": {"name": "Tbilisi Trade", "country": "GE"},
-    "goods": [
-        {
-            "hs_code": "940360",
-            "description": "Wooden furniture",
-            "packages": 20,
-            "gross_kg": 4000,
-            "net_kg": 3600,
-            "value": 40000,
-            "currency": "USD",
-            "origin_country": "KZ",
-        }
-    ],
-    "containers": [{"number": "CSQU3054383", "seals": ["S1"]}],
-    "transport_means": "KTZ train 4021",
-    "guarantee": {"reference": "G1", "amount": 10000, "currency": "USD"},
-}
 
 
 def serve(db: Database, var_dir: Path) -> tuple[str, uvicorn.Server, threading.Thread]:
@@ -124,7 +104,10 @@ def run(db: Database, label: str, count: int, clients: int) -> None:
                 t0 = time.perf_counter()
                 decl = c.post(
                     "/customs/declarations",
-                    json={"shipment_id": shipment["id"], "declaration": {**BODY, "lrn": f"B-{i}"}},
+                    json={
+                        "shipment_id": shipment["id"],
+                        "declaration": example_declaration(f"B-{i}"),
+                    },
                     headers=fwd,
                 ).json()
                 office = decl["offices"][0]["id"]

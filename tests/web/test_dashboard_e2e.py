@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 
 from corridor.api import create_app
+from corridor.customs.examples import example_declaration
 from corridor.settings import PACKAGE_DATA_DIR, Settings
 from corridor.store.db import Database
 from corridor.store.seed import prepare
@@ -173,27 +174,7 @@ def test_customs_officer_releases_a_green_consignment(server, browser):
     shipment = api.post(
         "/shipments", json={"reference": "E2E-C", "route": route}, headers=fwd
     ).json()
-    body = {
-        "lrn": "E2E-LRN",
-        "holder": {"name": "Silk Way", "country": "KZ"},
-        "consignor": {"name": "A", "country": "KZ"},
-        "consignee": {"name": "B", "country": "GE"},
-        "goods": [
-            {
-                "hs_code": "940360",
-                "description": "Wooden furniture",
-                "packages": 20,
-                "gross_kg": 4000,
-                "net_kg": 3600,
-                "value": 40000,
-                "currency": "USD",
-                "origin_country": "KZ",
-            }
-        ],
-        "containers": [{"number": "CSQU3054383", "seals": ["S1"]}],
-        "transport_means": "train 7",
-        "guarantee": {"reference": "G1", "amount": 10000, "currency": "USD"},
-    }
+    body = example_declaration("E2E-LRN", aeo=False)
     decl = api.post(
         "/customs/declarations",
         json={"shipment_id": shipment["id"], "declaration": body},
