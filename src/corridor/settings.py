@@ -44,6 +44,15 @@ class Settings(BaseSettings):
         """Where the Ed25519 private keys of the customs authorities and the platform live."""
         return self.var_dir / "keys"
 
+    webhook_backoff_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="First retry delay of a failed webhook delivery (doubles each time).",
+    )
+    webhook_poll_s: float = Field(
+        default=2.0, gt=0, description="How often due webhook deliveries are sent."
+    )
+
     def resolved_database_url(self) -> str:
         """The database to use: CORRIDOR_DATABASE_URL, else the embedded SQLite file."""
         if self.database_url:

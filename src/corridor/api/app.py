@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -9,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from corridor import __version__
-from corridor.api import admin, auth, customs, errors, network, routes, shipments
+from corridor.api import admin, auth, customs, errors, network, routes, shipments, tracking
 from corridor.customs.risk import load_profiles
 from corridor.settings import Settings
 from corridor.store.db import Database
@@ -19,7 +22,29 @@ from corridor.web import STATIC_DIR
 
 def create_app(settings: Settings, db: Database) -> FastAPI:
     """An app over ``db``, which must already be migrated and hold the network (see store.seed)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Webhook deliveries that failed are retried by this thread, with exponential back-off.
+        stop = threading.Event()
+
+        def deliver() -> None:
+            from corridor.store.tracking import deliver_due
+
+            while not stop.wait(settings.webhook_poll_s):
+                try:
+                    deliver_due(db, settings.webhook_backoff_s)
+                except Exception:
+                    errors.log.exception("webhook delivery round failed")
+
+        worker = threading.Thread(target=deliver, name="corridor-webhooks", daemon=True)
+        worker.start()
+        yield
+        stop.set()
+        worker.join(5)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Corridor API",
         version=__version__,
         description="Unified digital management of the Middle Corridor: network, route planning, shipments.",
@@ -51,7 +76,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
             },
         }
 
-    for module in (auth, network, routes, shipments, customs, admin):
+    for module in (auth, network, routes, shipments, customs, tracking, admin):
         api.include_router(module.router)
     app.include_router(api)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")

@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every database (SQLite keeps no time zone and returns naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        dict[str, Any]: JSON,
-        datetime: DateTime(timezone=True),
-    }
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: UTCDateTime()}
 
 
 class OrgKind(StrEnum):
@@ -160,3 +184,55 @@ class CustomsLogEntry(Base):
     key_id: Mapped[str] = mapped_column(String(80))
     signature: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
+
+
+class EpcisEvent(Base):
+    __tablename__ = "epcis_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(200), unique=True)
+    event_type: Mapped[str] = mapped_column(String(30), index=True)
+    event_time: Mapped[datetime] = mapped_column(index=True)
+    biz_step: Mapped[str | None] = mapped_column(String(100), index=True)
+    disposition: Mapped[str | None] = mapped_column(String(100))
+    place: Mapped[str | None] = mapped_column(String(200), index=True)
+    node_id: Mapped[str | None] = mapped_column(String(64))
+    shipment_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    error_declared: Mapped[bool] = mapped_column(Boolean)
+    captured_by: Mapped[str] = mapped_column(String(64))
+    body: Mapped[dict[str, Any]]
+
+
+class EpcisEpc(Base):
+    __tablename__ = "epcis_epcs"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(200), index=True)
+    epc: Mapped[str] = mapped_column(String(200), index=True)
+
+
+class Webhook(Base):
+    __tablename__ = "webhooks"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+
+
+class TrackingAlert(Base):
+    __tablename__ = "tracking_alerts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), index=True)
+    organisation_id: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime]
+    eta: Mapped[datetime]
+    planned: Mapped[datetime]
+    slip_h: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(
+        String(20), index=True
+    )  # pending, delivered, failed, no_webhook
+    attempts: Mapped[int]
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(String(300))

@@ -1,0 +1,114 @@
+"""``corridor track import`` and ``corridor track status``: EPCIS files and shipment status."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from sqlalchemy import select
+
+from corridor.settings import get_settings
+from corridor.store import tracking
+from corridor.store.accounts import Principal
+from corridor.store.db import Database
+from corridor.store.models import Organisation, OrgKind, Shipment, User
+from corridor.store.network import load_stored_network
+from corridor.store.seed import prepare
+
+app = typer.Typer(help="Tracking: EPCIS 2.0 events, shipment status and ETA.", no_args_is_help=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _db() -> Database:
+    settings = get_settings()
+    db = Database(settings.resolved_database_url())
+    prepare(db, settings.network_dir, demo=False)
+    return db
+
+
+@app.command("import")
+def import_file(
+    path: Path = typer.Argument(..., help="An EPCISDocument in JSON or JSON-LD."),
+    as_user: str = typer.Option(
+        ..., "--as", help="E-mail of the user whose organisation captures the events."
+    ),
+) -> None:
+    """Capture the events of an EPCIS document file (all or nothing)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        err.print(f"[red]error:[/red] {path}: {exc.strerror}", highlight=False)
+        raise typer.Exit(2) from None
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {path}: not JSON ({exc})", highlight=False)
+        raise typer.Exit(2) from None
+    db = _db()
+    try:
+        with db.session() as s:
+            user = s.scalar(select(User).where(User.email == as_user.strip().lower()))
+            if user is None:
+                err.print(f"[red]error:[/red] --as: no user {as_user}", highlight=False)
+                raise typer.Exit(2)
+            org = s.get(Organisation, user.organisation_id)
+            assert org is not None
+            who = Principal(
+                user.id,
+                user.email,
+                user.name,
+                org.id,
+                org.name,
+                OrgKind(org.kind),
+                org.country,
+                "cli",
+            )
+            network = load_stored_network(s, get_settings().network_dir)
+            try:
+                result = tracking.capture(s, who, network, document)
+            except tracking.CaptureError as exc:
+                err.print(f"[red]rejected:[/red] {exc.title}; nothing was stored", highlight=False)
+                for problem in exc.problems:
+                    err.print(f"  {problem['path']}: {problem['message']}", highlight=False)
+                raise typer.Exit(1) from None
+            tracking.evaluate_alerts(s, network, result.shipments)
+        out.print(
+            f"captured {result.captured} event(s), {result.duplicates} already known, "
+            f"{result.corrected} corrected",
+            highlight=False,
+        )
+    finally:
+        db.dispose()
+
+
+@app.command()
+def status(shipment_id: str = typer.Argument(..., help="Shipment id.")) -> None:
+    """Where a shipment is, planned against actual per leg, and its ETA."""
+    db = _db()
+    try:
+        with db.session() as s:
+            shipment = s.get(Shipment, shipment_id)
+            if shipment is None:
+                err.print(f"[red]error:[/red] no shipment {shipment_id!r}", highlight=False)
+                raise typer.Exit(2)
+            state = tracking.status(s, load_stored_network(s, get_settings().network_dir), shipment)
+    finally:
+        db.dispose()
+    position = state["position"]["name"] if state["position"] else "not seen yet"
+    out.print(
+        f"Shipment {shipment_id} ({shipment.reference}): {state['events']} events; at {position}",
+        highlight=False,
+    )
+    out.print(
+        f"  planned arrival {state['planned_arrival']:%Y-%m-%d %H:%M}, ETA {state['eta']:%Y-%m-%d %H:%M} UTC "
+        f"({state['slip_h']:+.1f} h): {state['basis']}",
+        highlight=False,
+    )
+    for leg in state["legs"]:
+        actual = leg["actual_arrival"]
+        seen = f"arrived {actual:%Y-%m-%d %H:%M} ({leg['delay_h']:+.1f} h)" if actual else "not yet"
+        out.print(
+            f"  {leg['mode']:<5} {leg['from']} -> {leg['to']}: planned {leg['planned_arrival']:%Y-%m-%d %H:%M}, {seen}",
+            highlight=False,
+        )
