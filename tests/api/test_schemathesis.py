@@ -55,7 +55,7 @@ def test_no_server_errors_for_generated_requests(tmp_path):
             elif response.status_code != 204:
                 content_type = response.headers.get("content-type", [""])
                 content_type = content_type[0] if isinstance(content_type, list) else content_type
-                assert content_type.startswith("application/json"), (
+                assert "json" in content_type, (
                     case.formatted_path,
                     content_type,
                 )

@@ -7,6 +7,7 @@ import threading
 import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -145,7 +146,7 @@ def test_status_position_eta_and_error_declaration(booked):
 
 
 class _Hook(BaseHTTPRequestHandler):
-    calls: list[dict] = []
+    calls: ClassVar[list[dict]] = []
     fail_first = 1
 
     def do_POST(self):
