@@ -291,3 +291,91 @@ def test_tampering_with_a_stored_record_is_caught(flow, db, monkeypatch, tmp_pat
     get_settings.cache_clear()
     assert result.exit_code == 1
     assert "record 2" in result.output
+
+
+def test_not_conform_goods_are_held_and_yellow_needs_a_documents_check(flow):
+    api, fwd, officers, shipment = flow
+    body = copy.deepcopy(BODY)
+    body["goods"].append(
+        {
+            "hs_code": "930190",
+            "description": "Military weapons",
+            "packages": 1,
+            "gross_kg": 50,
+            "net_kg": 40,
+            "value": 10_000,
+            "currency": "USD",
+            "origin_country": "CN",
+        }
+    )
+    decl = declare(api, fwd, shipment, body).json()
+    dep = decl["offices"][0]["id"]
+    kz = officers["KZ"]
+    assert act(api, kz, decl["id"], "accept", dep).status_code == 200
+    assert (
+        act(api, kz, decl["id"], "check", dep, result="not_conform", seals_intact=False).status_code
+        == 200
+    )
+    held = act(api, kz, decl["id"], "release", dep)
+    assert held.status_code == 409
+    assert "not conform" in held.json()["error"]["reason"]
+    # Yellow: tobacco scores 35 points.
+    yellow = copy.deepcopy(BODY)
+    yellow["lrn"] = "LRN-Y"
+    yellow["goods"][0] = {**yellow["goods"][0], "hs_code": "240220", "description": "Cigarettes"}
+    decl = declare(api, fwd, shipment, yellow).json()
+    assert decl["offices"][0]["channel"] == "yellow"
+    assert act(api, kz, decl["id"], "accept", dep).status_code == 200
+    refused = act(api, kz, decl["id"], "release", dep)
+    assert refused.status_code == 409
+    assert "documents check" in refused.json()["error"]["reason"]
+
+
+def test_a_stale_read_cannot_overwrite_a_concurrent_action(flow, db, tmp_path, monkeypatch):
+    """Two officers act at once: the one whose read is stale gets a conflict, nothing else changes."""
+    from corridor.customs.lifecycle import Action
+    from corridor.store import customs
+    from corridor.store.accounts import principal_for
+
+    api, fwd, officers, shipment = flow
+    decl = declare(api, fwd, shipment).json()
+    dep = decl["offices"][0]["id"]
+    token = officers["KZ"]["Authorization"].split()[1]
+    with db.session() as s1:
+        who = principal_for(s1, token)
+        stale = customs.get(s1, who, decl["id"])
+        s1.expunge(stale)  # what s1 read, frozen: state lodged
+    assert (
+        act(api, officers["KZ"], decl["id"], "accept", dep).status_code == 200
+    )  # the other officer
+    monkeypatch.setattr(customs, "get", lambda *args: stale)
+    with db.session() as s2, pytest.raises(customs.CustomsError) as caught:
+        customs.act(s2, who, tmp_path / "keys", [], decl["id"], Action.REJECT, dep, {})
+    assert caught.value.code == "conflict"
+    monkeypatch.undo()
+    assert (
+        api.client.get(f"/api/v1/customs/declarations/{decl['id']}", headers=fwd).json()["state"]
+        == "accepted"
+    )
+    assert (
+        api.client.get("/api/v1/customs/log/verify", headers=api.headers(ADMIN)).json()["ok"]
+        is True
+    )
+
+
+def test_only_the_booking_forwarder_declares_and_bad_values_are_4xx(flow):
+    api, fwd, officers, shipment = flow
+    admin = api.headers(ADMIN)
+    assert declare(api, admin, shipment).status_code == 403
+    bad = copy.deepcopy(BODY)
+    bad["lrn"] = "L\u0000X"
+    assert declare(api, fwd, shipment, bad).status_code == 422
+    decl = declare(api, fwd, shipment).json()
+    nan = api.client.post(
+        f"/api/v1/customs/declarations/{decl['id']}/actions",
+        content=b'{"action": "accept", "office_id": "%s", "details": {"note": NaN}}'
+        % decl["offices"][0]["id"].encode(),
+        headers={**officers["KZ"], "Content-Type": "application/json"},
+    )
+    assert nan.status_code == 422
+    assert api.client.get("/api/v1/customs/log/verify", headers=admin).json()["ok"] is True

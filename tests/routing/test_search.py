@@ -157,3 +157,24 @@ def test_via_forces_the_sea_route(mini_net, mini_planner):
 def test_ready_time_is_utc_and_naive_times_are_taken_as_utc(mini_net, mini_planner):
     q = make_query(mini_net, origin="o", destination="d", ready=datetime(2026, 3, 2, 0, 0))
     assert q.ready.tzinfo is UTC
+
+
+def test_a_via_node_at_a_dead_end_is_reached_and_left_the_way_it_came(network):
+    # Aktau port is a dead end off Mangyshlak: via it, the plan must pass Mangyshlak twice.
+    from corridor.routing import planner_for
+
+    q = make_query(
+        network, origin="mangyshlak", destination="beyneu", ready=MONDAY, via=(("aktau_port",),)
+    )
+    it = best(planner_for(network, q), q)
+    from corridor.routing.plan import node_sequence
+
+    assert node_sequence(network, it) == ["mangyshlak", "aktau_port", "mangyshlak", "beyneu"]
+
+
+def test_dates_outside_the_planning_range_are_refused(mini_net):
+    from corridor.routing import RoutingError
+
+    with pytest.raises(RoutingError) as caught:
+        make_query(mini_net, origin="o", destination="d", ready=datetime(9999, 12, 31, tzinfo=UTC))
+    assert caught.value.field == "ready"

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from corridor.customs.lifecycle import TransitionError
@@ -80,6 +81,12 @@ def install(app: FastAPI) -> None:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"]) or None
         return _json(422, "invalid", loc, first["msg"].removeprefix("Value error, "))
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        return _json(
+            422, "invalid", None, "a value the database cannot store (for example a NUL character)"
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -5,14 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from corridor.network import Mode
 from corridor.routing import ContainerType, Criterion, Itinerary
+from corridor.textcheck import reject_control_characters
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text(cls, data: Any) -> Any:
+        return reject_control_characters(data)
 
 
 class LoginRequest(_Strict):

@@ -6,10 +6,13 @@ clone of either message set. Field validators check what one declaration can kno
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from corridor.customs.identifiers import check_container, check_currency, check_hs_code
 from corridor.network.model import Country
+from corridor.textcheck import reject_control_characters
 
 
 class _Part(BaseModel):
@@ -80,6 +83,11 @@ class Guarantee(_Part):
 
 class DeclarationBody(_Part):
     """What the holder declares. The office itinerary is derived from the booked route."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text(cls, data: Any) -> Any:
+        return reject_control_characters(data)
 
     lrn: str = Field(min_length=1, max_length=50, description="The holder's local reference number")
     holder: Holder

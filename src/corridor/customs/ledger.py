@@ -24,7 +24,10 @@ GENESIS = "0" * 64
 
 def canonical(data: dict[str, Any]) -> bytes:
     """The bytes that are hashed: sorted keys, no spaces, UTF-8 (stable across databases)."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    # allow_nan=False: NaN and Infinity are not JSON, and a record must read back as it was signed.
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
 
 
 def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:

@@ -129,10 +129,8 @@ def check_action(
     ):
         if office_index != 0:
             raise TransitionError(state, action, "done by the office of departure", "forbidden")
-        if action is Action.RELEASE and channel_at.get(0) is Channel.RED and not progress.checked:
-            raise TransitionError(
-                state, action, "red channel: record the inspection (check) before release"
-            )
+        if action is Action.RELEASE:
+            _require_check(state, action, channel_at.get(0), progress)
         if action is Action.CHECK:
             return Move(target, Progress(0, False, True))
         if action is Action.RELEASE:
@@ -157,15 +155,20 @@ def check_action(
     if action is Action.CHECK:
         return Move(target, Progress(expected, True, True))
     if action is Action.PASS:
-        if channel_at.get(office_index) is Channel.RED and not progress.checked:
-            raise TransitionError(
-                state, action, "red channel: record the inspection (check) before letting it pass"
-            )
+        _require_check(state, action, channel_at.get(office_index), progress)
         return Move(target, Progress(expected + 1, False, False))
     if action is Action.DISCHARGE:
-        if channel_at.get(office_index) is Channel.RED and not progress.checked:
-            raise TransitionError(
-                state, action, "red channel: record the inspection (check) before discharge"
-            )
+        _require_check(state, action, channel_at.get(office_index), progress)
         return Move(target, progress)
     return Move(target, progress)
+
+
+def _require_check(
+    state: State, action: Action, channel: Channel | None, progress: Progress
+) -> None:
+    """Yellow (documents) and red (physical inspection) need a recorded check before the goods move."""
+    if channel in (Channel.YELLOW, Channel.RED) and not progress.checked:
+        kind = "inspection" if channel is Channel.RED else "documents check"
+        raise TransitionError(
+            state, action, f"{channel.value} channel: record the {kind} (check) first"
+        )

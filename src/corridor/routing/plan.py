@@ -46,7 +46,7 @@ def compare(planner: Planner, query: Query) -> list[tuple[Corridor, Itinerary | 
     for corridor in planner.net.corridors.values():
         variant = query.model_copy(
             update={
-                "via": corridor.via,
+                "via": query.via + corridor.via,
                 "avoid_countries": query.avoid_countries | frozenset(corridor.avoid_countries),
             }
         )

@@ -66,7 +66,9 @@ class Query(BaseModel):
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
+            value = value.replace(tzinfo=UTC)
+        if value is not None and not 2000 <= value.year <= 2100:
+            raise ValueError("plans are made for dates between the years 2000 and 2100")
         return value
 
     @field_validator("avoid_countries")

@@ -123,7 +123,6 @@ class Label:
     gauge: int
     on_train: bool  # still on a train that can run on (rail links without a named service)
     progress: int  # how many via groups have been passed
-    visited: int  # bit set of the nodes passed, so that plans never loop
     parent: Label | None
     how: _LinkMove | _TripMove | None  # the move from the parent; see Planner.step
     alive: bool = True
@@ -164,7 +163,6 @@ class Planner:
         self.net: Network = timetable.network
         self.default_transfer_h = default_transfer_h
         self.country = {n.id: n.country for n in self.net.nodes.values()}
-        self.bit = {node: 1 << i for i, node in enumerate(self.net.nodes)}
         self.border: dict[str, Crossing] = {
             c.at: c for c in self.net.crossings.values() if c.kind is CrossingKind.BORDER
         }
@@ -245,7 +243,6 @@ class Planner:
             0,
             False,
             self._advance(query, 0, query.origin),
-            self.bit[query.origin],
             None,
             None,
         )
@@ -334,8 +331,16 @@ class Planner:
             return  # reached before passing every via group: no detour through the goal
         for way in self.ways[label.node]:
             link = way.link
-            if link.mode not in q.modes or label.visited & self.bit[way.target]:
+            if link.mode not in q.modes:
                 continue
+            how, parent = label.how, label.parent
+            if (
+                isinstance(how, _LinkMove)
+                and how.way.link is link
+                and parent is not None
+                and parent.progress == label.progress
+            ):
+                continue  # straight back where it came from: never better, unless it reached a via
             if (q.cargo.dangerous_goods and not link.dangerous_goods) or self._blocked(
                 q, way.target
             ):
@@ -381,7 +386,6 @@ class Planner:
                 way.leave_gauge,
                 True,
                 self._advance(ctx.query, label.progress, way.target),
-                label.visited | self.bit[way.target],
                 label,
                 _LinkMove(way, transfer, depart, not continuing),
             ),
@@ -401,17 +405,14 @@ class Planner:
         cum = self.cumulative[pattern.key]
         start = cum[index]
         progress = label.progress
-        visited = label.visited
         dg = q.cargo.dangerous_goods
         for j in range(index + 1, len(pattern.stops)):
             stop = pattern.stops[j]
             arrive = base + pattern.arrive[j]
-            bit = self.bit[stop]
-            if arrive > ctx.limit or visited & bit or self._blocked(q, stop):
+            if arrive > ctx.limit or self._blocked(q, stop):
                 return
             if dg and not pattern.links[j - 1].dangerous_goods:
                 return
-            visited |= bit
             progress = self._advance(q, progress, stop)
             stretch = cum[j]
             cost = ctx.cost(stretch) - ctx.cost(start)
@@ -425,10 +426,9 @@ class Planner:
                     label.boardings + 1,
                     stop,
                     mode.value,
-                    gauge,
+                    (pattern.links[j - 1].gauge_mm or 0) if mode is Mode.RAIL else 0,
                     False,
                     progress,
-                    visited,
                     label,
                     _TripMove(pattern, trip, index, j, transfer),
                 ),

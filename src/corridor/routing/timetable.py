@@ -109,16 +109,19 @@ class Timetable:
         )
         first = stops[0]
         times = set()
-        day = self.epoch
+        lead_days = int(depart[-1] // 24) + 1
+        day = self.epoch - timedelta(days=lead_days)
         clock = service.departure_time
-        for _ in range(int(self.horizon_h // 24) + 1):
+        for _ in range(int(self.horizon_h // 24) + 1 + lead_days):
             if day.weekday() in service.weekdays:
                 times.add(self.hours(day.replace(hour=clock.hour, minute=clock.minute)))
             day += timedelta(days=1)
         for sailing in service.sailings:
             if sailing.from_node == first:
                 times.add(self.hours(sailing.departure))
-        pattern.departures = sorted(t for t in times if 0.0 <= t <= self.horizon_h)
+        # Trips that left their first stop before the epoch still call at later stops inside it.
+        earliest = -pattern.depart[-1]
+        pattern.departures = sorted(t for t in times if earliest <= t <= self.horizon_h)
         return pattern
 
     def next_trip(self, pattern: Pattern, stop: int, ready: float, teu: float) -> int | None:

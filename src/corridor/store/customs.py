@@ -131,8 +131,10 @@ def create(
     body: DeclarationBody,
 ) -> CustomsDeclaration:
     """A draft declaration for a booked shipment, with its offices and the channel at each."""
-    if who.kind not in (OrgKind.FORWARDER, OrgKind.ADMIN):
-        raise CustomsError("forbidden", "organisation", "only the holder's forwarder declares")
+    if who.kind is not OrgKind.FORWARDER:
+        raise CustomsError(
+            "forbidden", "organisation", "only the forwarder that booked the shipment declares it"
+        )
     try:
         shipment: Shipment = get_visible(session, who, shipment_id)
     except ShipmentError:
@@ -240,7 +242,21 @@ def act(
         )
     progress = Progress(row.position, row.arrived, row.checked)
     move = check_action(state, action, party, index, stops, progress, _channels(row))
+    held = row.offices.get("held")
+    if (
+        held is not None
+        and action in (Action.RELEASE, Action.PASS, Action.DISCHARGE)
+        and held == index
+    ):
+        raise CustomsError(
+            "conflict",
+            "action",
+            f"the check at {stops[held].office.name} found the goods not conform: "
+            "they are held there and cannot move on",
+        )
     body = DeclarationBody.model_validate(row.body)
+    values: dict[str, Any] = {}
+    offices = dict(row.offices)
     if action is Action.ACCEPT:
         at_risk = body.value * DUTY_RATE
         if body.guarantee.amount < at_risk:
@@ -250,46 +266,73 @@ def act(
                 f"guarantee {body.guarantee.amount:,.2f} {body.guarantee.currency} is below the "
                 f"duties at risk {at_risk:,.2f} ({DUTY_RATE:.0%} of the declared value)",
             )
-        row.guarantee_state = "held"
+        values["guarantee_state"] = "held"
     if action is Action.AMEND:
         amended = DeclarationBody.model_validate(details.get("body", {}))
-        row.body = amended.model_dump(mode="json")
-        row.offices = {
-            "stops": row.offices["stops"],
-            "channels": _assess_all(
-                amended, stops, profiles, _past_incidents(session, row.holder_org)
-            ),
-        }
-        details = {"body": row.body}
+        values["body"] = amended.model_dump(mode="json")
+        values["lrn"] = amended.lrn
+        offices["channels"] = _assess_all(
+            amended, stops, profiles, _past_incidents(session, row.holder_org)
+        )
+        details = {"body": values["body"]}
     if action is Action.CHECK:
         result = str(details.get("result", "")).strip()
         if result not in ("conform", "not_conform"):
             raise CustomsError(
                 "invalid", "details.result", "a check records result 'conform' or 'not_conform'"
             )
+        if result == "not_conform":
+            offices["held"] = index
     if action is Action.INCIDENT:
         kind = details.get("kind")
         if kind not in ("seal_broken", "transshipment", "accident"):
             raise CustomsError(
                 "invalid", "details.kind", "an incident is seal_broken, transshipment or accident"
             )
-        row.incidents += 1
+        values["incidents"] = row.incidents + 1
     if action in (Action.DISCHARGE, Action.CANCEL) and row.guarantee_state in (
         "registered",
         "held",
     ):
-        row.guarantee_state = "released"
-    row.state = move.state.value
-    row.position, row.arrived, row.checked = (
-        move.progress.position,
-        move.progress.arrived,
-        move.progress.checked,
+        values["guarantee_state"] = "released"
+    try:
+        ledger.canonical({"details": details})
+    except ValueError:
+        raise CustomsError("invalid", "details", "NaN and Infinity are not JSON numbers") from None
+    # Optimistic concurrency: the update applies only if nobody changed the declaration since it
+    # was read, so two officers acting at once cannot both pass the state machine.
+    changed = session.execute(
+        update(CustomsDeclaration)
+        .where(
+            CustomsDeclaration.id == row.id,
+            CustomsDeclaration.state == row.state,
+            CustomsDeclaration.position == row.position,
+            CustomsDeclaration.arrived == row.arrived,
+            CustomsDeclaration.checked == row.checked,
+            CustomsDeclaration.updated_at == row.updated_at,
+        )
+        .values(
+            state=move.state.value,
+            position=move.progress.position,
+            arrived=move.progress.arrived,
+            checked=move.progress.checked,
+            updated_at=now(),
+            offices=offices,
+            **values,
+        )
+        .execution_options(synchronize_session=False)
     )
-    row.updated_at = now()
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise CustomsError(
+            "conflict",
+            "declaration_id",
+            "the declaration changed while this action was checked; read it again and retry",
+        )
     signer = who.organisation_id if party is Party.CUSTOMS else None
     _append(
         session, keys_dir, row.id, action.value, office_id, who.organisation_id, signer, details
     )
+    session.refresh(row)
     return row
 
 

@@ -32,6 +32,9 @@ def signing_key(
     key_id = f"{organisation_id or PLATFORM}-ed25519"
     cached = _cache.get((str(keys_dir), key_id))
     if cached is not None:
+        # The public half may have been rolled back with the transaction that first stored it.
+        if session.get(CustomsKey, key_id) is None:
+            _register(session, key_id, organisation_id, cached)
         return key_id, cached
     path = keys_dir / f"{key_id}.pem"
     if path.is_file():
@@ -50,17 +53,23 @@ def signing_key(
         )
         path.chmod(0o600)
     if session.get(CustomsKey, key_id) is None:
-        session.add(
-            CustomsKey(
-                key_id=key_id,
-                organisation_id=organisation_id,
-                public_key=_raw(key.public_key()),
-                created_at=now(),
-            )
-        )
-        session.flush()
+        _register(session, key_id, organisation_id, key)
     _cache[(str(keys_dir), key_id)] = key
     return key_id, key
+
+
+def _register(
+    session: Session, key_id: str, organisation_id: str | None, key: Ed25519PrivateKey
+) -> None:
+    session.add(
+        CustomsKey(
+            key_id=key_id,
+            organisation_id=organisation_id,
+            public_key=_raw(key.public_key()),
+            created_at=now(),
+        )
+    )
+    session.flush()
 
 
 def public_keys(session: Session) -> dict[str, Ed25519PublicKey]:
