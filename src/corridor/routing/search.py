@@ -274,6 +274,8 @@ class Planner:
             return False
         if ctx.pareto and (a.cost > b.cost + 1e-6 or a.co2 > b.co2 + 1e-6):
             return False
+        if not ctx.pareto and a.t > b.t - 1e-9 and a.cost > b.cost + 1e-6:
+            return False  # same arrival: the cheaper one wins the tie (no detours at equal time)
         return not (ctx.count_boardings and a.boardings > b.boardings)
 
     def _offer(self, ctx: _Context, label: Label) -> None:
@@ -329,26 +331,30 @@ class Planner:
         q = ctx.query
         if label.node == q.destination:
             return  # reached before passing every via group: no detour through the goal
+        came_by = self._last_link(label)
         for way in self.ways[label.node]:
             link = way.link
             if link.mode not in q.modes:
                 continue
-            how, parent = label.how, label.parent
-            if (
-                isinstance(how, _LinkMove)
-                and how.way.link is link
-                and parent is not None
-                and parent.progress == label.progress
-            ):
-                continue  # straight back where it came from: never better, unless it reached a via
+            if link is came_by:
+                continue  # never straight back over the link it came by (no turning at a via node)
             if (q.cargo.dangerous_goods and not link.dangerous_goods) or self._blocked(
                 q, way.target
             ):
                 continue
             self._ride_link(ctx, label, way)
         for pattern, index in self.tt.at_node.get(label.node, ()):
-            if pattern.service.mode in q.modes:
+            if pattern.service.mode in q.modes and pattern.links[index] is not came_by:
                 self._ride_trip(ctx, label, pattern, index)
+
+    @staticmethod
+    def _last_link(label: Label) -> Link | None:
+        how = label.how
+        if isinstance(how, _LinkMove):
+            return how.way.link
+        if isinstance(how, _TripMove):
+            return how.pattern.links[how.alight - 1]
+        return None
 
     def _ride_link(self, ctx: _Context, label: Label, way: _LinkWay) -> None:
         link = way.link
