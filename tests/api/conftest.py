@@ -32,7 +32,7 @@ class Api:
 
 @pytest.fixture
 def api(db, tmp_path):
-    logins = prepare(db, PACKAGE_DATA_DIR)
+    logins = prepare(db, PACKAGE_DATA_DIR, demo_shipment=False)
     app = create_app(Settings(var_dir=tmp_path), db)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client, {login.email: login.password for login in logins})

@@ -166,7 +166,7 @@ def test_delay_raises_an_alert_delivered_to_the_webhook_with_retries(db, tmp_pat
     from corridor.settings import PACKAGE_DATA_DIR
     from corridor.store.seed import prepare
 
-    logins = {lg.email: lg.password for lg in prepare(db, PACKAGE_DATA_DIR)}
+    logins = {lg.email: lg.password for lg in prepare(db, PACKAGE_DATA_DIR, demo_shipment=False)}
     server = HTTPServer(("127.0.0.1", 0), _Hook)
     _Hook.calls = []
     threading.Thread(target=server.serve_forever, daemon=True).start()

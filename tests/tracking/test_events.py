@@ -74,3 +74,36 @@ def test_learned_dwell_is_the_median_of_observed_stays():
         Observation("s9", "baku", "departing", T0 + timedelta(hours=5)),
     ]
     assert learned_dwell(obs) == {"aktau_port": 25.0}  # baku has too few samples
+
+
+def test_fast_gate_and_full_validator_agree(network):
+    """The compiled validator that accepts documents and the one that explains rejections agree."""
+    import copy
+
+    from corridor.tracking.schema import _fast, _validator
+
+    q = make_query(
+        network, origin="dostyk", destination="tbilisi", ready=T0, via=(("aktau_port",),)
+    )
+    events = events_for(best(planner_for(network, q), q), "s1", container_numbers(1, 1))
+    good = document(events, T0)
+    mutations = [
+        lambda d: d["epcisBody"]["eventList"][0].update(action="WATCH"),
+        lambda d: d["epcisBody"]["eventList"][0].update(eventTime="yesterday"),
+        lambda d: d["epcisBody"]["eventList"][0].pop("eventTimeZoneOffset"),
+        lambda d: d["epcisBody"]["eventList"][0].update(type="ParcelEvent"),
+        lambda d: d["epcisBody"]["eventList"][0]["readPoint"].pop("id"),
+        lambda d: d.pop("@context"),
+        lambda d: None,
+    ]
+    for mutate in mutations:
+        doc = copy.deepcopy(good)
+        mutate(doc)
+        full_ok = not list(_validator().iter_errors(doc))
+        try:
+            _fast()(doc)
+            fast_ok = True
+        except Exception:
+            fast_ok = False
+        assert fast_ok == full_ok, mutate
+        assert (validate(doc) == []) == full_ok

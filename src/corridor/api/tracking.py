@@ -49,9 +49,23 @@ def problem(status_code: int, title: str, errors: list[dict[str, str]]) -> JSONR
     return JSONResponse(body, status_code=status_code, media_type="application/problem+json")
 
 
+_last_evaluated: dict[str, float] = {}
+#: A shipment's ETA is re-evaluated for alerts at most this often (a burst of events costs one plan).
+ALERT_DEBOUNCE_S = 60.0
+
+
 def after_capture(db: Database, network: Network, shipment_ids: set[str], backoff_s: float) -> None:
+    import time
+
+    moment = time.monotonic()
+    due = {
+        sid for sid in shipment_ids if moment - _last_evaluated.get(sid, -1e9) >= ALERT_DEBOUNCE_S
+    }
+    if not due:
+        return
+    _last_evaluated.update(dict.fromkeys(due, moment))
     with db.session() as s:
-        tracking.evaluate_alerts(s, network, shipment_ids)
+        tracking.evaluate_alerts(s, network, due)
     tracking.deliver_due(db, backoff_s)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from corridor.store import migrate
 from corridor.store.accounts import create_organisation, create_user
@@ -30,7 +31,9 @@ DEMO_ACCOUNTS = (
 )
 
 
-def prepare(db: Database, network_dir: Path, demo: bool = True) -> list[DemoLogin]:
+def prepare(
+    db: Database, network_dir: Path, demo: bool = True, demo_shipment: bool = True
+) -> list[DemoLogin]:
     """Migrate, import the network if it changed, and seed demo accounts into an empty database.
 
     Returns the demo logins created now (empty when the database already had users), so that
@@ -46,4 +49,55 @@ def prepare(db: Database, network_dir: Path, demo: bool = True) -> list[DemoLogi
                 password = secrets.token_urlsafe(12)
                 create_user(session, org.id, email, "Demo user", password)
                 created.append(DemoLogin(name, email, password))
+        if created and demo_shipment:
+            _demo_shipment(session, network_dir)
     return created
+
+
+def _demo_shipment(session: Session, network_dir: Path) -> None:
+    """A demo shipment under way, with the EPCIS events of its first days and a delay at the Caspian."""
+    from datetime import UTC, datetime, timedelta
+
+    from corridor.routing import Cargo, best, make_query, planner_for
+    from corridor.store import shipments, tracking
+    from corridor.store.accounts import Principal
+    from corridor.store.models import Organisation, OrgKind
+    from corridor.store.network import load_stored_network
+    from corridor.tracking.generator import container_numbers, document, events_for
+
+    network = load_stored_network(session, network_dir)
+    user = session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0][3]))
+    assert user is not None
+    org = session.get(Organisation, user.organisation_id)
+    assert org is not None
+    who = Principal(
+        user.id, user.email, user.name, org.id, org.name, OrgKind(org.kind), None, "seed"
+    )
+    ready = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=13)
+    corridor = network.corridors["middle-aktau-btk"]
+    query = make_query(
+        network,
+        origin="xian",
+        destination="duisburg",
+        ready=ready,
+        cargo=Cargo(containers=4),
+        via=corridor.via,
+        avoid_countries=frozenset(corridor.avoid_countries),
+    )
+    plan = best(planner_for(network, query), query)
+    data = query.model_dump(mode="json")
+    data["cargo"]["teu"] = query.cargo.teu
+    row = shipments.create(session, who, network, "DEMO-CASPIAN-1", data, plan)
+    ferry = next((i for i, leg in enumerate(plan.legs) if leg.mode == "ferry"), None)
+    events = events_for(
+        plan,
+        row.id,
+        container_numbers(42, 4),
+        until=datetime.now(UTC),
+        delay_leg=ferry,
+        delay_h=72.0,
+        seed=42,
+    )
+    if events:
+        result = tracking.capture(session, who, network, document(events, datetime.now(UTC)))
+        tracking.evaluate_alerts(session, network, result.shipments)

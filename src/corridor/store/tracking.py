@@ -167,7 +167,16 @@ def query(
     session: Session, who: Principal, params: dict[str, str], per_page: int, page_token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Events matching the EPCIS simple-event-query parameters, in capture order, one page."""
-    stmt = _visible(who)
+    if "EQ_shipment" in params and who.kind is OrgKind.FORWARDER:
+        # One shipment: check it is the caller's once, instead of joining all its shipments.
+        owner = session.scalar(
+            select(Shipment.organisation_id).where(Shipment.id == params["EQ_shipment"])
+        )
+        if owner != who.organisation_id:
+            return [], None
+        stmt = select(EpcisEvent)
+    else:
+        stmt = _visible(who)
     if "eventType" in params:
         stmt = stmt.where(EpcisEvent.event_type.in_(params["eventType"].split(",")))
     if "GE_eventTime" in params:
@@ -236,6 +245,24 @@ def _decode(token: str) -> int:
         raise QueryError("nextPageToken", "not a page token from this server") from None
 
 
+_DWELL_CACHE: dict[str, tuple[float, dict[str, float]]] = {}
+DWELL_CACHE_S = 300.0
+
+
+def learned_dwell(session: Session, nodes: set[str]) -> dict[str, float]:
+    """Observed median dwell per node, recomputed at most every five minutes per database."""
+    import time as _time
+
+    bind = session.get_bind()
+    key = str(bind.engine.url)
+    cached = _DWELL_CACHE.get(key)
+    if cached is not None and _time.monotonic() - cached[0] < DWELL_CACHE_S:
+        return {n: h for n, h in cached[1].items() if n in nodes}
+    dwell = eta_model.learned_dwell(observations(session))
+    _DWELL_CACHE[key] = (_time.monotonic(), dwell)
+    return {n: h for n, h in dwell.items() if n in nodes}
+
+
 def observations(session: Session, nodes: set[str] | None = None) -> list[eta_model.Observation]:
     stmt = select(
         EpcisEvent.shipment_id, EpcisEvent.node_id, EpcisEvent.biz_step, EpcisEvent.event_time
@@ -301,9 +328,7 @@ def status(session: Session, network: Network, shipment: Shipment) -> dict[str, 
             "legs": legs,
         }
     last = located[-1]
-    dwell = eta_model.learned_dwell(
-        observations(session, {n for leg in plan.legs for n in (leg.from_node, leg.to_node)})
-    )
+    dwell = learned_dwell(session, {n for leg in plan.legs for n in (leg.from_node, leg.to_node)})
     estimate = eta_model.estimate(
         network,
         plan,
@@ -327,6 +352,32 @@ def status(session: Session, network: Network, shipment: Shipment) -> dict[str, 
     }
 
 
+def _behind_plan(session: Session, shipment: Shipment, margin_h: float) -> bool:
+    """Is the latest event later than the plan at that place by more than ``margin_h``?
+
+    A cheap test before the full ETA (which re-plans): a consignment on time where it was last
+    seen cannot have slipped a day yet.
+    """
+    last = session.scalars(
+        select(EpcisEvent)
+        .where(
+            EpcisEvent.shipment_id == shipment.id,
+            EpcisEvent.node_id.is_not(None),
+            EpcisEvent.error_declared.is_(False),
+        )
+        .order_by(EpcisEvent.event_time.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return False
+    plan = Itinerary.model_validate(shipment.itinerary)
+    planned = [leg.departure for leg in plan.legs if leg.from_node == last.node_id]
+    planned += [leg.arrival for leg in plan.legs if leg.to_node == last.node_id]
+    if not planned:
+        return True  # off the planned route: worth a full look
+    return (last.event_time - max(planned)).total_seconds() / 3600 > margin_h
+
+
 def evaluate_alerts(
     session: Session, network: Network, shipment_ids: set[str]
 ) -> list[TrackingAlert]:
@@ -335,6 +386,8 @@ def evaluate_alerts(
     for sid in shipment_ids:
         shipment = session.get(Shipment, sid)
         if shipment is None or shipment.status != "planned":
+            continue
+        if not _behind_plan(session, shipment, SLIP_THRESHOLD_H / 4):
             continue
         state = status(session, network, shipment)
         slip = float(state["slip_h"])

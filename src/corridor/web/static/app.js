@@ -183,8 +183,18 @@ async function loadShipments() {
       <td>${escapeHtml(s.reference)}</td><td>${escapeHtml(s.itinerary.legs[0].from_name)}</td><td>${escapeHtml(s.itinerary.legs[s.itinerary.legs.length - 1].to_name)}</td>
       <td>${fmt(s.arrival_at)}</td><td class="num">${s.teu}</td><td class="num">${money(s.cost_usd)}</td><td class="num">${(s.co2e_kg / 1000).toFixed(1)}</td>
       <td>${s.countries.join(" ")}</td><td>${s.status}</td>
+      <td class="position" data-id="${s.id}">…</td><td class="eta" data-id="${s.id}">…</td>
       <td>${s.status === "planned" && state.me.kind !== "customs" ? `<button class="small secondary cancel" data-id="${s.id}">Cancel</button>` : ""}</td>
     </tr>`).join("");
+  for (const cell of document.querySelectorAll("#shipments-table td.eta")) {
+    api(`/shipments/${cell.dataset.id}/tracking`).then((t) => {
+      const pos = document.querySelector(`#shipments-table td.position[data-id="${cell.dataset.id}"]`);
+      pos.textContent = t.position ? t.position.name : "not seen yet";
+      const late = t.slip_h > 24;
+      cell.innerHTML = `${fmt(t.eta)}${t.slip_h ? ` <span class="${late ? "channel channel-red" : "muted"}">${t.slip_h > 0 ? "+" : ""}${Math.round(t.slip_h)} h</span>` : ""}`;
+      cell.title = t.basis;
+    }).catch(() => { cell.textContent = "-"; });
+  }
   for (const el of document.querySelectorAll("button.cancel")) {
     el.addEventListener("click", async () => { await api(`/shipments/${el.dataset.id}/cancel`, { method: "POST" }); loadShipments(); });
   }
