@@ -144,12 +144,15 @@ def main() -> None:
         "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     )
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             db = Database(f"sqlite:///{tmp}/bench.db")
             run(db, "SQLite", args.events)
             db.dispose()
+    if args.skip_postgres:
+        return
     name = f"corridor_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
     try:
