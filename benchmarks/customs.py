@@ -15,44 +15,21 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import uvicorn
+from _harness import serve
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import create_engine, text
 
-from corridor.api import create_app
 from corridor.customs import ledger
 from corridor.customs.examples import example_declaration
-from corridor.settings import PACKAGE_DATA_DIR, Settings
+from corridor.settings import PACKAGE_DATA_DIR
 from corridor.store.db import Database
 from corridor.store.seed import prepare
-
-
-def serve(db: Database, var_dir: Path) -> tuple[str, uvicorn.Server, threading.Thread]:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(Settings(var_dir=var_dir), db),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{port}/api/v1", server, thread
 
 
 def run(db: Database, label: str, count: int, clients: int) -> None:

@@ -16,46 +16,23 @@ import argparse
 import random
 import statistics
 import tempfile
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import uvicorn
+from _harness import serve
 from sqlalchemy import create_engine, insert, text
 
-from corridor.api import create_app
 from corridor.routing import Itinerary
-from corridor.settings import PACKAGE_DATA_DIR, Settings
+from corridor.settings import PACKAGE_DATA_DIR
 from corridor.store.db import Database
 from corridor.store.models import Shipment
 from corridor.store.seed import prepare
 from corridor.tracking.generator import container_numbers, document, events_for
 
 DOC = 1000
-
-
-def serve(db: Database, var_dir: Path) -> tuple[str, uvicorn.Server, threading.Thread]:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(Settings(var_dir=var_dir), db),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{port}/api/v1", server, thread
 
 
 def run(db: Database, label: str, total: int) -> None:
