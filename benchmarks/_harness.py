@@ -5,9 +5,13 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
+from sqlalchemy import create_engine, text
 
 from corridor.api import create_app
 from corridor.settings import Settings
@@ -28,3 +32,26 @@ def serve(db: Database, var_dir: Path) -> tuple[str, uvicorn.Server, threading.T
     while not server.started:
         time.sleep(0.05)
     return f"http://127.0.0.1:{port}/api/v1", server, thread
+
+
+@contextmanager
+def scratch_postgres(url: str) -> Iterator[Database | None]:
+    """A new, empty PostgreSQL database for one run (dropped after), or None when unreachable."""
+    name = f"corridor_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        print(f"PostgreSQL: skipped ({exc.__class__.__name__}: not reachable at {url})")
+        admin.dispose()
+        yield None
+        return
+    db = Database(url.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        yield db
+    finally:
+        db.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -16,14 +16,12 @@ import argparse
 import statistics
 import tempfile
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from _harness import serve
+from _harness import scratch_postgres, serve
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import create_engine, text
 
 from corridor.customs import ledger
 from corridor.customs.examples import example_declaration
@@ -163,20 +161,9 @@ def main() -> None:
         db = Database(f"sqlite:///{tmp}/bench.db")
         run(db, "SQLite", args.declarations, args.clients)
         db.dispose()
-    name = f"corridor_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        print(f"PostgreSQL: skipped ({exc.__class__.__name__}: not reachable at {args.postgres})")
-    else:
-        db = Database(args.postgres.rsplit("/", 1)[0] + f"/{name}")
-        run(db, "PostgreSQL", args.declarations, args.clients)
-        db.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres(args.postgres) as pg:
+        if pg is not None:
+            run(pg, "PostgreSQL", args.declarations, args.clients)
     verify_speed()
 
 

@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from _harness import serve
-from sqlalchemy import create_engine, insert, text
+from _harness import scratch_postgres, serve
+from sqlalchemy import insert, text
 
 from corridor.routing import Itinerary
 from corridor.settings import PACKAGE_DATA_DIR
@@ -95,7 +95,7 @@ def run(db: Database, label: str, total: int) -> None:
         with db.session() as s:
             stored = s.scalar(text("SELECT count(*) FROM epcis_events"))
         samples = []
-        for sid in rng.sample(ids, 200):
+        for sid in rng.sample(ids, min(200, len(ids))):
             t0 = time.perf_counter()
             response = client.get(
                 "/epcis/events", params={"EQ_shipment": sid, "perPage": 100}, headers=fwd
@@ -130,20 +130,9 @@ def main() -> None:
             db.dispose()
     if args.skip_postgres:
         return
-    name = f"corridor_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        print(f"PostgreSQL: skipped ({exc.__class__.__name__}: not reachable at {args.postgres})")
-    else:
-        db = Database(args.postgres.rsplit("/", 1)[0] + f"/{name}")
-        run(db, "PostgreSQL", args.events)
-        db.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres(args.postgres) as pg:
+        if pg is not None:
+            run(pg, "PostgreSQL", args.events)
 
 
 if __name__ == "__main__":
