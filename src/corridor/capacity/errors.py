@@ -1,0 +1,23 @@
+"""The one error of the capacity domain: a code, the field at fault and the reason, for 4xx answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CapacityError(ValueError):
+    """Raised for every refused capacity request; nothing has been written when it is raised.
+
+    ``code`` maps to an HTTP status in the API (``invalid`` 422, ``not_found`` 404, ``forbidden``
+    403, ``conflict``/``full``/``departed``/``expired`` 409) and to exit code 1 or 2 in the CLI.
+    ``detail`` carries extra data the client can act on, such as the next sailings with room.
+    """
+
+    def __init__(
+        self, code: str, field: str | None, reason: str, detail: dict[str, Any] | None = None
+    ) -> None:
+        self.code = code
+        self.field = field
+        self.reason = reason
+        self.detail = detail or {}
+        super().__init__(f"{field}: {reason}" if field else reason)

@@ -1,0 +1,83 @@
+"""Dated departures of the managed services, computed the way the route planner computes them.
+
+A booking names a departure by (service, boarding node, departure time); using the planner's own
+timetable expansion guarantees that the departure of an itinerary leg and the one listed here for
+booking are the same slot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+from corridor.network import Network
+from corridor.routing.timetable import Timetable
+
+
+@dataclass(frozen=True)
+class Departure:
+    service: str
+    operator: str
+    mode: str
+    from_node: str
+    to_node: str  # the next stop
+    departure: datetime
+    arrival: datetime  # at the next stop
+
+
+def minute(moment: datetime) -> datetime:
+    """Times to the minute, in UTC: the planner's float hours must key the same slot."""
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return (moment + timedelta(seconds=30)).replace(second=0, microsecond=0)
+
+
+def slot_key(service: str, from_node: str, departure: datetime) -> str:
+    return f"{service}|{from_node}|{minute(departure):%Y%m%dT%H%M}"
+
+
+@lru_cache(maxsize=8)
+def _timetable(network: Network, day: datetime, days: int) -> Timetable:
+    return Timetable(network, day, days)
+
+
+def departures(
+    network: Network,
+    start: datetime,
+    end: datetime,
+    from_node: str | None = None,
+    to_node: str | None = None,
+    services: frozenset[str] | None = None,
+) -> list[Departure]:
+    """Departures leaving in [start, end), optionally only those from ``from_node`` that later
+    call at ``to_node``, sorted by time."""
+    start = minute(start)
+    day = start.replace(hour=0, minute=0)
+    days = max(1, (end - day).days + 2)
+    table = _timetable(network, day, days)
+    out: list[Departure] = []
+    for pattern in table.patterns:
+        service = pattern.service
+        if services is not None and service.id not in services:
+            continue
+        for i, stop in enumerate(pattern.stops[:-1]):
+            if from_node is not None and stop != from_node:
+                continue
+            if to_node is not None and to_node not in pattern.stops[i + 1 :]:
+                continue
+            for trip in pattern.departures:
+                when = minute(table.moment(trip + pattern.depart[i]))
+                if start <= when < end:
+                    out.append(
+                        Departure(
+                            service.id,
+                            service.operator,
+                            service.mode.value,
+                            stop,
+                            pattern.stops[i + 1],
+                            when,
+                            minute(table.moment(trip + pattern.arrive[i + 1])),
+                        )
+                    )
+    out.sort(key=lambda d: (d.departure, d.service, d.from_node))
+    return out
