@@ -236,3 +236,7 @@ class TrackingAlert(Base):
     attempts: Mapped[int]
     next_attempt_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(String(300))
+
+
+# Tables of other domains, imported here so that ``Base.metadata`` (and Alembic) sees them.
+from corridor.store import capacity_tables  # noqa: E402, F401
