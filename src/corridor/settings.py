@@ -53,6 +53,24 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="How often due webhook deliveries are sent."
     )
 
+    capacity_hold_ttl_min: float = Field(
+        default=120.0,
+        gt=0,
+        le=60 * 24 * 14,
+        description="Minutes a capacity hold lasts unless the line's carrier confirms it.",
+    )
+    capacity_alert_days: float = Field(
+        default=3.0,
+        gt=0,
+        description="Dispatch board alert when a port's waiting stock needs more than this many "
+        "days of the ferry capacity leaving it.",
+    )
+    queue_grace_min: float = Field(
+        default=30.0,
+        ge=0,
+        description="Minutes after its hour an e-queue slot waits for a truck before it is a no-show.",
+    )
+
     def resolved_database_url(self) -> str:
         """The database to use: CORRIDOR_DATABASE_URL, else the embedded SQLite file."""
         if self.database_url:

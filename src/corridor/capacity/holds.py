@@ -48,6 +48,8 @@ _MOVES: dict[Action, tuple[frozenset[State], State]] = {
 def transition(state: State, action: Action, expires_at: datetime | None, now: datetime) -> State:
     """The state after ``action``, or CapacityError naming why it is not allowed."""
     allowed, target = _MOVES[action]
+    if action is Action.CONFIRM and state is State.EXPIRED:
+        raise CapacityError("expired", "expires_at", "the hold has expired; book again")
     if state not in allowed:
         raise CapacityError(
             "conflict", "state", f"cannot {action.value} a booking that is {state.value}"

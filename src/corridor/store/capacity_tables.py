@@ -94,7 +94,9 @@ class CapNotice(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     body: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(20), index=True)  # pending|delivered|failed|no_webhook
+    status: Mapped[str] = mapped_column(
+        String(20), index=True
+    )  # pending|delivered|failed|no_webhook
     attempts: Mapped[int] = mapped_column(Integer)
     next_attempt_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(String(300))

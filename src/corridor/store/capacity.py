@@ -1,0 +1,816 @@
+"""Capacity bookings in the database: holds that cannot overbook, carriers' decisions, waitlists.
+
+Every change of a slot's counters is one conditional UPDATE (``... WHERE held + confirmed + n <=
+capacity``) backed by the CHECK constraint of ``cap_slots``: two bookers racing for the last wagon
+cannot both win, on SQLite (one writer at a time) or PostgreSQL (the row lock the UPDATE takes).
+Every change of a booking's state is conditional on the state it was read in, so two carriers'
+clerks acting at once get one winner and one 409. An itinerary's legs are taken in one
+transaction, in slot-id order (no deadlock between two multi-leg bookings): all legs or none.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from corridor.capacity import CapacityData, CapacityError, CargoKind, load_capacity
+from corridor.capacity.dispatch import Line
+from corridor.capacity.ferry import DepartureEstimate, FerryRule, estimate_departure
+from corridor.capacity.holds import (
+    CARRIER_ACTIONS,
+    OCCUPYING,
+    Action,
+    State,
+    check_bookable,
+    hold_expiry,
+    promotable,
+    transition,
+)
+from corridor.capacity.model import DepartureRule
+from corridor.capacity.schedule import Departure, departures, minute, slot_key
+from corridor.network import Network
+from corridor.routing import Itinerary
+from corridor.store.accounts import Principal
+from corridor.store.accounts import now as clock
+from corridor.store.capacity_tables import (
+    CapBooking,
+    CapCarrierLine,
+    CapEvent,
+    CapNotice,
+    CapSlot,
+)
+from corridor.store.models import Organisation, OrgKind
+
+#: Alternatives offered with a 409 when a sailing is full.
+ALTERNATIVES = 3
+#: How far ahead alternatives are looked for.
+ALTERNATIVE_DAYS = 21
+#: Hold lifetime when the caller passes none (Settings.capacity_hold_ttl_min in the API).
+DEFAULT_TTL_MIN = 120.0
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every capacity operation needs: the network, its capacity data and the hold TTL."""
+
+    network: Network
+    data: CapacityData
+    ttl_min: float = DEFAULT_TTL_MIN
+
+
+def context_for(network: Network, ttl_min: float = DEFAULT_TTL_MIN) -> Context:
+    return Context(network, load_capacity(network.directory), ttl_min)
+
+
+@dataclass(frozen=True)
+class LegRequest:
+    """One sailing or train to hold: the departure of ``service`` from ``from_node`` at ``departure``."""
+
+    service: str
+    from_node: str
+    departure: datetime
+    cargo: CargoKind
+    items: int
+
+
+# -- slots --------------------------------------------------------------------------------------
+
+
+def find_departure(ctx: Context, service: str, from_node: str, departure: datetime) -> Departure:
+    """The scheduled departure named, or CapacityError saying which part does not exist."""
+    if service not in ctx.network.services:
+        raise CapacityError("not_found", "service", f"no service {service!r}")
+    if service not in ctx.data.services:
+        raise CapacityError("invalid", "service", f"capacity of {service!r} is not managed")
+    if from_node not in ctx.network.services[service].stops:
+        raise CapacityError("invalid", "from_node", f"{service} does not call at {from_node!r}")
+    when = minute(departure)
+    found = departures(
+        ctx.network,
+        when,
+        when + timedelta(minutes=1),
+        from_node=from_node,
+        services=frozenset({service}),
+    )
+    if not found:
+        raise CapacityError(
+            "not_found",
+            "departure",
+            f"{service} has no departure from {from_node} at {when.isoformat()}",
+        )
+    return found[0]
+
+
+def _kind(dep: Departure) -> str:
+    return "sailing" if dep.mode in ("ferry", "sea") else "train"
+
+
+def _ensure_slot(session: Session, ctx: Context, dep: Departure, now: datetime) -> str:
+    key = slot_key(dep.service, dep.from_node, dep.departure)
+    capacity = ctx.data.capacity_of(dep.service, dep.from_node, dep.departure)
+    unit = ctx.data.unit_of(dep.service)
+    if capacity is None or unit is None:
+        raise CapacityError("invalid", "service", f"capacity of {dep.service!r} is not managed")
+    values = {
+        "id": key,
+        "kind": _kind(dep),
+        "service": dep.service,
+        "operator": dep.operator,
+        "from_node": dep.from_node,
+        "to_node": dep.to_node,
+        "departure": dep.departure,
+        "unit": unit.value,
+        "capacity": capacity,
+        "held": 0,
+        "confirmed": 0,
+        "created_at": now,
+    }
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(CapSlot).values(**values).on_conflict_do_nothing(index_elements=["id"]))
+    return key
+
+
+def _take(session: Session, slot_id: str, units: int, confirmed: bool = False) -> bool:
+    """Add ``units`` to the slot if they fit: the one statement that decides who gets the space."""
+    column = CapSlot.confirmed if confirmed else CapSlot.held
+    result = session.execute(
+        update(CapSlot)
+        .where(CapSlot.id == slot_id, CapSlot.held + CapSlot.confirmed + units <= CapSlot.capacity)
+        .values({column: column + units})
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _release(session: Session, slot_id: str, units: int, confirmed: bool) -> None:
+    column = CapSlot.confirmed if confirmed else CapSlot.held
+    session.execute(
+        update(CapSlot)
+        .where(CapSlot.id == slot_id)
+        .values({column: column - units})
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _set_state(
+    session: Session,
+    booking_id: str,
+    before: Iterable[State],
+    after: State,
+    now: datetime,
+    **values: Any,
+) -> bool:
+    """Move a booking to ``after`` only if it is still in one of ``before``: one winner per race."""
+    result = session.execute(
+        update(CapBooking)
+        .where(CapBooking.id == booking_id, CapBooking.state.in_([s.value for s in before]))
+        .values(state=after.value, updated_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+# -- events and notices -------------------------------------------------------------------------
+
+
+def _slot_event(session: Session, slot_id: str, kind: str, now: datetime) -> None:
+    """A public event with the slot's new counters (free capacity is public, bookings are not)."""
+    slot = session.execute(
+        select(CapSlot.capacity, CapSlot.held, CapSlot.confirmed).where(CapSlot.id == slot_id)
+    ).one()
+    session.add(
+        CapEvent(
+            created_at=now,
+            kind=kind,
+            slot_id=slot_id,
+            organisation_id=None,
+            body={"slot": slot_id, "capacity": slot[0], "held": slot[1], "confirmed": slot[2]},
+        )
+    )
+
+
+def _tell(session: Session, booking: CapBooking, kind: str, now: datetime, **extra: Any) -> None:
+    """An event for the booking's forwarder (live) and a webhook notice (delivered later)."""
+    body = {
+        "event": kind,
+        "booking_id": booking.id,
+        "group_id": booking.group_id,
+        "slot": booking.slot_id,
+        "state": booking.state,
+        **extra,
+    }
+    session.add(
+        CapEvent(
+            created_at=now,
+            kind=kind,
+            slot_id=booking.slot_id,
+            organisation_id=booking.organisation_id,
+            body=body,
+        )
+    )
+    session.add(
+        CapNotice(
+            id=uuid.uuid4().hex,
+            organisation_id=booking.organisation_id,
+            body=body,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            last_error=None,
+        )
+    )
+
+
+# -- who may do what ----------------------------------------------------------------------------
+
+
+def _forwarder(who: Principal) -> None:
+    if who.kind not in (OrgKind.FORWARDER, OrgKind.ADMIN):
+        raise CapacityError("forbidden", "organisation", "only forwarders book capacity")
+
+
+def operators_of(session: Session, organisation_id: str) -> set[str]:
+    return set(
+        session.scalars(
+            select(CapCarrierLine.operator).where(CapCarrierLine.organisation_id == organisation_id)
+        )
+    )
+
+
+def assign_operator(session: Session, organisation_id: str, operator: str) -> None:
+    """Make a carrier organisation the operator of a line (as named in services.csv)."""
+    org = session.get(Organisation, organisation_id)
+    if org is None:
+        raise CapacityError("not_found", "organisation_id", f"no organisation {organisation_id!r}")
+    if org.kind != OrgKind.CARRIER.value:
+        raise CapacityError("invalid", "organisation_id", "only a carrier operates a line")
+    if session.get(CapCarrierLine, (organisation_id, operator)) is None:
+        session.add(CapCarrierLine(organisation_id=organisation_id, operator=operator))
+        session.flush()
+
+
+# -- holding ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Planned:
+    dep: Departure
+    units: int
+    leg: LegRequest
+    slot_id: str
+
+
+def _plan(ctx: Context, legs: list[LegRequest], now: datetime) -> list[_Planned]:
+    planned = []
+    for i, leg in enumerate(legs):
+        try:
+            if leg.items <= 0:
+                raise CapacityError("invalid", "items", "the number of items must be at least 1")
+            dep = find_departure(ctx, leg.service, leg.from_node, leg.departure)
+            check_bookable(dep.departure, now)
+            units = ctx.data.units(leg.service, leg.cargo, leg.items)
+            capacity = ctx.data.capacity_of(dep.service, dep.from_node, dep.departure) or 0
+            if units > capacity:
+                raise CapacityError(
+                    "invalid",
+                    "items",
+                    f"{units} {ctx.data.unit_of(leg.service)} can never fit a departure of "
+                    f"{capacity}",
+                )
+        except CapacityError as exc:
+            if len(legs) == 1:
+                raise
+            field = f"legs.{i}.{exc.field}" if exc.field else f"legs.{i}"
+            raise CapacityError(exc.code, field, exc.reason, exc.detail) from None
+        key = slot_key(dep.service, dep.from_node, dep.departure)
+        planned.append(_Planned(dep, units, leg, key))
+    return planned
+
+
+def alternatives(
+    session: Session, ctx: Context, dep: Departure, units: int, now: datetime
+) -> list[dict[str, Any]]:
+    """The next departures of the same service from the same node with room for ``units``."""
+    later = departures(
+        ctx.network,
+        max(dep.departure + timedelta(minutes=1), now),
+        dep.departure + timedelta(days=ALTERNATIVE_DAYS),
+        from_node=dep.from_node,
+        to_node=dep.to_node,
+        services=frozenset({dep.service}),
+    )
+    keys = [slot_key(d.service, d.from_node, d.departure) for d in later]
+    rows = {
+        row.id: row for row in session.scalars(select(CapSlot).where(CapSlot.id.in_(keys))) if keys
+    }
+    out: list[dict[str, Any]] = []
+    for d, key in zip(later, keys, strict=True):
+        row = rows.get(key)
+        capacity = ctx.data.capacity_of(d.service, d.from_node, d.departure) or 0
+        free = capacity - (row.held + row.confirmed if row else 0)
+        if free >= units:
+            out.append(
+                {
+                    "service": d.service,
+                    "from_node": d.from_node,
+                    "to_node": d.to_node,
+                    "departure": d.departure.isoformat(),
+                    "free": free,
+                    "unit": ctx.data.unit_of(d.service),
+                }
+            )
+        if len(out) >= ALTERNATIVES:
+            break
+    return out
+
+
+def hold(
+    session: Session,
+    who: Principal,
+    ctx: Context,
+    legs: list[LegRequest],
+    *,
+    shipment_id: str | None = None,
+    waitlist: bool = False,
+    now: datetime | None = None,
+) -> list[CapBooking]:
+    """Hold capacity on every leg at once, or nothing: raises CapacityError('full', ...) with the
+    next sailings that have room when any leg is full (the caller's transaction rolls back).
+
+    With ``waitlist`` (one sailing only) a full sailing gives a waitlisted booking instead.
+    """
+    _forwarder(who)
+    now = now or clock()
+    if not legs:
+        raise CapacityError("invalid", "legs", "nothing to book")
+    if waitlist and len(legs) > 1:
+        raise CapacityError("invalid", "waitlist", "only a single sailing can be waitlisted")
+    planned = _plan(ctx, legs, now)
+    seen: set[str] = set()
+    for p in sorted(planned, key=lambda p: p.slot_id):
+        if p.slot_id in seen:
+            raise CapacityError("invalid", "legs", f"the departure {p.slot_id} is listed twice")
+        seen.add(p.slot_id)
+        _ensure_slot(session, ctx, p.dep, now)
+    group = uuid.uuid4().hex[:16]
+    expires = hold_expiry(now, ctx.ttl_min)
+    for p in sorted(planned, key=lambda p: p.slot_id):
+        if _take(session, p.slot_id, p.units):
+            continue
+        # Holds that lapsed still count until swept: free them (and serve the waitlist) first.
+        if sweep_slot(session, ctx, p.slot_id, now) and _take(session, p.slot_id, p.units):
+            continue
+        if waitlist:
+            row = _booking(who, p, group, shipment_id, State.WAITLISTED, None, now)
+            session.add(row)
+            session.flush()
+            return [row]
+        raise CapacityError(
+            "full",
+            "departure",
+            f"{p.dep.service} leaving {p.dep.from_node} at {p.dep.departure.isoformat()} has no "
+            f"room for {p.units} {ctx.data.unit_of(p.dep.service)}",
+            {"next_sailings": alternatives(session, ctx, p.dep, p.units, now)},
+        )
+    rows = [_booking(who, p, group, shipment_id, State.HELD, expires, now) for p in planned]
+    session.add_all(rows)
+    session.flush()
+    for p in planned:
+        _slot_event(session, p.slot_id, "held", now)
+    return rows
+
+
+def _booking(
+    who: Principal,
+    p: _Planned,
+    group: str,
+    shipment_id: str | None,
+    state: State,
+    expires: datetime | None,
+    now: datetime,
+) -> CapBooking:
+    return CapBooking(
+        id=uuid.uuid4().hex[:20],
+        group_id=group,
+        slot_id=p.slot_id,
+        organisation_id=who.organisation_id,
+        created_by=who.user_id,
+        shipment_id=shipment_id,
+        cargo=p.leg.cargo.value,
+        items=p.leg.items,
+        units=p.units,
+        state=state.value,
+        expires_at=expires,
+        moved_to=None,
+        note=None,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def itinerary_legs(
+    ctx: Context, itinerary: Itinerary, cargo: CargoKind, items: int, now: datetime
+) -> list[LegRequest]:
+    """The legs of an itinerary that run on a managed service and have not left yet."""
+    return [
+        LegRequest(leg.service, leg.from_node, leg.departure, cargo, items)
+        for leg in itinerary.legs
+        if leg.service is not None
+        and leg.service in ctx.data.services
+        and minute(leg.departure) > now
+    ]
+
+
+def hold_itinerary(
+    session: Session,
+    who: Principal,
+    network: Network,
+    shipment_id: str,
+    itinerary: Itinerary,
+    cargo: str,
+    items: int,
+    ttl_min: float = DEFAULT_TTL_MIN,
+    now: datetime | None = None,
+) -> list[CapBooking]:
+    """Hold capacity on every managed leg of a booked itinerary, all or none (shipments.create)."""
+    now = now or clock()
+    ctx = context_for(network, ttl_min)
+    try:
+        kind = CargoKind(cargo)
+    except ValueError:
+        raise CapacityError("invalid", "cargo", f"unknown cargo kind {cargo!r}") from None
+    legs = itinerary_legs(ctx, itinerary, kind, items, now)
+    return hold(session, who, ctx, legs, shipment_id=shipment_id, now=now) if legs else []
+
+
+# -- carriers' and forwarders' actions ----------------------------------------------------------
+
+
+def _visible(session: Session, who: Principal) -> Any:
+    stmt = select(CapBooking)
+    if who.kind is OrgKind.ADMIN:
+        return stmt
+    if who.kind is OrgKind.FORWARDER:
+        return stmt.where(CapBooking.organisation_id == who.organisation_id)
+    if who.kind is OrgKind.CARRIER:
+        lines = operators_of(session, who.organisation_id)
+        return stmt.join(CapSlot, CapSlot.id == CapBooking.slot_id).where(
+            CapSlot.operator.in_(lines)
+        )
+    return stmt.where(CapBooking.id.is_(None))
+
+
+def list_bookings(
+    session: Session, who: Principal, state: str | None = None, limit: int = 500
+) -> list[tuple[CapBooking, CapSlot]]:
+    stmt = _visible(session, who)
+    if state is not None:
+        stmt = stmt.where(CapBooking.state == state)
+    rows = list(session.scalars(stmt.order_by(CapBooking.created_at.desc()).limit(limit)))
+    slots = {
+        s.id: s
+        for s in session.scalars(select(CapSlot).where(CapSlot.id.in_({r.slot_id for r in rows})))
+    }
+    return [(r, slots[r.slot_id]) for r in rows]
+
+
+def get_booking(session: Session, who: Principal, booking_id: str) -> tuple[CapBooking, CapSlot]:
+    row = session.scalar(_visible(session, who).where(CapBooking.id == booking_id))
+    if row is None:
+        raise CapacityError("not_found", "booking_id", f"no booking {booking_id!r}")
+    slot = session.get(CapSlot, row.slot_id)
+    assert slot is not None
+    return row, slot
+
+
+def act(
+    session: Session,
+    who: Principal,
+    ctx: Context,
+    booking_id: str,
+    action: Action,
+    to_departure: datetime | None = None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> CapBooking:
+    """Confirm, decline or move (the line's carrier) or cancel (the forwarder that booked)."""
+    now = now or clock()
+    row, slot = get_booking(session, who, booking_id)
+    if (
+        action in CARRIER_ACTIONS
+        and who.kind is not OrgKind.ADMIN
+        and (
+            who.kind is not OrgKind.CARRIER
+            or slot.operator not in operators_of(session, who.organisation_id)
+        )
+    ):
+        raise CapacityError(
+            "forbidden",
+            "booking_id",
+            f"only the carrier operating {slot.operator} may {action.value} this booking",
+        )
+    if action is Action.CANCEL and who.kind not in (OrgKind.FORWARDER, OrgKind.ADMIN):
+        raise CapacityError("forbidden", "booking_id", "only the forwarder that booked may cancel")
+    before = State(row.state)
+    after = transition(before, action, row.expires_at, now)
+    if action is Action.MOVE:
+        return _move(session, ctx, row, slot, before, to_departure, note, now)
+    extra: dict[str, Any] = {"note": note} if note else {}
+    if after is State.CONFIRMED:
+        extra["expires_at"] = None
+    if not _set_state(session, row.id, [before], after, now, **extra):
+        raise CapacityError(
+            "conflict", "state", "the booking changed meanwhile; read it again and retry"
+        )
+    if after is State.CONFIRMED:
+        _release(session, slot.id, row.units, confirmed=False)
+        _take(session, slot.id, row.units, confirmed=True)  # always fits: the units were held
+    elif before in OCCUPYING:
+        _release(session, slot.id, row.units, confirmed=before is State.CONFIRMED)
+        promote(session, ctx, slot.id, now)
+    session.refresh(row)
+    _slot_event(session, slot.id, after.value, now)
+    if action is not Action.CANCEL:
+        _tell(session, row, after.value, now, note=note)
+    return row
+
+
+def _move(
+    session: Session,
+    ctx: Context,
+    row: CapBooking,
+    slot: CapSlot,
+    before: State,
+    to_departure: datetime | None,
+    note: str | None,
+    now: datetime,
+) -> CapBooking:
+    if to_departure is None:
+        raise CapacityError("invalid", "departure", "a move names the departure to move to")
+    dep = find_departure(ctx, slot.service, slot.from_node, to_departure)
+    check_bookable(dep.departure, now)
+    target = _ensure_slot(session, ctx, dep, now)
+    if target == slot.id:
+        raise CapacityError("invalid", "departure", "the booking is already on that departure")
+    state = State.CONFIRMED if before is State.CONFIRMED else State.HELD
+    if not _take(session, target, row.units, confirmed=state is State.CONFIRMED):
+        raise CapacityError(
+            "full",
+            "departure",
+            f"the departure at {dep.departure.isoformat()} has no room for {row.units} {slot.unit}",
+            {"next_sailings": alternatives(session, ctx, dep, row.units, now)},
+        )
+    new = CapBooking(
+        id=uuid.uuid4().hex[:20],
+        group_id=row.group_id,
+        slot_id=target,
+        organisation_id=row.organisation_id,
+        created_by=row.created_by,
+        shipment_id=row.shipment_id,
+        cargo=row.cargo,
+        items=row.items,
+        units=row.units,
+        state=state.value,
+        expires_at=hold_expiry(now, ctx.ttl_min) if state is State.HELD else None,
+        moved_to=None,
+        note=note,
+        created_at=now,
+        updated_at=now,
+    )
+    if not _set_state(session, row.id, [before], State.MOVED, now, moved_to=new.id, note=note):
+        raise CapacityError(
+            "conflict", "state", "the booking changed meanwhile; read it again and retry"
+        )
+    session.add(new)
+    session.flush()
+    if before in OCCUPYING:
+        _release(session, slot.id, row.units, confirmed=before is State.CONFIRMED)
+        promote(session, ctx, slot.id, now)
+    _slot_event(session, slot.id, "moved", now)
+    _slot_event(session, target, "moved", now)
+    _tell(session, new, "moved", now, moved_from=row.id, note=note)
+    return new
+
+
+def promote(session: Session, ctx: Context, slot_id: str, now: datetime) -> list[str]:
+    """Turn waitlisted bookings of a slot into holds, first come first served, while they fit."""
+    slot = session.execute(
+        select(CapSlot.capacity, CapSlot.held, CapSlot.confirmed).where(CapSlot.id == slot_id)
+    ).one()
+    free = slot[0] - slot[1] - slot[2]
+    waiting = session.execute(
+        select(CapBooking.id, CapBooking.units)
+        .where(CapBooking.slot_id == slot_id, CapBooking.state == State.WAITLISTED.value)
+        .order_by(CapBooking.created_at, CapBooking.id)
+    ).all()
+    promoted = []
+    expires = hold_expiry(now, ctx.ttl_min)
+    for booking_id in promotable([(w[0], w[1]) for w in waiting], free):
+        units = next(w[1] for w in waiting if w[0] == booking_id)
+        if not _take(session, slot_id, units):
+            break
+        if not _set_state(
+            session, booking_id, [State.WAITLISTED], State.HELD, now, expires_at=expires
+        ):
+            _release(session, slot_id, units, confirmed=False)
+            continue
+        booking = session.get(CapBooking, booking_id)
+        assert booking is not None
+        session.refresh(booking)
+        _tell(session, booking, "promoted", now)
+        promoted.append(booking_id)
+    return promoted
+
+
+def sweep_slot(session: Session, ctx: Context, slot_id: str, now: datetime) -> bool:
+    """Expire the lapsed holds of one slot and promote its waitlist; True if anything was freed."""
+    lapsed = session.scalars(
+        select(CapBooking).where(
+            CapBooking.slot_id == slot_id,
+            CapBooking.state == State.HELD.value,
+            CapBooking.expires_at <= now,
+        )
+    ).all()
+    freed = False
+    for booking in lapsed:
+        if _set_state(session, booking.id, [State.HELD], State.EXPIRED, now):
+            _release(session, slot_id, booking.units, confirmed=False)
+            session.refresh(booking)
+            _tell(session, booking, "expired", now)
+            freed = True
+    if freed:
+        promote(session, ctx, slot_id, now)
+        _slot_event(session, slot_id, "expired", now)
+    return freed
+
+
+def sweep(session: Session, ctx: Context, now: datetime | None = None) -> int:
+    """Expire every lapsed hold (and promote waitlists); returns how many holds expired."""
+    now = now or clock()
+    slots = set(
+        session.scalars(
+            select(CapBooking.slot_id).where(
+                CapBooking.state == State.HELD.value, CapBooking.expires_at <= now
+            )
+        )
+    )
+    before = (
+        session.scalar(select(func.count()).where(CapBooking.state == State.EXPIRED.value)) or 0
+    )
+    for slot_id in sorted(slots):
+        sweep_slot(session, ctx, slot_id, now)
+    after = session.scalar(select(func.count()).where(CapBooking.state == State.EXPIRED.value)) or 0
+    return int(after - before)
+
+
+# -- reading capacity ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SailingView:
+    line: Line
+    arrival: datetime
+    vessel: str | None
+    estimate: DepartureEstimate | None
+
+
+def _lines(
+    session: Session, ctx: Context, deps: list[Departure]
+) -> list[tuple[Departure, Line, datetime | None]]:
+    keys = [slot_key(d.service, d.from_node, d.departure) for d in deps]
+    rows: dict[str, CapSlot] = {}
+    waitlisted: dict[str, int] = {}
+    opened: dict[str, datetime] = {}
+    for chunk in range(0, len(keys), 500):
+        part = keys[chunk : chunk + 500]
+        rows.update({r.id: r for r in session.scalars(select(CapSlot).where(CapSlot.id.in_(part)))})
+        waitlisted.update(
+            {
+                k: int(v)
+                for k, v in session.execute(
+                    select(CapBooking.slot_id, func.sum(CapBooking.units))
+                    .where(
+                        CapBooking.slot_id.in_(part),
+                        CapBooking.state == State.WAITLISTED.value,
+                    )
+                    .group_by(CapBooking.slot_id)
+                ).all()
+            }
+        )
+        opened.update(
+            {
+                k: v
+                for k, v in session.execute(
+                    select(CapBooking.slot_id, func.min(CapBooking.created_at))
+                    .where(CapBooking.slot_id.in_(part))
+                    .group_by(CapBooking.slot_id)
+                ).all()
+            }
+        )
+    out = []
+    for d, key in zip(deps, keys, strict=True):
+        row = rows.get(key)
+        unit = ctx.data.unit_of(d.service)
+        line = Line(
+            kind=_kind(d),
+            key=key,
+            name=d.service,
+            operator=d.operator,
+            from_node=d.from_node,
+            to_node=d.to_node,
+            departure=d.departure,
+            unit=unit.value if unit else "",
+            capacity=row.capacity
+            if row
+            else (ctx.data.capacity_of(d.service, d.from_node, d.departure) or 0),
+            held=row.held if row else 0,
+            confirmed=row.confirmed if row else 0,
+            waitlisted=waitlisted.get(key, 0),
+        )
+        first = opened.get(key)
+        out.append((d, line, first.astimezone(UTC) if first else None))
+    return out
+
+
+def sailings(
+    session: Session,
+    ctx: Context,
+    from_node: str | None,
+    to_node: str | None,
+    start: datetime,
+    days: int,
+    now: datetime | None = None,
+    service: str | None = None,
+) -> list[SailingView]:
+    """Departures of managed services in the window, with free capacity and, for ferries that
+    sail when loaded, the estimated departure from the bookings already held."""
+    now = now or clock()
+    for name, node in (("from_node", from_node), ("to_node", to_node)):
+        if node is not None and node not in ctx.network.nodes:
+            raise CapacityError("not_found", name, f"no node {node!r}")
+    if service is not None and service not in ctx.data.services:
+        raise CapacityError("not_found", "service", f"no managed service {service!r}")
+    managed = frozenset({service}) if service else frozenset(ctx.data.services)
+    deps = departures(ctx.network, start, start + timedelta(days=days), from_node, to_node, managed)
+    views = []
+    for d, line, first in _lines(session, ctx, deps):
+        vessel = ctx.data.vessels.get(d.service)
+        estimate = None
+        if vessel is not None and line.capacity > 0:
+            rule = (
+                FerryRule(vessel.load_factor, vessel.max_wait_h)
+                if vessel.rule is DepartureRule.WHEN_LOADED
+                else FerryRule()
+            )
+            estimate = estimate_departure(
+                rule, d.departure, line.capacity, line.held + line.confirmed, now, first
+            )
+        views.append(SailingView(line, d.arrival, vessel.name if vessel else None, estimate))
+    return views
+
+
+def board_lines(session: Session, ctx: Context, start: datetime, days: int) -> list[Line]:
+    """Every departure of the window for the dispatch board: sailings from each port, trains from
+    their first stop, plus any other departure that already has bookings."""
+    deps = departures(
+        ctx.network, start, start + timedelta(days=days), services=frozenset(ctx.data.services)
+    )
+    firsts = {(s.id, s.stops[0]) for s in ctx.network.services.values()} | {
+        (s.id, s.stops[-1]) for s in ctx.network.services.values() if s.both_directions
+    }
+    booked = set(
+        session.scalars(
+            select(CapSlot.id).where(
+                CapSlot.departure >= start, CapSlot.departure < start + timedelta(days=days)
+            )
+        )
+    )
+    chosen = [
+        d
+        for d in deps
+        if d.mode in ("ferry", "sea")
+        or (d.service, d.from_node) in firsts
+        or slot_key(d.service, d.from_node, d.departure) in booked
+    ]
+    return [line for _d, line, _f in _lines(session, ctx, chosen)]
+
+
+def events_after(session: Session, who: Principal, after: int, limit: int = 200) -> list[CapEvent]:
+    """Events newer than ``after`` that ``who`` may see: public slot changes and its own bookings."""
+    stmt = select(CapEvent).where(CapEvent.seq > after)
+    if who.kind is not OrgKind.ADMIN:
+        stmt = stmt.where(
+            (CapEvent.organisation_id.is_(None)) | (CapEvent.organisation_id == who.organisation_id)
+        )
+    return list(session.scalars(stmt.order_by(CapEvent.seq).limit(limit)))
+
+
+def last_event(session: Session) -> int:
+    return int(session.scalar(select(func.max(CapEvent.seq))) or 0)

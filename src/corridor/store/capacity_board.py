@@ -1,0 +1,151 @@
+"""The dispatch board from the database: departures with their counters, waiting stock at the
+ports from tracking events, alerts, and webhook delivery of capacity notices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from corridor.capacity.dispatch import HeatMap, Line, PortAlert, heat_map, port_alerts, waiting_at
+from corridor.capacity.model import Unit
+from corridor.store.accounts import now as clock
+from corridor.store.capacity import Context, board_lines
+from corridor.store.capacity_tables import CapNotice
+from corridor.store.db import Database
+from corridor.store.models import EpcisEpc, EpcisEvent, Webhook
+
+#: How far back waiting stock is charted.
+HISTORY_DAYS = 14
+#: Tracking events older than this before the chart are ignored (a box waits weeks at most).
+LOOKBACK_DAYS = 60
+MAX_ATTEMPTS = 6
+
+
+@dataclass(frozen=True)
+class Board:
+    start: datetime
+    days: int
+    lines: list[Line]
+    heat: HeatMap
+    waiting: dict[str, int]  # containers waiting at each port now
+    history: list[tuple[date, dict[str, int]]]  # waiting stock at 00:00 UTC of each past day
+    daily_capacity: dict[str, float]  # containers a day the ferries leaving each port can take
+    alerts: list[PortAlert]
+
+
+def _box_slots(line: Line) -> float:
+    """Containers a departure can take: one per wagon, one per 2 TEU (a 40-ft box; cap-est-units)."""
+    return line.capacity / 2 if line.unit == Unit.TEU.value else float(line.capacity)
+
+
+def _tracking(session: Session, since: datetime) -> list[tuple[str, datetime, str, str | None]]:
+    rows = session.execute(
+        select(EpcisEpc.epc, EpcisEvent.event_time, EpcisEvent.biz_step, EpcisEvent.node_id)
+        .join(EpcisEvent, EpcisEvent.event_id == EpcisEpc.event_id)
+        .where(EpcisEvent.event_time >= since, EpcisEvent.error_declared.is_(False))
+    ).all()
+    return [(r[0], r[1], r[2] or "", r[3]) for r in rows]
+
+
+def board(
+    session: Session, ctx: Context, days: int, threshold_days: float, now: datetime | None = None
+) -> Board:
+    """The next ``days`` of departures and the ports' waiting stock against their ferry capacity."""
+    now = now or clock()
+    start = now.replace(minute=0, second=0, microsecond=0)
+    lines = board_lines(session, ctx, start, days)
+    day0 = start.date()
+    heat = heat_map(lines, [day0 + timedelta(days=i) for i in range(days)])
+    ports = set(ctx.data.ports)
+    events = _tracking(session, now - timedelta(days=HISTORY_DAYS + LOOKBACK_DAYS))
+    waiting = waiting_at(events, now, ports)
+    history = []
+    for back in range(HISTORY_DAYS, -1, -1):
+        moment = datetime.combine(day0 - timedelta(days=back), datetime.min.time(), now.tzinfo)
+        history.append((moment.date(), waiting_at(events, moment, ports)))
+    capacity = {
+        port: sum(
+            _box_slots(line) for line in lines if line.kind == "sailing" and line.from_node == port
+        )
+        / days
+        for port in sorted(ports)
+    }
+    return Board(
+        start,
+        days,
+        lines,
+        heat,
+        waiting,
+        history,
+        capacity,
+        port_alerts(waiting, capacity, threshold_days),
+    )
+
+
+def deliver_notices(
+    db: Database, backoff_s: float = 30.0, client: httpx.Client | None = None
+) -> int:
+    """POST due capacity notices (promoted, declined, moved, expired) to the forwarders' webhooks.
+
+    Each notice is claimed (pending -> sending) in one UPDATE before it is sent, so two rounds
+    running at once never send it twice; failures are retried with exponential back-off.
+    """
+    delivered = 0
+    http = client or httpx.Client(timeout=5.0)
+    try:
+        with db.session() as s:
+            due = list(
+                s.scalars(
+                    select(CapNotice.id).where(
+                        CapNotice.status == "pending", CapNotice.next_attempt_at <= clock()
+                    )
+                )
+            )
+        for notice_id in due:
+            with db.session() as s:
+                claimed = s.execute(
+                    update(CapNotice)
+                    .where(CapNotice.id == notice_id, CapNotice.status == "pending")
+                    .values(status="sending")
+                )
+                if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                    continue
+            with db.session() as s:
+                notice = s.get(CapNotice, notice_id)
+                assert notice is not None
+                hooks = list(
+                    s.scalars(
+                        select(Webhook).where(Webhook.organisation_id == notice.organisation_id)
+                    )
+                )
+                if not hooks:
+                    notice.status = "no_webhook"
+                    continue
+                errors = []
+                for hook in hooks:
+                    try:
+                        response = http.post(hook.url, json={"capacity": notice.body})
+                        if response.status_code >= 300:
+                            errors.append(f"{hook.url}: HTTP {response.status_code}")
+                    except httpx.HTTPError as exc:
+                        errors.append(f"{hook.url}: {exc.__class__.__name__}")
+                notice.attempts += 1
+                if not errors:
+                    notice.status = "delivered"
+                    delivered += 1
+                elif notice.attempts >= MAX_ATTEMPTS:
+                    notice.status, notice.last_error = "failed", "; ".join(errors)[:300]
+                else:
+                    notice.status, notice.last_error = "pending", "; ".join(errors)[:300]
+                    notice.next_attempt_at = clock() + timedelta(
+                        seconds=backoff_s * 2 ** (notice.attempts - 1)
+                    )
+    finally:
+        if client is None:
+            http.close()
+    return delivered
