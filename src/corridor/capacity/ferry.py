@@ -15,6 +15,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 
+#: Shortest time over which a booking rate is trusted, hours.
+MIN_WINDOW_H = 24.0
+
+
 class Basis(StrEnum):
     """Why the estimate says what it says."""
 
@@ -59,11 +63,13 @@ def estimate_departure(
     booked: int,
     now: datetime,
     opened: datetime | None = None,
+    min_window_h: float = MIN_WINDOW_H,
 ) -> DepartureEstimate:
     """When the sailing of ``nominal`` leaves under ``rule``, given ``booked`` of ``capacity`` now.
 
     ``opened`` is when the first booking for the sailing arrived; the booking rate is
-    ``booked / (now - opened)``. Without bookings or without a rate the latest time is the answer.
+    ``booked / (now - opened)``, measured over at least ``min_window_h`` (a rate seen over a few
+    minutes is noise: the first booking alone would look like a full ship within the hour). Without bookings or without a rate the latest time is the answer.
     The result is never before ``nominal`` nor after ``nominal + max_wait_h``.
     """
     if capacity <= 0:
@@ -79,7 +85,7 @@ def estimate_departure(
     hours_open = (now - opened).total_seconds() / 3600 if opened is not None else 0.0
     if booked <= 0 or hours_open <= 0:
         return DepartureEstimate(max(latest, now), Basis.MAX_WAIT, factor, estimate=True)
-    rate = booked / hours_open  # units per hour
+    rate = booked / max(hours_open, min_window_h)  # units per hour
     missing = rule.load_factor * capacity - booked
     reached = now + timedelta(hours=missing / rate)
     if reached >= latest:

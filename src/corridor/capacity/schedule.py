@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 
 from corridor.network import Network
 from corridor.routing.timetable import Timetable
@@ -36,9 +35,23 @@ def slot_key(service: str, from_node: str, departure: datetime) -> str:
     return f"{service}|{from_node}|{minute(departure):%Y%m%dT%H%M}"
 
 
-@lru_cache(maxsize=8)
+#: Timetables by (network, first day): built once, they serve every query of that day.
+_tables: dict[tuple[int, datetime], tuple[Network, Timetable]] = {}
+#: Days a cached timetable covers (longer windows build their own).
+_SPAN_DAYS = 45
+
+
 def _timetable(network: Network, day: datetime, days: int) -> Timetable:
-    return Timetable(network, day, days)
+    if days > _SPAN_DAYS:
+        return Timetable(network, day, days)
+    key = (id(network), day)
+    hit = _tables.get(key)
+    if hit is None or hit[0] is not network:
+        if len(_tables) >= 16:
+            _tables.clear()
+        hit = (network, Timetable(network, day, _SPAN_DAYS))
+        _tables[key] = hit
+    return hit[1]
 
 
 def departures(
