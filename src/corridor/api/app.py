@@ -12,7 +12,18 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from corridor import __version__
-from corridor.api import admin, auth, customs, errors, network, routes, shipments, tracking
+from corridor.api import (
+    admin,
+    auth,
+    capacity,
+    customs,
+    errors,
+    network,
+    queue,
+    routes,
+    shipments,
+    tracking,
+)
 from corridor.customs.risk import load_profiles
 from corridor.settings import Settings
 from corridor.store.db import Database
@@ -36,6 +47,10 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
                     deliver_due(db, settings.webhook_backoff_s)
                 except Exception:
                     errors.log.exception("webhook delivery round failed")
+                try:
+                    capacity.maintain(db, capacity_ctx, settings)
+                except Exception:
+                    errors.log.exception("capacity upkeep round failed")
 
         worker = threading.Thread(target=deliver, name="corridor-webhooks", daemon=True)
         worker.start()
@@ -55,6 +70,9 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.state.db = db
     with db.session() as session:
         app.state.network = load_stored_network(session, settings.network_dir)
+    from corridor.store.capacity import context_for
+
+    capacity_ctx = context_for(app.state.network, settings.capacity_hold_ttl_min)
     app.state.risk_profiles = load_profiles(settings.network_dir / "customs_risk_profiles.csv")
     errors.install(app)
 
@@ -76,7 +94,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
             },
         }
 
-    for module in (auth, network, routes, shipments, customs, tracking, admin):
+    for module in (auth, network, routes, shipments, customs, tracking, admin, capacity, queue):
         api.include_router(module.router)
     app.include_router(api)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")

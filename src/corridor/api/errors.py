@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from corridor.capacity.errors import CapacityError
 from corridor.customs.lifecycle import TransitionError
 from corridor.routing import NoRouteError, RoutingError
 from corridor.store.accounts import AccountError
@@ -26,7 +28,7 @@ class ApiError(Exception):
         super().__init__(reason)
 
 
-def body(code: str, field: str | None, reason: str) -> dict[str, dict[str, str | None]]:
+def body(code: str, field: str | None, reason: str) -> dict[str, dict[str, Any]]:
     return {"error": {"code": code, "field": field, "reason": reason}}
 
 
@@ -36,6 +38,7 @@ def _json(status: int, code: str, field: str | None, reason: str) -> JSONRespons
 
 
 STATUS = {"not_found": 404, "forbidden": 403, "conflict": 409}
+CAPACITY_STATUS = {**STATUS, "full": 409, "expired": 409, "departed": 422, "invalid_ticket": 422}
 
 
 def install(app: FastAPI) -> None:
@@ -67,6 +70,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ShipmentError)
     async def _shipment(_: Request, exc: ShipmentError) -> JSONResponse:
         return _json(STATUS.get(exc.code, 422), exc.code, exc.field, exc.reason)
+
+    @app.exception_handler(CapacityError)
+    async def _capacity(_: Request, exc: CapacityError) -> JSONResponse:
+        payload = body(exc.code, exc.field, exc.reason)
+        payload["error"].update(exc.detail)
+        return JSONResponse(payload, status_code=CAPACITY_STATUS.get(exc.code, 422))
 
     @app.exception_handler(CustomsError)
     async def _customs(_: Request, exc: CustomsError) -> JSONResponse:

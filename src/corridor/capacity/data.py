@@ -319,6 +319,8 @@ _cache: dict[Path, CapacityData] = {}
 def load_capacity(directory: Path) -> CapacityData:
     """The validated capacity data of a dataset; raises :class:`DatasetError` listing every problem."""
     key = directory.resolve()
+    if not (directory / SUBDIR).is_dir():  # a dataset without capacity files manages none
+        return CapacityData({}, {}, {}, {}, {})
     if key not in _cache:
         data, problems = read_capacity(directory)
         if problems:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-
 #: Shortest time over which a booking rate is trusted, hours.
 MIN_WINDOW_H = 24.0
 

@@ -256,6 +256,16 @@ def assign_operator(session: Session, organisation_id: str, operator: str) -> No
         session.flush()
 
 
+#: Lines the demo carrier operates (the ``operator`` column of services.csv).
+DEMO_CARRIER_LINES = ("ASCO", "Kazmortransflot / ASCO", "Turkmen Maritime / ASCO")
+
+
+def assign_demo_lines(session: Session, organisation_id: str) -> None:
+    """The demo carrier runs the Caspian ferries, so a new user can watch a booking confirmed."""
+    for operator in DEMO_CARRIER_LINES:
+        assign_operator(session, organisation_id, operator)
+
+
 # -- holding ------------------------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ DEMO_ACCOUNTS = (
     ("Caspian Logistics (demo)", "forwarder", None, "other-forwarder@demo.corridor"),
     ("State Customs Committee of Azerbaijan (demo)", "customs", "AZ", "customs.az@demo.corridor"),
     ("Corridor coordination office (demo)", "admin", None, "admin@demo.corridor"),
+    ("ASCO Caspian ferry line (demo)", "carrier", None, "carrier@demo.corridor"),
 )
 
 
@@ -48,6 +49,10 @@ def prepare(
                 org = create_organisation(session, name, kind, country)
                 password = secrets.token_urlsafe(12)
                 create_user(session, org.id, email, "Demo user", password)
+                if kind == "carrier":
+                    from corridor.store.capacity import assign_demo_lines
+
+                    assign_demo_lines(session, org.id)
                 created.append(DemoLogin(name, email, password))
         if created and demo_shipment:
             _demo_shipment(session, network_dir)

@@ -35,7 +35,9 @@ def create(
     reference: str,
     query: dict[str, Any],
     itinerary: Itinerary,
+    hold_ttl_min: float | None = None,
 ) -> Shipment:
+    """Book ``itinerary``; capacity is held on every managed leg at once, or nothing is booked."""
     if who.kind not in (OrgKind.FORWARDER, OrgKind.ADMIN):
         raise ShipmentError("forbidden", "organisation", "only forwarders book shipments")
     countries = sorted({network.nodes[n].country for n in node_sequence(network, itinerary)})
@@ -60,6 +62,19 @@ def create(
     )
     session.add(shipment)
     session.flush()
+    from corridor.store.capacity import DEFAULT_TTL_MIN, hold_itinerary
+
+    cargo = query.get("cargo", {})
+    hold_itinerary(
+        session,
+        who,
+        network,
+        shipment.id,
+        itinerary,
+        str(cargo.get("container_type", "40GP")),
+        int(cargo.get("containers", 1)),
+        hold_ttl_min or DEFAULT_TTL_MIN,
+    )
     return shipment
 
 

@@ -1,0 +1,461 @@
+"""Capacity over HTTP: free capacity, holds, carriers' decisions, the dispatch board and its live events.
+
+Endpoints translate HTTP only; the rules are in :mod:`corridor.capacity` and the guarantees in
+:mod:`corridor.store.capacity`. Refusals are CapacityError, answered as
+``{"error": {"code", "field", "reason", ...}}`` with a 4xx (a full sailing adds ``next_sailings``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
+
+from corridor.api.capacity_schemas import (
+    ActionBody,
+    BoardOut,
+    BookingCreate,
+    BookingOut,
+    CarrierLineCreate,
+    CarrierLineOut,
+    CrossingCapacityOut,
+    EstimateOut,
+    HeatMapOut,
+    ItineraryBookingCreate,
+    ItineraryBookingOut,
+    LineOut,
+    MoveBody,
+    PortAlertOut,
+    PortOut,
+    SailingOut,
+    SweepOut,
+    WaitingPoint,
+)
+from corridor.api.deps import AdminDep, NetworkDep, PrincipalDep, SessionDep, bearer
+from corridor.api.errors import ApiError
+from corridor.api.routes import plan, query_json
+from corridor.api.shipments import out as shipment_out
+from corridor.capacity.dispatch import Line
+from corridor.capacity.holds import Action
+from corridor.settings import Settings
+from corridor.store import capacity as store
+from corridor.store import capacity_board, capacity_queue, shipments
+from corridor.store.accounts import Principal, principal_for
+from corridor.store.capacity_tables import CapBooking, CapSlot
+from corridor.store.db import Database
+
+router = APIRouter(prefix="/capacity", tags=["capacity"])
+
+#: A live stream ends after this long; the browser's EventSource reconnects by itself.
+STREAM_S = 300.0
+STREAM_POLL_S = 1.0
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def context(request: Request, network: NetworkDep) -> store.Context:
+    ttl = settings_of(request).capacity_hold_ttl_min
+    return store.context_for(network, ttl)
+
+
+ContextDep = Annotated[store.Context, Depends(context)]
+SettingsDep = Annotated[Settings, Depends(settings_of)]
+
+
+def booking_out(row: CapBooking, slot: CapSlot) -> BookingOut:
+    return BookingOut(
+        id=row.id,
+        group_id=row.group_id,
+        shipment_id=row.shipment_id,
+        organisation_id=row.organisation_id,
+        state=row.state,
+        service=slot.service,
+        operator=slot.operator,
+        from_node=slot.from_node,
+        to_node=slot.to_node,
+        departure=slot.departure,
+        cargo=row.cargo,
+        items=row.items,
+        units=row.units,
+        unit=slot.unit,
+        expires_at=row.expires_at,
+        moved_to=row.moved_to,
+        note=row.note,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def line_out(line: Line) -> LineOut:
+    return LineOut(
+        kind=line.kind,
+        key=line.key,
+        name=line.name,
+        operator=line.operator,
+        from_node=line.from_node,
+        to_node=line.to_node,
+        departure=line.departure,
+        unit=line.unit,
+        capacity=line.capacity,
+        held=line.held,
+        confirmed=line.confirmed,
+        waitlisted=line.waitlisted,
+        free=line.free,
+        load_factor=round(line.load_factor, 4),
+    )
+
+
+@router.get("/sailings", response_model=list[SailingOut], summary="Free capacity of departures")
+def list_sailings(
+    s: SessionDep,
+    ctx: ContextDep,
+    _: PrincipalDep,
+    from_node: str | None = Query(default=None, max_length=64, examples=["aktau_port"]),
+    to_node: str | None = Query(default=None, max_length=64, examples=["alat_port"]),
+    service: str | None = Query(default=None, max_length=64),
+    days: int = Query(default=14, ge=1, le=45),
+    start: datetime | None = None,
+) -> list[SailingOut]:
+    """Departures of managed services (capacity in the operator's unit); a ferry that sails when
+    loaded also shows its expected departure, estimated from the bookings held."""
+    begin = start.replace(tzinfo=start.tzinfo or UTC) if start else datetime.now(UTC)
+    views = store.sailings(s, ctx, from_node, to_node, begin, days, service=service)
+    return [
+        SailingOut(
+            key=v.line.key,
+            kind=v.line.kind,
+            service=v.line.name,
+            operator=v.line.operator,
+            vessel=v.vessel,
+            from_node=v.line.from_node,
+            to_node=v.line.to_node,
+            departure=v.line.departure,
+            arrival=v.arrival,
+            unit=v.line.unit,
+            capacity=v.line.capacity,
+            held=v.line.held,
+            confirmed=v.line.confirmed,
+            waitlisted=v.line.waitlisted,
+            free=v.line.free,
+            load_factor=round(v.line.load_factor, 4),
+            expected_departure=EstimateOut(
+                departure=v.estimate.departure,
+                basis=v.estimate.basis.value,
+                estimate=v.estimate.estimate,
+            )
+            if v.estimate
+            else None,
+        )
+        for v in views
+    ]
+
+
+@router.post(
+    "/bookings",
+    response_model=BookingOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Hold capacity on one sailing (or join its waitlist)",
+    responses={409: {"description": "Full: the error lists `next_sailings` with room"}},
+)
+def create_booking(
+    body: BookingCreate, s: SessionDep, ctx: ContextDep, who: PrincipalDep
+) -> BookingOut:
+    leg = store.LegRequest(body.service, body.from_node, body.departure, body.cargo, body.items)
+    row = store.hold(s, who, ctx, [leg], waitlist=body.waitlist)[0]
+    booking, slot = store.get_booking(s, who, row.id)
+    return booking_out(booking, slot)
+
+
+@router.post(
+    "/itineraries",
+    response_model=ItineraryBookingOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Book a planned itinerary, holding capacity on every leg at once",
+)
+def book_itinerary(
+    body: ItineraryBookingCreate,
+    s: SessionDep,
+    network: NetworkDep,
+    settings: SettingsDep,
+    who: PrincipalDep,
+) -> ItineraryBookingOut:
+    """Plans ``route`` on the server, books option ``option`` as a shipment and holds every leg
+    that runs on a managed service: all legs or none (409 with the next sailings with room)."""
+    query, options = plan(network, body.route)
+    if body.option >= len(options):
+        raise ApiError(
+            422,
+            "invalid",
+            "option",
+            f"the route has {len(options)} option(s); pick 0-{len(options) - 1}",
+        )
+    row = shipments.create(
+        s,
+        who,
+        network,
+        body.reference,
+        query_json(query),
+        options[body.option],
+        hold_ttl_min=settings.capacity_hold_ttl_min,
+    )
+    held = [
+        store.get_booking(s, who, b.id)
+        for b in s.query(CapBooking).filter(CapBooking.shipment_id == row.id)
+    ]
+    return ItineraryBookingOut(
+        shipment=shipment_out(row), bookings=[booking_out(b, slot) for b, slot in held]
+    )
+
+
+@router.get("/bookings", response_model=list[BookingOut], summary="Bookings you may see")
+def list_bookings(
+    s: SessionDep,
+    who: PrincipalDep,
+    state: Literal["held", "confirmed", "waitlisted", "declined", "cancelled", "expired", "moved"]
+    | None = None,
+) -> list[BookingOut]:
+    """A forwarder sees its own bookings; a carrier those on its lines; never another forwarder's."""
+    return [booking_out(b, slot) for b, slot in store.list_bookings(s, who, state)]
+
+
+@router.get("/bookings/{booking_id}", response_model=BookingOut, summary="One booking")
+def get_booking(booking_id: str, s: SessionDep, who: PrincipalDep) -> BookingOut:
+    return booking_out(*store.get_booking(s, who, booking_id))
+
+
+def _act(
+    s: SessionDep,
+    ctx: store.Context,
+    who: Principal,
+    booking_id: str,
+    action: Action,
+    note: str | None,
+) -> BookingOut:
+    row = store.act(s, who, ctx, booking_id, action, note=note)
+    return booking_out(*store.get_booking(s, who, row.id))
+
+
+@router.post(
+    "/bookings/{booking_id}/confirm", response_model=BookingOut, summary="Carrier confirms"
+)
+def confirm(
+    booking_id: str,
+    s: SessionDep,
+    ctx: ContextDep,
+    who: PrincipalDep,
+    body: ActionBody | None = None,
+) -> BookingOut:
+    return _act(s, ctx, who, booking_id, Action.CONFIRM, body.note if body else None)
+
+
+@router.post(
+    "/bookings/{booking_id}/decline", response_model=BookingOut, summary="Carrier declines"
+)
+def decline(
+    booking_id: str,
+    s: SessionDep,
+    ctx: ContextDep,
+    who: PrincipalDep,
+    body: ActionBody | None = None,
+) -> BookingOut:
+    return _act(s, ctx, who, booking_id, Action.DECLINE, body.note if body else None)
+
+
+@router.post(
+    "/bookings/{booking_id}/cancel", response_model=BookingOut, summary="Forwarder cancels"
+)
+def cancel(
+    booking_id: str,
+    s: SessionDep,
+    ctx: ContextDep,
+    who: PrincipalDep,
+    body: ActionBody | None = None,
+) -> BookingOut:
+    return _act(s, ctx, who, booking_id, Action.CANCEL, body.note if body else None)
+
+
+@router.post(
+    "/bookings/{booking_id}/move",
+    response_model=BookingOut,
+    summary="Carrier moves a booking to another departure of the same service",
+)
+def move(
+    booking_id: str, body: MoveBody, s: SessionDep, ctx: ContextDep, who: PrincipalDep
+) -> BookingOut:
+    row = store.act(s, who, ctx, booking_id, Action.MOVE, body.departure, body.note)
+    return booking_out(*store.get_booking(s, who, row.id))
+
+
+@router.get(
+    "/board", response_model=BoardOut, summary="Dispatch board: next days and waiting stock"
+)
+def board(
+    s: SessionDep,
+    ctx: ContextDep,
+    settings: SettingsDep,
+    _: PrincipalDep,
+    days: int = Query(default=14, ge=1, le=45),
+    alert_days: float | None = Query(
+        default=None, gt=0, le=365, description="Alert threshold (default: the setting)"
+    ),
+) -> BoardOut:
+    result = capacity_board.board(
+        s, ctx, days, alert_days if alert_days is not None else settings.capacity_alert_days
+    )
+    return BoardOut(
+        start=result.start,
+        days=result.days,
+        lines=[line_out(line) for line in result.lines],
+        heat_map=HeatMapOut(days=result.heat.days, rows=result.heat.rows, cells=result.heat.cells),
+        waiting=result.waiting,
+        waiting_history=[WaitingPoint(day=d, waiting=w) for d, w in result.history],
+        daily_ferry_capacity={k: round(v, 2) for k, v in result.daily_capacity.items()},
+        alerts=[
+            PortAlertOut(
+                port=a.port,
+                waiting=a.waiting,
+                daily_capacity=round(a.daily_capacity, 2),
+                days_of_capacity=None
+                if a.days_of_capacity == float("inf")
+                else round(a.days_of_capacity, 2),
+                threshold_days=a.threshold_days,
+            )
+            for a in result.alerts
+        ],
+        last_event=store.last_event(s),
+    )
+
+
+def _stream_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    access_token: str | None = Query(
+        default=None, max_length=200, description="For EventSource, which cannot send headers."
+    ),
+) -> Principal:
+    token = credentials.credentials if credentials else access_token
+    if not token:
+        raise ApiError(401, "unauthorized", "Authorization", "missing bearer token")
+    db: Database = request.app.state.db
+    with db.session() as s:
+        who = principal_for(s, token)
+    if who is None:
+        raise ApiError(401, "unauthorized", "Authorization", "unknown, revoked or expired token")
+    return who
+
+
+@router.get(
+    "/events",
+    summary="Live capacity events (server-sent events)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+def events(
+    request: Request,
+    who: Annotated[Principal, Depends(_stream_principal)],
+    after: int = Query(default=0, ge=0, description="Last event seen (or Last-Event-ID)"),
+    once: bool = Query(default=False, description="Send what is there now and close"),
+) -> StreamingResponse:
+    """Slot counters as they change (everyone) and your own bookings' changes (promoted from the
+    waitlist, confirmed, declined, moved, expired). Reconnect with ``after`` or Last-Event-ID."""
+    db: Database = request.app.state.db
+    header = request.headers.get("last-event-id", "")
+    last = int(header) if header.isdigit() else after
+
+    def stream() -> Iterator[str]:
+        nonlocal last
+        deadline = time.monotonic() + STREAM_S
+        yield "retry: 2000\n\n"
+        while True:
+            with db.session() as s:
+                batch = store.events_after(s, who, last)
+            for event in batch:
+                last = event.seq
+                data = json.dumps({**event.body, "at": event.created_at.isoformat()})
+                yield f"id: {event.seq}\nevent: {event.kind}\ndata: {data}\n\n"
+            if once or time.monotonic() > deadline:
+                return
+            if not batch:
+                yield ": keep-alive\n\n"
+                time.sleep(STREAM_POLL_S)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/ports", response_model=list[PortOut], summary="Port handling capacity and yards")
+def ports(ctx: ContextDep, _: PrincipalDep) -> list[PortOut]:
+    return [
+        PortOut(
+            node=p.node,
+            name=ctx.network.nodes[p.node].name,
+            handling_teu_day=p.handling_teu_day,
+            handling_wagons_day=p.handling_wagons_day,
+            yard_teu=p.yard_teu,
+            source=list(p.source),
+        )
+        for p in ctx.data.ports.values()
+    ]
+
+
+@router.get(
+    "/crossings", response_model=list[CrossingCapacityOut], summary="Border crossing capacity"
+)
+def crossings(ctx: ContextDep, _: PrincipalDep) -> list[CrossingCapacityOut]:
+    return [
+        CrossingCapacityOut(
+            crossing=c.crossing,
+            name=ctx.network.crossings[c.crossing].name,
+            trains_per_day=c.trains_per_day,
+            road_lanes=c.road_lanes,
+            trucks_per_hour=c.trucks_per_hour,
+            equeue=c.equeue,
+            source=list(c.source),
+        )
+        for c in ctx.data.crossings.values()
+    ]
+
+
+@router.post(
+    "/carriers",
+    response_model=CarrierLineOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Make a carrier organisation the operator of a line (administrator)",
+)
+def add_carrier_line(
+    body: CarrierLineCreate, s: SessionDep, ctx: ContextDep, _: AdminDep
+) -> CarrierLineOut:
+    operators = {svc.operator for svc in ctx.network.services.values()}
+    if body.operator not in operators:
+        raise ApiError(422, "invalid", "operator", f"no service is operated by {body.operator!r}")
+    store.assign_operator(s, body.organisation_id, body.operator)
+    return CarrierLineOut(organisation_id=body.organisation_id, operator=body.operator)
+
+
+@router.post("/sweep", response_model=SweepOut, summary="Expire lapsed holds and no-shows now")
+def sweep(s: SessionDep, ctx: ContextDep, settings: SettingsDep, _: AdminDep) -> SweepOut:
+    """The server does this by itself every few seconds; this runs it at once (administrator)."""
+    return SweepOut(
+        expired_holds=store.sweep(s, ctx),
+        no_shows=capacity_queue.release_no_shows(s, settings.queue_grace_min),
+    )
+
+
+def maintain(db: Database, network_ctx: store.Context, settings: Settings) -> None:
+    """One round of the background upkeep: lapsed holds, no-shows, webhook notices."""
+    with db.session() as s:
+        store.sweep(s, network_ctx)
+        capacity_queue.release_no_shows(s, settings.queue_grace_min)
+    capacity_board.deliver_notices(db, settings.webhook_backoff_s)
