@@ -107,6 +107,9 @@ class _Reader:
             for err in exc.errors():
                 loc = str(err["loc"][0]) if err["loc"] else None
                 msg = err["msg"].removeprefix("Value error, ")
+                head, sep, rest = msg.partition(": ")
+                if loc is None and sep and head.isidentifier():  # "field: reason" of a validator
+                    loc, msg = head, rest
                 self.problems.append(Problem(f"{SUBDIR}/{name}", line, key, loc, msg))
             return None
 

@@ -49,7 +49,9 @@ def validate(
     if not directory.is_dir():
         err.print(f"[red]{directory}: not a directory[/red]")
         raise typer.Exit(2)
-    problems = check_dataset(directory)
+    from corridor.capacity import check_capacity
+
+    problems = sorted(check_dataset(directory) + check_capacity(directory))
     if problems:
         for problem in problems:
             err.print(str(problem), markup=False, highlight=False)
