@@ -69,5 +69,5 @@ def test_never_before_the_nominal_departure():
     ("factor", "wait"), [(0.9, None), (None, 72.0), (0.0, 72.0), (1.5, 72.0), (0.9, -1.0)]
 )
 def test_incomplete_or_out_of_range_rules_are_refused(factor, wait):
-    with pytest.raises(ValueError, match="load_factor|max_wait_h"):
+    with pytest.raises(ValueError, match=r"load_factor|max_wait_h"):
         FerryRule(load_factor=factor, max_wait_h=wait)
