@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from corridor.api.capacity_schemas import (
     ActionBody,
@@ -37,7 +39,7 @@ from corridor.api.capacity_schemas import (
     SweepOut,
     WaitingPoint,
 )
-from corridor.api.deps import AdminDep, NetworkDep, PrincipalDep, SessionDep, bearer
+from corridor.api.deps import AdminDep, NetworkDep, PrincipalDep, SessionDep, bearer, database
 from corridor.api.errors import ApiError
 from corridor.api.routes import plan, query_json
 from corridor.api.shipments import out as shipment_out
@@ -68,6 +70,7 @@ def context(request: Request, network: NetworkDep) -> store.Context:
 
 
 ContextDep = Annotated[store.Context, Depends(context)]
+DatabaseDep = Annotated[Database, Depends(database)]
 SettingsDep = Annotated[Settings, Depends(settings_of)]
 
 
@@ -170,9 +173,9 @@ def create_booking(
     body: BookingCreate, s: SessionDep, ctx: ContextDep, who: PrincipalDep
 ) -> BookingOut:
     leg = store.LegRequest(body.service, body.from_node, body.departure, body.cargo, body.items)
-    row = store.hold(s, who, ctx, [leg], waitlist=body.waitlist)[0]
-    booking, slot = store.get_booking(s, who, row.id)
-    return booking_out(booking, slot)
+    with store.committing(s):
+        row = store.hold(s, who, ctx, [leg], waitlist=body.waitlist)[0]
+        return booking_out(*store.get_booking(s, who, row.id))
 
 
 @router.post(
@@ -198,22 +201,23 @@ def book_itinerary(
             "option",
             f"the route has {len(options)} option(s); pick 0-{len(options) - 1}",
         )
-    row = shipments.create(
-        s,
-        who,
-        network,
-        body.reference,
-        query_json(query),
-        options[body.option],
-        hold_ttl_min=settings.capacity_hold_ttl_min,
-    )
-    held = [
-        store.get_booking(s, who, b.id)
-        for b in s.query(CapBooking).filter(CapBooking.shipment_id == row.id)
-    ]
-    return ItineraryBookingOut(
-        shipment=shipment_out(row), bookings=[booking_out(b, slot) for b, slot in held]
-    )
+    with store.committing(s):
+        row = shipments.create(
+            s,
+            who,
+            network,
+            body.reference,
+            query_json(query),
+            options[body.option],
+            hold_ttl_min=settings.capacity_hold_ttl_min,
+        )
+        held = [
+            store.get_booking(s, who, b.id)
+            for b in s.scalars(select(CapBooking).where(CapBooking.shipment_id == row.id))
+        ]
+        return ItineraryBookingOut(
+            shipment=shipment_out(row), bookings=[booking_out(b, slot) for b, slot in held]
+        )
 
 
 @router.get("/bookings", response_model=list[BookingOut], summary="Bookings you may see")
@@ -233,15 +237,17 @@ def get_booking(booking_id: str, s: SessionDep, who: PrincipalDep) -> BookingOut
 
 
 def _act(
-    s: SessionDep,
+    s: Session,
     ctx: store.Context,
     who: Principal,
     booking_id: str,
     action: Action,
     note: str | None,
+    to_departure: datetime | None = None,
 ) -> BookingOut:
-    row = store.act(s, who, ctx, booking_id, action, note=note)
-    return booking_out(*store.get_booking(s, who, row.id))
+    with store.committing(s):
+        row = store.act(s, who, ctx, booking_id, action, to_departure, note)
+        return booking_out(*store.get_booking(s, who, row.id))
 
 
 @router.post(
@@ -291,8 +297,7 @@ def cancel(
 def move(
     booking_id: str, body: MoveBody, s: SessionDep, ctx: ContextDep, who: PrincipalDep
 ) -> BookingOut:
-    row = store.act(s, who, ctx, booking_id, Action.MOVE, body.departure, body.note)
-    return booking_out(*store.get_booking(s, who, row.id))
+    return _act(s, ctx, who, booking_id, Action.MOVE, body.note, body.departure)
 
 
 @router.get(
@@ -447,15 +452,16 @@ def add_carrier_line(
 @router.post("/sweep", response_model=SweepOut, summary="Expire lapsed holds and no-shows now")
 def sweep(s: SessionDep, ctx: ContextDep, settings: SettingsDep, _: AdminDep) -> SweepOut:
     """The server does this by itself every few seconds; this runs it at once (administrator)."""
-    return SweepOut(
-        expired_holds=store.sweep(s, ctx),
-        no_shows=capacity_queue.release_no_shows(s, settings.queue_grace_min),
-    )
+    with store.committing(s):
+        return SweepOut(
+            expired_holds=store.sweep(s, ctx),
+            no_shows=capacity_queue.release_no_shows(s, settings.queue_grace_min),
+        )
 
 
 def maintain(db: Database, network_ctx: store.Context, settings: Settings) -> None:
     """One round of the background upkeep: lapsed holds, no-shows, webhook notices."""
-    with db.session() as s:
+    with db.session() as s, store.committing(s):
         store.sweep(s, network_ctx)
         capacity_queue.release_no_shows(s, settings.queue_grace_min)
     capacity_board.deliver_notices(db, settings.webhook_backoff_s)

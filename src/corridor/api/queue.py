@@ -21,6 +21,7 @@ from corridor.api.capacity_schemas import (
 from corridor.api.deps import PrincipalDep, SessionDep
 from corridor.capacity.equeue import MCI_KZT_2025, qr_png, qr_svg, verify
 from corridor.store import capacity_queue as queue
+from corridor.store.capacity import committing as store_committing
 from corridor.store.capacity_tables import QueueTicket
 
 router = APIRouter(prefix="/queue", tags=["e-queue"])
@@ -91,20 +92,22 @@ def hours(
 def book(
     body: TicketCreate, s: SessionDep, ctx: ContextDep, settings: SettingsDep, who: PrincipalDep
 ) -> TicketOut:
-    row = queue.book(
-        s,
-        who,
-        ctx,
-        settings.keys_dir,
-        body.checkpoint,
-        body.date,
-        body.hour,
-        body.plate,
-        body.driver,
-        body.transit_declaration,
-        body.tier,
-    )
-    return ticket_out(row)
+    with store_committing(s):
+        return ticket_out(
+            queue.book(
+                s,
+                who,
+                ctx,
+                settings.keys_dir,
+                body.checkpoint,
+                body.date,
+                body.hour,
+                body.plate,
+                body.driver,
+                body.transit_declaration,
+                body.tier,
+            )
+        )
 
 
 @router.get("/tickets", response_model=list[TicketOut], summary="Your tickets")
@@ -165,6 +168,7 @@ def verify_ticket(body: TicketIn, settings: SettingsDep) -> VerifiedTicket:
 
 @router.post("/checkin", response_model=TicketOut, summary="Check a truck in at the checkpoint")
 def check_in(body: TicketIn, s: SessionDep, settings: SettingsDep, who: PrincipalDep) -> TicketOut:
-    return ticket_out(
-        queue.check_in(s, who, settings.keys_dir, body.ticket, settings.queue_grace_min)
-    )
+    with store_committing(s):
+        return ticket_out(
+            queue.check_in(s, who, settings.keys_dir, body.ticket, settings.queue_grace_min)
+        )

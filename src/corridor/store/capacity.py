@@ -10,8 +10,10 @@ transaction, in slot-id order (no deadlock between two multi-leg bookings): all 
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,6 +56,33 @@ ALTERNATIVES = 3
 ALTERNATIVE_DAYS = 21
 #: Hold lifetime when the caller passes none (Settings.capacity_hold_ttl_min in the API).
 DEFAULT_TTL_MIN = 120.0
+
+
+_sqlite_writers: dict[str, threading.Lock] = {}
+_guard = threading.Lock()
+
+
+@contextmanager
+def committing(session: Session) -> Iterator[Session]:
+    """Run a capacity write on ``session`` and commit it before leaving (rollback on error).
+
+    On SQLite the writers of this process queue on a lock until their commit. SQLite admits one
+    writer at a time anyway, but its busy-retry loop is not a queue: under a burst of bookers an
+    unlucky one can sleep past the busy timeout and fail with "database is locked". The lock turns
+    the burst into an orderly queue. PostgreSQL needs none (the UPDATE's row lock queues them).
+    """
+    lock: AbstractContextManager[object] = nullcontext()
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        with _guard:
+            lock = _sqlite_writers.setdefault(str(bind.engine.url), threading.Lock())
+    with lock:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
 
 
 @dataclass(frozen=True)
