@@ -1,0 +1,235 @@
+// Corridor capacity page: free capacity, holds, carriers' confirmations, dispatch board, e-queue.
+"use strict";
+
+const API = "/api/v1";
+const cap = { token: sessionStorage.getItem("corridor-token"), me: null, chosen: null, lastEvent: 0, source: null, reload: null };
+const $ = (id) => document.getElementById(id);
+const esc = (text) => String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+const fmt = (iso) => iso ? iso.replace("T", " ").slice(0, 16) : "-";
+
+async function call(path, options = {}) {
+  const headers = { "Content-Type": "application/json" };
+  if (cap.token) headers.Authorization = `Bearer ${cap.token}`;
+  const response = await fetch(API + path, { ...options, headers });
+  const type = response.headers.get("content-type") || "";
+  const body = type.includes("json") ? await response.json().catch(() => ({})) : await response.text();
+  if (!response.ok) {
+    const err = (body && body.error) || { reason: response.statusText };
+    if (response.status === 401 && path !== "/auth/login") logout();
+    const e = new Error(err.field ? `${err.field}: ${err.reason}` : err.reason);
+    e.detail = err;
+    throw e;
+  }
+  return body;
+}
+
+function logout() {
+  cap.token = null; cap.me = null;
+  sessionStorage.removeItem("corridor-token");
+  if (cap.source) { cap.source.close(); cap.source = null; }
+  $("cap-main").hidden = true; $("cap-login-view").hidden = false;
+}
+
+async function start() {
+  if (!cap.token) { $("cap-login-view").hidden = false; return; }
+  try { cap.me = await call("/me"); } catch { return; }
+  $("cap-login-view").hidden = true; $("cap-main").hidden = false;
+  $("whoami").textContent = `${cap.me.name}, ${cap.me.organisation} (${cap.me.kind})`;
+  const tomorrow = new Date(Date.now() + 86400000).toISOString().slice(0, 10);
+  $("it-ready").value = tomorrow; $("q-date").value = tomorrow;
+  $("bookings-scope").textContent = {
+    forwarder: "Your organisation's bookings (other forwarders' are never shown).",
+    carrier: "Bookings on the lines your organisation operates: confirm, decline or move them.",
+    admin: "All bookings (coordination office).",
+  }[cap.me.kind] || "";
+  await Promise.all([loadSailings(), loadBookings(), loadBoard(), loadCheckpoints()]);
+  listen();
+}
+
+function bar(row) {
+  const held = 100 * row.held / row.capacity, conf = 100 * row.confirmed / row.capacity;
+  return `<div class="bar" title="${row.confirmed} confirmed, ${row.held} held of ${row.capacity}"><i class="held" style="width:${Math.min(100, held + conf)}%"></i><i style="width:${Math.min(100, conf)}%"></i></div>`;
+}
+
+async function loadSailings() {
+  const rows = await call(`/capacity/sailings?from_node=${$("sail-from").value}&to_node=${$("sail-to").value}&days=14`);
+  $("sailings-table").tBodies[0].innerHTML = rows.slice(0, 20).map((r, i) => {
+    const expected = r.expected_departure && r.expected_departure.estimate
+      ? `<div class="estimate">expected ~${fmt(r.expected_departure.departure)} (${esc(r.expected_departure.basis.replace("_", " "))}, estimate)</div>` : "";
+    const book = cap.me.kind === "forwarder" || cap.me.kind === "admin" ? `<button class="small" data-i="${i}">Book</button>` : "";
+    return `<tr><td>${fmt(r.departure)}${expected}</td><td>${esc(r.service)}<div class="muted">${esc(r.vessel || r.operator)}</div></td>
+      <td class="num">${r.free} / ${r.capacity} ${esc(r.unit)}${r.waitlisted ? `<div class="muted">${r.waitlisted} waitlisted</div>` : ""}</td><td>${bar(r)}</td><td>${book}</td></tr>`;
+  }).join("") || `<tr><td colspan="5" class="muted">No departures in the next 14 days.</td></tr>`;
+  cap.sailings = rows;
+}
+
+$("sailings-table").addEventListener("click", (ev) => {
+  const button = ev.target.closest("button[data-i]");
+  if (!button) return;
+  cap.chosen = cap.sailings[Number(button.dataset.i)];
+  $("book-title").textContent = `Book ${cap.chosen.service}, ${fmt(cap.chosen.departure)} (${cap.chosen.free} ${cap.chosen.unit} free)`;
+  $("book-form").hidden = false; $("book-error").textContent = "";
+});
+
+$("book-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("book-error").textContent = "";
+  try {
+    const row = await call("/capacity/bookings", { method: "POST", body: JSON.stringify({
+      service: cap.chosen.service, from_node: cap.chosen.from_node, departure: cap.chosen.departure,
+      cargo: $("book-cargo").value, items: Number($("book-items").value), waitlist: $("book-waitlist").checked,
+    }) });
+    $("book-error").innerHTML = `<span class="ok">${esc(row.state)}</span>: ${row.units} ${esc(row.unit)} (booking ${esc(row.id)})`;
+    await Promise.all([loadSailings(), loadBookings()]);
+  } catch (e) {
+    const alts = (e.detail && e.detail.next_sailings) || [];
+    $("book-error").innerHTML = esc(e.message) + (alts.length ? "<br>Next with room: " + alts.map((a) => `${fmt(a.departure)} (${a.free} ${esc(a.unit)})`).join(", ") : "");
+  }
+});
+$("sail-from").addEventListener("change", loadSailings);
+$("sail-to").addEventListener("change", loadSailings);
+
+$("itinerary-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("it-error").textContent = ""; $("it-result").innerHTML = "Planning...";
+  const via = $("it-via").value.split(",").map((v) => v.trim()).filter(Boolean);
+  try {
+    const answer = await call("/capacity/itineraries", { method: "POST", body: JSON.stringify({
+      reference: $("it-ref").value, option: 0,
+      route: { origin: $("it-from").value, destination: $("it-to").value, ready: `${$("it-ready").value}T08:00:00Z`, containers: Number($("it-containers").value), via, best: "time" },
+    }) });
+    const legs = answer.shipment.itinerary.legs.map((l) => `<li>${esc(l.mode)} ${esc(l.from_name)} &rarr; ${esc(l.to_name)}, ${fmt(l.departure)}${l.service ? ` (${esc(l.service)})` : ""}</li>`).join("");
+    const held = answer.bookings.map((b) => `<li><span class="badge">${esc(b.state)}</span> ${esc(b.service)} ${fmt(b.departure)}: ${b.units} ${esc(b.unit)}, until ${fmt(b.expires_at)}</li>`).join("");
+    $("it-result").innerHTML = `<p>Shipment <b>${esc(answer.shipment.id)}</b> arrives ${fmt(answer.shipment.arrival_at)}.</p><ul class="legs">${legs}</ul><h4>Capacity held</h4><ul class="legs">${held || "<li>no managed leg</li>"}</ul>`;
+    await Promise.all([loadSailings(), loadBookings()]);
+  } catch (e) {
+    $("it-result").innerHTML = "";
+    const alts = (e.detail && e.detail.next_sailings) || [];
+    $("it-error").innerHTML = esc(e.message) + (alts.length ? "<br>Next with room: " + alts.map((a) => `${esc(a.service)} ${fmt(a.departure)}`).join(", ") : "") + "<br>Nothing was booked.";
+  }
+});
+
+async function loadBookings() {
+  const rows = await call("/capacity/bookings");
+  $("bookings-table").tBodies[0].innerHTML = rows.map((b) => {
+    let actions = "";
+    if ((cap.me.kind === "carrier" || cap.me.kind === "admin") && b.state === "held") actions += `<button class="small" data-act="confirm" data-id="${esc(b.id)}">Confirm</button>`;
+    if ((cap.me.kind === "carrier" || cap.me.kind === "admin") && ["held", "confirmed", "waitlisted"].includes(b.state)) actions += `<button class="small secondary" data-act="decline" data-id="${esc(b.id)}">Decline</button>`;
+    if ((cap.me.kind === "forwarder" || cap.me.kind === "admin") && ["held", "confirmed", "waitlisted"].includes(b.state)) actions += `<button class="small secondary" data-act="cancel" data-id="${esc(b.id)}">Cancel</button>`;
+    return `<tr><td>${esc(b.id)}</td><td>${esc(b.service)}<div class="muted">${esc(b.from_node)} &rarr; ${esc(b.to_node)}</div></td><td>${fmt(b.departure)}</td>
+      <td class="num">${b.units} ${esc(b.unit)}</td><td><span class="badge">${esc(b.state)}</span></td><td>${fmt(b.expires_at)}</td><td>${actions}</td></tr>`;
+  }).join("") || `<tr><td colspan="7" class="muted">No bookings yet.</td></tr>`;
+}
+
+$("bookings-table").addEventListener("click", async (ev) => {
+  const button = ev.target.closest("button[data-act]");
+  if (!button) return;
+  $("bookings-error").textContent = "";
+  try {
+    await call(`/capacity/bookings/${button.dataset.id}/${button.dataset.act}`, { method: "POST", body: "{}" });
+    await Promise.all([loadBookings(), loadSailings()]);
+  } catch (e) { $("bookings-error").textContent = e.message; }
+});
+
+function heatColour(value) {
+  if (value === null) return "#f3f6f8";
+  const v = Math.max(0, Math.min(1, value));
+  const r = Math.round(230 - 60 * v + 25 * v), g = Math.round(244 - 180 * v), b = Math.round(248 - 210 * v);
+  return `rgb(${r},${g},${b})`;
+}
+
+function drawWaiting(history) {
+  const svg = $("waiting-chart"), w = 760, h = 220, pad = 34;
+  const ports = Object.keys(history[0]?.waiting || {});
+  const max = Math.max(1, ...history.flatMap((p) => Object.values(p.waiting)));
+  const x = (i) => pad + (w - 2 * pad) * i / Math.max(1, history.length - 1);
+  const y = (v) => h - pad - (h - 2 * pad) * v / max;
+  const colours = ["#0b6e8a", "#b3261e", "#c49000", "#2e7d32", "#6a1b9a", "#5d4037", "#37474f"];
+  let out = `<line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#999"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}" stroke="#999"/>`;
+  out += `<text x="4" y="${pad}" font-size="11">${max}</text><text x="4" y="${h - pad}" font-size="11">0</text>`;
+  history.forEach((p, i) => { if (i % 2 === 0) out += `<text x="${x(i) - 14}" y="${h - 12}" font-size="10">${esc(p.day.slice(5))}</text>`; });
+  ports.forEach((port, k) => {
+    const points = history.map((p, i) => `${x(i)},${y(p.waiting[port] || 0)}`).join(" ");
+    out += `<polyline fill="none" stroke="${colours[k % colours.length]}" stroke-width="2" points="${points}"><title>${esc(port)}</title></polyline>`;
+    out += `<text x="${w - pad - 110}" y="${pad + 12 * k}" font-size="11" fill="${colours[k % colours.length]}">${esc(port)}</text>`;
+  });
+  svg.innerHTML = out;
+}
+
+async function loadBoard() {
+  const board = await call("/capacity/board?days=14");
+  cap.lastEvent = Math.max(cap.lastEvent, board.last_event);
+  $("alerts").innerHTML = board.alerts.map((a) => `<div class="alert">${esc(a.port)}: ${a.waiting} containers waiting = ${a.days_of_capacity === null ? "no ferry" : a.days_of_capacity + " days"} of ferry capacity (alert above ${a.threshold_days} days)</div>`).join("");
+  const hm = board.heat_map;
+  const ferries = hm.rows.map((r, i) => [r, i]).filter(([r]) => /ferry|feeder|alat|aktau|kuryk|turkmenbashi/.test(r));
+  let html = `<tr><th></th>${hm.days.map((d) => `<th class="day">${esc(d.slice(5))}</th>`).join("")}</tr>`;
+  for (const [name, i] of ferries) {
+    html += `<tr><th>${esc(name)}</th>${hm.cells[i].map((v) => `<td style="background:${heatColour(v)}" title="${v === null ? "no departure" : Math.round(v * 100) + "%"}">${v === null ? "" : Math.round(v * 100)}</td>`).join("")}</tr>`;
+  }
+  $("heat").innerHTML = html;
+  drawWaiting(board.waiting_history);
+  $("ports-table").tBodies[0].innerHTML = Object.keys(board.waiting).map((p) => {
+    const per = board.daily_ferry_capacity[p] || 0;
+    return `<tr><td>${esc(p)}</td><td class="num">${board.waiting[p]}</td><td class="num">${per.toFixed(1)}</td><td class="num">${per ? (board.waiting[p] / per).toFixed(1) : "-"}</td></tr>`;
+  }).join("");
+}
+
+function listen() {
+  if (!window.EventSource || cap.source) return;
+  const url = `${API}/capacity/events?after=${cap.lastEvent}&access_token=${encodeURIComponent(cap.token)}`;
+  cap.source = new EventSource(url);
+  cap.source.onopen = () => { $("live").textContent = "live: on"; };
+  cap.source.onerror = () => { $("live").textContent = "live: reconnecting"; };
+  const refresh = (ev) => {
+    cap.lastEvent = Math.max(cap.lastEvent, Number(ev.lastEventId) || 0);
+    clearTimeout(cap.reload);
+    cap.reload = setTimeout(() => { loadSailings(); loadBookings(); loadBoard(); }, 400);
+  };
+  for (const kind of ["held", "confirmed", "declined", "cancelled", "moved", "expired", "promoted"]) cap.source.addEventListener(kind, refresh);
+}
+
+async function loadCheckpoints() {
+  const rows = await call("/queue/checkpoints");
+  $("q-checkpoint").innerHTML = rows.map((c) => `<option value="${esc(c.crossing)}">${esc(c.name)} (${c.trucks_per_hour} trucks/h)</option>`).join("");
+}
+
+$("queue-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("q-error").textContent = ""; $("ticket").innerHTML = "";
+  try {
+    const t = await call("/queue/tickets", { method: "POST", body: JSON.stringify({
+      checkpoint: $("q-checkpoint").value, date: $("q-date").value, hour: Number($("q-hour").value),
+      plate: $("q-plate").value, driver: $("q-driver").value, transit_declaration: $("q-decl").value || null, tier: $("q-tier").value,
+    }) });
+    const svg = await call(`/queue/tickets/${t.id}/qr.svg`);
+    $("ticket").innerHTML = `<p><b>${esc(t.plate)}</b> at ${esc(t.checkpoint)}, ${fmt(t.starts_at)} UTC; fee ${t.fee_mci} MCI (${t.fee_kzt_2025} KZT)</p><div class="qr">${svg}</div><div class="token" id="ticket-token">${esc(t.token)}</div>`;
+    $("v-ticket").value = t.token;
+  } catch (e) {
+    const hours = (e.detail && e.detail.next_hours) || [];
+    $("q-error").textContent = e.message + (hours.length ? `; next free: ${hours.map(fmt).join(", ")}` : "");
+  }
+});
+
+$("verify-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    const v = await call("/queue/verify", { method: "POST", body: JSON.stringify({ ticket: $("v-ticket").value.trim() }) });
+    $("verify-result").innerHTML = `<p class="ok">VALID</p><p>${esc(v.plate)} (${esc(v.driver)}) at ${esc(v.checkpoint)}, slot ${fmt(v.slot_start)}, ${esc(v.tier)}</p>`;
+  } catch (e) {
+    $("verify-result").innerHTML = `<p class="error">NOT VALID: ${esc(e.message)}</p>`;
+  }
+});
+
+$("cap-login-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("cap-login-error").textContent = "";
+  try {
+    const answer = await call("/auth/login", { method: "POST", body: JSON.stringify({ email: $("cap-email").value, password: $("cap-password").value }) });
+    cap.token = answer.token;
+    sessionStorage.setItem("corridor-token", answer.token);
+    await start();
+  } catch (e) { $("cap-login-error").textContent = e.message; }
+});
+$("logout").addEventListener("click", logout);
+
+start();
