@@ -1,0 +1,92 @@
+"""The capacity page in a real browser: book, watch the line confirm it live, board, e-queue."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+
+from corridor.api import create_app
+from corridor.settings import PACKAGE_DATA_DIR, Settings
+from corridor.store.db import Database
+from corridor.store.seed import prepare
+from tests.web.test_dashboard_e2e import _free_port, browser  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def site(tmp_path) -> Iterator[tuple[str, dict[str, str]]]:
+    db = Database(f"sqlite:///{tmp_path / 'e2e.db'}")
+    logins = {lg.email: lg.password for lg in prepare(db, PACKAGE_DATA_DIR)}
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(Settings(var_dir=tmp_path), db), host="127.0.0.1", port=port, log_level="warning"
+    )
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uv.started:
+        if time.monotonic() > deadline:
+            pytest.fail("server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/capacity.html", logins
+    uv.should_exit = True
+    thread.join(10)
+    db.dispose()
+
+
+def _login(page, url: str, email: str, password: str) -> None:
+    page.goto(url)
+    page.fill("#cap-email", email)
+    page.fill("#cap-password", password)
+    page.click("#cap-login-form button[type=submit]")
+    page.wait_for_selector("#cap-main:not([hidden])")
+    page.wait_for_selector("#sailings-table tbody tr td")
+
+
+def test_book_confirm_live_board_and_e_queue(site, browser):  # noqa: F811
+    url, logins = site
+    errors: list[str] = []
+    fwd = browser.new_page(viewport={"width": 1400, "height": 900})
+    fwd.on("pageerror", lambda exc: errors.append(str(exc)))
+    _login(fwd, url, "forwarder@demo.corridor", logins["forwarder@demo.corridor"])
+    # Free capacity of the next Aktau - Alat sailings, then a hold on the first one.
+    assert fwd.locator("#sailings-table tbody tr").count() >= 10
+    fwd.click("#sailings-table tbody tr:first-child button")
+    fwd.select_option("#book-cargo", "40GP")
+    fwd.fill("#book-items", "2")
+    fwd.click("#book-form button[type=submit]")
+    fwd.wait_for_selector("#book-error .ok")
+    assert "held" in fwd.inner_text("#book-error")
+    fwd.wait_for_selector("#bookings-table tbody tr td .badge")
+    assert fwd.inner_text("#bookings-table tbody tr:first-child .badge") == "held"
+    # An itinerary: every managed leg held at once.
+    fwd.click("#itinerary-form button[type=submit]")
+    fwd.wait_for_selector("#it-result h4", timeout=60_000)
+    assert fwd.locator("#it-result li .badge").count() >= 2
+    # The dispatch board: heat map and waiting-stock chart.
+    assert fwd.locator("#heat tr").count() >= 2
+    assert fwd.locator("#waiting-chart polyline").count() >= 1
+    fwd.wait_for_function("document.getElementById('live').textContent === 'live: on'")
+    # The ferry line's login confirms; the forwarder's page updates without a reload.
+    line = browser.new_page(viewport={"width": 1400, "height": 900})
+    _login(line, url, "carrier@demo.corridor", logins["carrier@demo.corridor"])
+    line.wait_for_selector("#bookings-table button[data-act=confirm]")
+    line.click("#bookings-table button[data-act=confirm] >> nth=0")
+    line.wait_for_selector("#bookings-table .badge:text('confirmed')")
+    fwd.wait_for_selector("#bookings-table .badge:text('confirmed')", timeout=15_000)
+    # E-queue: a ticket with its QR code, verified; an altered one is not.
+    fwd.click("#queue-form button[type=submit]")
+    fwd.wait_for_selector("#ticket .qr svg")
+    fwd.click("#verify-form button[type=submit]")
+    fwd.wait_for_selector("#verify-result .ok")
+    token = fwd.input_value("#v-ticket")
+    head, payload, sig = token.split(".")
+    fwd.fill("#v-ticket", f"{head}.{payload}.{sig[:-2]}{'AA' if sig[-2:] != 'AA' else 'BB'}")
+    fwd.click("#verify-form button[type=submit]")
+    fwd.wait_for_selector("#verify-result .error")
+    assert "ticket" in fwd.inner_text("#verify-result")
+    assert errors == []
