@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from corridor.routing import Itinerary
 from corridor.store.capacity_board import deliver_notices
 from corridor.store.capacity_tables import CapBooking, CapSlot
-from corridor.store.models import Organisation, Shipment
+from corridor.store.models import Organisation
 from corridor.tracking.generator import container_numbers, document, events_for
 from tests.api.conftest import ADMIN, CUSTOMS_AZ, FORWARDER, OTHER
 
@@ -154,7 +154,7 @@ def _dostyk_to_tbilisi(ready: datetime) -> dict:
     }
 
 
-def test_an_itinerary_holds_every_managed_leg_or_nothing(cap, db):
+def test_an_itinerary_holds_every_leg_and_the_planner_goes_around_full_sailings(cap):
     ready = (datetime.now(UTC) + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
     route = _dostyk_to_tbilisi(ready)
     first = cap.client.post(
@@ -173,28 +173,37 @@ def test_an_itinerary_holds_every_managed_leg_or_nothing(cap, db):
     assert {b["state"] for b in body["bookings"]} == {"held"}
     assert {b["units"] for b in body["bookings"]} == {4}  # two 40-ft boxes = 4 TEU
     assert len({b["group_id"] for b in body["bookings"]}) == 1
-    # Fill the last managed leg; the same itinerary can then not be booked, and nothing is held.
-    last = managed[-1]
+    assert body["skipped_full"] == []
+    # Another forwarder fills the sea leg; the planner now goes around it and says so.
+    sea = next(leg for leg in managed if leg.from_node == "aktau_port")
     slot = next(
         s
-        for s in sailings(cap, service=last.service, from_node=last.from_node, days=30)
-        if datetime.fromisoformat(s["departure"]) == last.departure.replace(second=0, microsecond=0)
+        for s in sailings(cap, service=sea.service, from_node="aktau_port", days=30)
+        if datetime.fromisoformat(s["departure"]) == sea.departure.replace(second=0, microsecond=0)
     )
-    full = book(cap, OTHER, slot, slot["free"] // 2, cargo="40GP")
-    assert full.status_code == 201, full.text
-    with db.session() as s:
-        shipments_before = s.scalar(select(func.count()).select_from(Shipment))
-        held_before = s.scalar(select(func.sum(CapSlot.held)))
+    assert slot["held"] == 4
+    filler = book(cap, OTHER, slot, slot["free"] // 2, cargo="40GP")
+    assert filler.status_code == 201, filler.text
+    planned = cap.client.post(f"{API}/capacity/routes", json=route, headers=cap.h[FORWARDER])
+    assert planned.status_code == 200, planned.text
+    answer = planned.json()
+    assert [(x["service"], x["departure"]) for x in answer["skipped_full"]] == [
+        (sea.service, slot["departure"])
+    ]
+    option = Itinerary.model_validate(answer["options"][0]["itinerary"])
+    new_sea = next(leg for leg in option.legs if leg.from_node == "aktau_port")
+    assert new_sea.departure > sea.departure
+    loads = answer["options"][0]["loads"]
+    assert {load["service"] for load in loads} >= {new_sea.service}
+    assert all(0 <= load["load_factor"] <= 1 for load in loads)
     second = cap.client.post(
         f"{API}/capacity/itineraries",
         json={"reference": "CAP-2", "route": route},
         headers=cap.h[FORWARDER],
     )
-    err = error(second, 409, "full", "departure")
-    assert last.service in err["reason"]
-    with db.session() as s:
-        assert s.scalar(select(func.count()).select_from(Shipment)) == shipments_before
-        assert s.scalar(select(func.sum(CapSlot.held))) == held_before
+    assert second.status_code == 201, second.text
+    assert second.json()["skipped_full"]
+    assert slot["key"] not in {b["id"] for b in second.json()["bookings"]}
 
 
 def test_the_line_confirms_and_forwarders_see_only_their_own(cap):

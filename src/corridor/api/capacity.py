@@ -24,6 +24,8 @@ from corridor.api.capacity_schemas import (
     BoardOut,
     BookingCreate,
     BookingOut,
+    CapacityOption,
+    CapacityRouteOut,
     CarrierLineCreate,
     CarrierLineOut,
     CrossingCapacityOut,
@@ -31,20 +33,24 @@ from corridor.api.capacity_schemas import (
     HeatMapOut,
     ItineraryBookingCreate,
     ItineraryBookingOut,
+    LegLoadOut,
     LineOut,
     MoveBody,
     PortAlertOut,
     PortOut,
     SailingOut,
+    SkippedOut,
     SweepOut,
     WaitingPoint,
 )
 from corridor.api.deps import AdminDep, NetworkDep, PrincipalDep, SessionDep, bearer, database
 from corridor.api.errors import ApiError
-from corridor.api.routes import plan, query_json
+from corridor.api.routes import build_query, query_json
+from corridor.api.schemas import RouteRequest
 from corridor.api.shipments import out as shipment_out
 from corridor.capacity.dispatch import Line
 from corridor.capacity.holds import Action
+from corridor.routing import Query as RouteQuery
 from corridor.settings import Settings
 from corridor.store import capacity as store
 from corridor.store import capacity_board, capacity_queue, shipments
@@ -178,6 +184,62 @@ def create_booking(
         return booking_out(*store.get_booking(s, who, row.id))
 
 
+def _plan(
+    s: Session, ctx: store.Context, network: NetworkDep, request: RouteRequest
+) -> tuple[RouteQuery, store.CapacityPlan]:
+    query = build_query(network, request)
+    return query, store.plan_with_capacity(s, ctx, query, request.best)
+
+
+def _skipped(result: store.CapacityPlan) -> list[SkippedOut]:
+    return [
+        SkippedOut(
+            service=service,
+            from_node=a,
+            to_node=b,
+            departure=when,
+            reason="full: not enough free capacity left for this cargo",
+        )
+        for service, a, b, when in result.skipped
+    ]
+
+
+@router.post(
+    "/routes",
+    response_model=CapacityRouteOut,
+    summary="Plan a shipment around full sailings, with the load factor of each leg",
+)
+def plan_route(
+    request: RouteRequest, s: SessionDep, ctx: ContextDep, network: NetworkDep, _: PrincipalDep
+) -> CapacityRouteOut:
+    """Like ``POST /routes``, on a timetable that knows the bookings: departures without room for
+    the cargo are skipped (and listed in ``skipped_full``); each leg shows its load factor."""
+    query, result = _plan(s, ctx, network, request)
+    return CapacityRouteOut(
+        query=query_json(query),
+        options=[
+            CapacityOption(
+                itinerary=option,
+                loads=[
+                    LegLoadOut(
+                        leg=load.leg,
+                        service=load.service,
+                        from_node=load.from_node,
+                        departure=load.departure,
+                        unit=load.unit,
+                        capacity=load.capacity,
+                        taken=load.taken,
+                        load_factor=round(load.load_factor, 4),
+                    )
+                    for load in loads
+                ],
+            )
+            for option, loads in zip(result.options, result.loads, strict=True)
+        ],
+        skipped_full=_skipped(result),
+    )
+
+
 @router.post(
     "/itineraries",
     response_model=ItineraryBookingOut,
@@ -193,7 +255,10 @@ def book_itinerary(
 ) -> ItineraryBookingOut:
     """Plans ``route`` on the server, books option ``option`` as a shipment and holds every leg
     that runs on a managed service: all legs or none (409 with the next sailings with room)."""
-    query, options = plan(network, body.route)
+    query, result = _plan(
+        s, store.context_for(network, settings.capacity_hold_ttl_min), network, body.route
+    )
+    options = result.options
     if body.option >= len(options):
         raise ApiError(
             422,
@@ -216,7 +281,9 @@ def book_itinerary(
             for b in s.scalars(select(CapBooking).where(CapBooking.shipment_id == row.id))
         ]
         return ItineraryBookingOut(
-            shipment=shipment_out(row), bookings=[booking_out(b, slot) for b, slot in held]
+            shipment=shipment_out(row),
+            bookings=[booking_out(b, slot) for b, slot in held],
+            skipped_full=_skipped(result),
         )
 
 

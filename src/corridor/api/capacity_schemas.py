@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
 from corridor.api.schemas import RouteRequest, ShipmentOut, _Strict
 from corridor.capacity.equeue import FeeTier
 from corridor.capacity.model import CargoKind
+from corridor.routing import Itinerary
 
 
 def _utc(value: datetime) -> datetime:
@@ -82,9 +84,20 @@ class BookingOut(BaseModel):
     updated_at: datetime
 
 
+class SkippedOut(BaseModel):
+    service: str
+    from_node: str
+    to_node: str
+    departure: datetime
+    reason: str
+
+
 class ItineraryBookingOut(BaseModel):
     shipment: ShipmentOut
     bookings: list[BookingOut]
+    skipped_full: list[SkippedOut] = Field(
+        default_factory=list, description="Full departures the plan went around"
+    )
 
 
 class ActionBody(_Strict):
@@ -238,3 +251,27 @@ class VerifiedTicket(BaseModel):
 class PublicKeyOut(BaseModel):
     key_id: str
     public_key: str = Field(description="Raw Ed25519 public key, hex")
+
+
+class LegLoadOut(BaseModel):
+    leg: int = Field(description="Index of the leg in the itinerary")
+    service: str
+    from_node: str
+    departure: datetime
+    unit: str
+    capacity: int
+    taken: int
+    load_factor: float
+
+
+class CapacityOption(BaseModel):
+    itinerary: Itinerary
+    loads: list[LegLoadOut]
+
+
+class CapacityRouteOut(BaseModel):
+    query: dict[str, Any]
+    options: list[CapacityOption]
+    skipped_full: list[SkippedOut] = Field(
+        description="Departures a capacity-blind plan would have taken but that are full"
+    )

@@ -36,9 +36,10 @@ from corridor.capacity.holds import (
     transition,
 )
 from corridor.capacity.model import DepartureRule
+from corridor.capacity.planning import Taken, blocked, mark_taken
 from corridor.capacity.schedule import Departure, departures, minute, slot_key
 from corridor.network import Network
-from corridor.routing import Itinerary
+from corridor.routing import Criterion, Itinerary, Query, best, pareto, planner_for
 from corridor.store.accounts import Principal
 from corridor.store.accounts import now as clock
 from corridor.store.capacity_tables import (
@@ -853,3 +854,110 @@ def events_after(session: Session, who: Principal, after: int, limit: int = 200)
 
 def last_event(session: Session) -> int:
     return int(session.scalar(select(func.max(CapEvent.seq))) or 0)
+
+
+# -- planning with capacity ---------------------------------------------------------------------
+
+
+def taken_between(session: Session, start: datetime, end: datetime) -> list[Taken]:
+    """The share taken of every departure in [start, end) that has any booking."""
+    rows = session.execute(
+        select(
+            CapSlot.service,
+            CapSlot.from_node,
+            CapSlot.departure,
+            CapSlot.capacity,
+            CapSlot.held,
+            CapSlot.confirmed,
+        ).where(
+            CapSlot.departure >= start,
+            CapSlot.departure < end,
+            CapSlot.held + CapSlot.confirmed > 0,
+        )
+    ).all()
+    return [Taken(r[0], r[1], r[2], (r[4] + r[5]) / r[3] if r[3] else 1.0) for r in rows]
+
+
+@dataclass(frozen=True)
+class LegLoad:
+    leg: int
+    service: str
+    from_node: str
+    departure: datetime
+    unit: str
+    capacity: int
+    taken: int
+
+    @property
+    def load_factor(self) -> float:
+        return self.taken / self.capacity if self.capacity else 1.0
+
+
+@dataclass(frozen=True)
+class CapacityPlan:
+    options: list[Itinerary]
+    loads: list[list[LegLoad]]  # per option, per managed leg
+    skipped: list[tuple[str, str, str, datetime]]  # full departures the plan would have used
+
+
+def plan_with_capacity(
+    session: Session, ctx: Context, query: Query, criterion: Criterion | None
+) -> CapacityPlan:
+    """Plan on a timetable that knows what is taken: full departures are skipped, and said so.
+
+    The departures a capacity-blind plan would have used but that cannot take this cargo are
+    returned in ``skipped`` so the user sees why the answer leaves later.
+    """
+    planner = planner_for(ctx.network, query)
+    first = planner.tt.epoch
+    taken = taken_between(session, first, first + timedelta(hours=planner.tt.horizon_h))
+    mark_taken(planner.tt, taken)
+    options = [best(planner, query, criterion)] if criterion else pareto(planner, query)
+    skipped: list[tuple[str, str, str, datetime]] = []
+    full = blocked(planner.tt, taken, query.cargo.teu)
+    if full:
+        blind = best(planner_for(ctx.network, query), query, criterion or Criterion.TIME)
+        skipped = [
+            (leg.service, leg.from_node, leg.to_node, minute(leg.departure))
+            for leg in blind.legs
+            if leg.service and (leg.service, leg.from_node, minute(leg.departure)) in full
+        ]
+    loads = []
+    for option in options:
+        keys = {
+            i: slot_key(leg.service, leg.from_node, leg.departure)
+            for i, leg in enumerate(option.legs)
+            if leg.service and leg.service in ctx.data.services
+        }
+        rows = (
+            {
+                r.id: r
+                for r in session.scalars(select(CapSlot).where(CapSlot.id.in_(list(keys.values()))))
+            }
+            if keys
+            else {}
+        )
+        per: list[LegLoad] = []
+        for i, key in keys.items():
+            leg = option.legs[i]
+            assert leg.service is not None
+            row = rows.get(key)
+            capacity = (
+                row.capacity
+                if row
+                else (ctx.data.capacity_of(leg.service, leg.from_node, leg.departure) or 0)
+            )
+            unit = ctx.data.unit_of(leg.service)
+            per.append(
+                LegLoad(
+                    i,
+                    leg.service,
+                    leg.from_node,
+                    minute(leg.departure),
+                    unit.value if unit else "",
+                    capacity,
+                    row.held + row.confirmed if row else 0,
+                )
+            )
+        loads.append(per)
+    return CapacityPlan(options, loads, skipped)

@@ -1,0 +1,77 @@
+"""Holding several legs is all or none, on SQLite and PostgreSQL (store level)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from corridor.capacity import CapacityError, CargoKind
+from corridor.capacity.schedule import departures
+from corridor.settings import PACKAGE_DATA_DIR
+from corridor.store import capacity as store
+from corridor.store.accounts import Principal
+from corridor.store.capacity_tables import CapBooking, CapSlot
+from corridor.store.models import Organisation, OrgKind, User
+from corridor.store.network import load_stored_network
+from corridor.store.seed import prepare
+
+
+def _forwarder(session, email: str) -> Principal:
+    user = session.scalar(select(User).where(User.email == email))
+    org = session.get(Organisation, user.organisation_id)
+    return Principal(user.id, email, user.name, org.id, org.name, OrgKind(org.kind), None, "t")
+
+
+def test_two_legs_are_held_together_or_not_at_all(db):
+    prepare(db, PACKAGE_DATA_DIR, demo_shipment=False)
+    with db.session() as s:
+        network = load_stored_network(s, PACKAGE_DATA_DIR)
+    ctx = store.context_for(network)
+    now = datetime.now(UTC)
+    train = departures(
+        network,
+        now + timedelta(hours=1),
+        now + timedelta(days=8),
+        from_node="dostyk",
+        services=frozenset({"ktz-dostyk-aktau"}),
+    )[0]
+    ferry = departures(
+        network,
+        train.departure + timedelta(days=3),
+        now + timedelta(days=20),
+        from_node="aktau_port",
+        services=frozenset({"asco-aktau-alat-feeder"}),
+    )[0]
+    legs = [
+        store.LegRequest(train.service, "dostyk", train.departure, CargoKind.C40, 5),
+        store.LegRequest(ferry.service, "aktau_port", ferry.departure, CargoKind.C40, 5),
+    ]
+    with db.session() as s, store.committing(s):
+        other = _forwarder(s, "other-forwarder@demo.corridor")
+        # 225 TEU feeder: 110 boxes of 40 ft take 220, leaving 5 TEU: not enough for 5 boxes.
+        filler = store.LegRequest(ferry.service, "aktau_port", ferry.departure, CargoKind.C40, 110)
+        store.hold(s, other, ctx, [filler])
+    with db.session() as s, pytest.raises(CapacityError) as exc, store.committing(s):
+        store.hold(s, _forwarder(s, "forwarder@demo.corridor"), ctx, legs)
+    assert (exc.value.code, exc.value.field) == ("full", "departure")
+    assert exc.value.detail["next_sailings"]
+    with db.session() as s:
+        held = dict(s.execute(select(CapSlot.service, CapSlot.held)).all())
+        assert held.get(train.service, 0) == 0  # the train leg was taken back with the rest
+        assert held[ferry.service] == 220
+        assert s.scalar(select(func.count()).select_from(CapBooking)) == 1
+    # With room on both, both are held in one group.
+    with db.session() as s, store.committing(s):
+        rows = store.hold(
+            s,
+            _forwarder(s, "forwarder@demo.corridor"),
+            ctx,
+            [
+                legs[0],
+                store.LegRequest(ferry.service, "aktau_port", ferry.departure, CargoKind.C20, 5),
+            ],
+        )
+    assert len({r.group_id for r in rows}) == 1
+    assert sorted(r.units for r in rows) == [5, 10]
