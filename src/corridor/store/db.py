@@ -28,7 +28,9 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        kwargs: dict[str, Any] = {"future": True}
+        # Up to 50 connections: the API runs plain endpoints on a 40-thread pool, and each request
+        # holds its session's connection; a smaller pool makes bursts wait (and time out) on it.
+        kwargs: dict[str, Any] = {"future": True, "pool_size": 10, "max_overflow": 40}
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
