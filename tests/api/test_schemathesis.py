@@ -36,6 +36,8 @@ def test_no_server_errors_for_generated_requests(tmp_path):
         operation = result.ok()
         if operation.path.endswith("/auth/logout"):
             continue  # it would revoke the token the other requests use
+        if operation.path.endswith("/capacity/events"):
+            continue  # a live event stream: it answers for minutes, by design
         tested += 1
 
         @settings(
@@ -55,7 +57,9 @@ def test_no_server_errors_for_generated_requests(tmp_path):
             elif response.status_code != 204:
                 content_type = response.headers.get("content-type", [""])
                 content_type = content_type[0] if isinstance(content_type, list) else content_type
-                assert "json" in content_type, (
+                assert "json" in content_type or content_type.startswith(
+                    ("image/svg", "image/png")
+                ), (
                     case.formatted_path,
                     content_type,
                 )

@@ -181,7 +181,9 @@ def create_booking(
     leg = store.LegRequest(body.service, body.from_node, body.departure, body.cargo, body.items)
     with store.committing(s):
         row = store.hold(s, who, ctx, [leg], waitlist=body.waitlist)[0]
-        return booking_out(*store.get_booking(s, who, row.id))
+        slot = s.get(CapSlot, row.slot_id)
+        assert slot is not None
+        return booking_out(row, slot)
 
 
 def _plan(

@@ -72,10 +72,10 @@ def slot_start(day: date, hour: int, now: datetime) -> datetime:
     if not 0 <= hour <= 23:
         raise CapacityError("invalid", "hour", "an hour of the day, 0-23 (UTC)")
     start = datetime.combine(day, time(hour), tzinfo=UTC)
-    if start + timedelta(hours=1) <= now:
-        raise CapacityError("departed", "date", f"the slot {start.isoformat()} is over")
     if start > now + timedelta(days=60):
         raise CapacityError("invalid", "date", "slots open at most 60 days ahead")
+    if start + timedelta(hours=1) <= now:
+        raise CapacityError("departed", "date", f"the slot {start.isoformat()} is over")
     return start
 
 

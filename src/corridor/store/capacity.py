@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -113,6 +113,22 @@ class LegRequest:
 # -- slots --------------------------------------------------------------------------------------
 
 
+#: Departures further than this from now are not scheduled (and not computed).
+WINDOW_DAYS = 400
+
+
+def check_window(moment: datetime, field: str) -> datetime:
+    """``moment`` to the minute, if it lies within a year or so of now; else CapacityError."""
+    now = clock()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if not now - timedelta(days=WINDOW_DAYS) < moment < now + timedelta(days=WINDOW_DAYS):
+        raise CapacityError(
+            "not_found", field, f"no departures are scheduled more than {WINDOW_DAYS} days away"
+        )
+    return minute(moment)
+
+
 def find_departure(ctx: Context, service: str, from_node: str, departure: datetime) -> Departure:
     """The scheduled departure named, or CapacityError saying which part does not exist."""
     if service not in ctx.network.services:
@@ -121,7 +137,7 @@ def find_departure(ctx: Context, service: str, from_node: str, departure: dateti
         raise CapacityError("invalid", "service", f"capacity of {service!r} is not managed")
     if from_node not in ctx.network.services[service].stops:
         raise CapacityError("invalid", "from_node", f"{service} does not call at {from_node!r}")
-    when = minute(departure)
+    when = check_window(departure, "departure")
     found = departures(
         ctx.network,
         when,
@@ -162,21 +178,29 @@ def _ensure_slot(session: Session, ctx: Context, dep: Departure, now: datetime) 
         "confirmed": 0,
         "created_at": now,
     }
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(CapSlot).values(**values).on_conflict_do_nothing(index_elements=["id"]))
+    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(upsert(CapSlot).values(**values).on_conflict_do_nothing(index_elements=["id"]))
     return key
 
 
 def _take(session: Session, slot_id: str, units: int, confirmed: bool = False) -> bool:
     """Add ``units`` to the slot if they fit: the one statement that decides who gets the space."""
+    return _take_counts(session, slot_id, units, confirmed) is not None
+
+
+def _take_counts(
+    session: Session, slot_id: str, units: int, confirmed: bool = False
+) -> tuple[int, int, int] | None:
+    """Like :func:`_take`, returning the slot's new (capacity, held, confirmed), or None."""
     column = CapSlot.confirmed if confirmed else CapSlot.held
-    result = session.execute(
+    row = session.execute(
         update(CapSlot)
         .where(CapSlot.id == slot_id, CapSlot.held + CapSlot.confirmed + units <= CapSlot.capacity)
         .values({column: column + units})
+        .returning(CapSlot.capacity, CapSlot.held, CapSlot.confirmed)
         .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    ).first()
+    return (int(row[0]), int(row[1]), int(row[2])) if row is not None else None
 
 
 def _release(session: Session, slot_id: str, units: int, confirmed: bool) -> None:
@@ -210,18 +234,31 @@ def _set_state(
 # -- events and notices -------------------------------------------------------------------------
 
 
-def _slot_event(session: Session, slot_id: str, kind: str, now: datetime) -> None:
+def _slot_event(
+    session: Session,
+    slot_id: str,
+    kind: str,
+    now: datetime,
+    counts: tuple[int, int, int] | None = None,
+) -> None:
     """A public event with the slot's new counters (free capacity is public, bookings are not)."""
-    slot = session.execute(
-        select(CapSlot.capacity, CapSlot.held, CapSlot.confirmed).where(CapSlot.id == slot_id)
-    ).one()
-    session.add(
-        CapEvent(
+    if counts is None:
+        row = session.execute(
+            select(CapSlot.capacity, CapSlot.held, CapSlot.confirmed).where(CapSlot.id == slot_id)
+        ).one()
+        counts = (int(row[0]), int(row[1]), int(row[2]))
+    session.execute(
+        insert(CapEvent).values(
             created_at=now,
             kind=kind,
             slot_id=slot_id,
             organisation_id=None,
-            body={"slot": slot_id, "capacity": slot[0], "held": slot[1], "confirmed": slot[2]},
+            body={
+                "slot": slot_id,
+                "capacity": counts[0],
+                "held": counts[1],
+                "confirmed": counts[2],
+            },
         )
     )
 
@@ -401,11 +438,14 @@ def hold(
         _ensure_slot(session, ctx, p.dep, now)
     group = uuid.uuid4().hex[:16]
     expires = hold_expiry(now, ctx.ttl_min)
+    counts: dict[str, tuple[int, int, int]] = {}
     for p in sorted(planned, key=lambda p: p.slot_id):
-        if _take(session, p.slot_id, p.units):
-            continue
-        # Holds that lapsed still count until swept: free them (and serve the waitlist) first.
-        if sweep_slot(session, ctx, p.slot_id, now) and _take(session, p.slot_id, p.units):
+        taken = _take_counts(session, p.slot_id, p.units)
+        if taken is None and sweep_slot(session, ctx, p.slot_id, now):
+            # Holds that lapsed still count until swept: they were freed (and the waitlist served).
+            taken = _take_counts(session, p.slot_id, p.units)
+        if taken is not None:
+            counts[p.slot_id] = taken
             continue
         if waitlist:
             row = _booking(who, p, group, shipment_id, State.WAITLISTED, None, now)
@@ -423,7 +463,7 @@ def hold(
     session.add_all(rows)
     session.flush()
     for p in planned:
-        _slot_event(session, p.slot_id, "held", now)
+        _slot_event(session, p.slot_id, "held", now, counts[p.slot_id])
     return rows
 
 
@@ -797,6 +837,7 @@ def sailings(
             raise CapacityError("not_found", name, f"no node {node!r}")
     if service is not None and service not in ctx.data.services:
         raise CapacityError("not_found", "service", f"no managed service {service!r}")
+    start = check_window(start, "start")
     managed = frozenset({service}) if service else frozenset(ctx.data.services)
     deps = departures(ctx.network, start, start + timedelta(days=days), from_node, to_node, managed)
     views = []

@@ -100,7 +100,9 @@ $("itinerary-form").addEventListener("submit", async (ev) => {
     }) });
     const legs = answer.shipment.itinerary.legs.map((l) => `<li>${esc(l.mode)} ${esc(l.from_name)} &rarr; ${esc(l.to_name)}, ${fmt(l.departure)}${l.service ? ` (${esc(l.service)})` : ""}</li>`).join("");
     const held = answer.bookings.map((b) => `<li><span class="badge">${esc(b.state)}</span> ${esc(b.service)} ${fmt(b.departure)}: ${b.units} ${esc(b.unit)}, until ${fmt(b.expires_at)}</li>`).join("");
-    $("it-result").innerHTML = `<p>Shipment <b>${esc(answer.shipment.id)}</b> arrives ${fmt(answer.shipment.arrival_at)}.</p><ul class="legs">${legs}</ul><h4>Capacity held</h4><ul class="legs">${held || "<li>no managed leg</li>"}</ul>`;
+    const skipped = answer.skipped_full.map((x) => `<li>${esc(x.service)} ${fmt(x.departure)}: ${esc(x.reason)}</li>`).join("");
+    $("it-result").innerHTML = `<p>Shipment <b>${esc(answer.shipment.id)}</b> arrives ${fmt(answer.shipment.arrival_at)}.</p><ul class="legs">${legs}</ul><h4>Capacity held</h4><ul class="legs">${held || "<li>no managed leg</li>"}</ul>`
+      + (skipped ? `<h4>Full sailings skipped</h4><ul class="legs">${skipped}</ul>` : "");
     await Promise.all([loadSailings(), loadBookings()]);
   } catch (e) {
     $("it-result").innerHTML = "";
