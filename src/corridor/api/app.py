@@ -13,7 +13,9 @@ from sqlalchemy import text
 
 from corridor import __version__
 from corridor.api import admin, auth, customs, errors, network, routes, shipments, tracking
+from corridor.api import jobs as jobs_api
 from corridor.customs.risk import load_profiles
+from corridor.jobs import JobQueue
 from corridor.settings import Settings
 from corridor.store.db import Database
 from corridor.store.network import load_stored_network
@@ -39,7 +41,9 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
 
         worker = threading.Thread(target=deliver, name="corridor-webhooks", daemon=True)
         worker.start()
+        jobs.start_consumer(settings.jobs_threads)
         yield
+        jobs.close()
         stop.set()
         worker.join(5)
 
@@ -53,6 +57,8 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = db
+    jobs = JobQueue(settings, db)
+    app.state.jobs = jobs
     with db.session() as session:
         app.state.network = load_stored_network(session, settings.network_dir)
     app.state.risk_profiles = load_profiles(settings.network_dir / "customs_risk_profiles.csv")
@@ -76,7 +82,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
             },
         }
 
-    for module in (auth, network, routes, shipments, customs, tracking, admin):
+    for module in (auth, network, routes, shipments, customs, tracking, admin, jobs_api):
         api.include_router(module.router)
     app.include_router(api)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")
