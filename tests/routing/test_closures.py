@@ -36,7 +36,9 @@ def test_a_cancelled_sailing_moves_the_cargo_to_the_next_one(mini_net, mini_plan
 def test_both_cancelled_sailings_push_to_the_next_week(mini_net, mini_planner):
     # Suspended 80-130 h cancels the 84 h and the 129 h sailings: Monday 12:00 (180 h) -> q 200 h;
     # 205 h; train at 222 h -> d 224 h.
-    it = plan(mini_net, mini_planner, [Closure(kind="service", id="fer", start=at(80), end=at(130))])
+    it = plan(
+        mini_net, mini_planner, [Closure(kind="service", id="fer", start=at(80), end=at(130))]
+    )
     assert it.legs[1].departure == at(180)
     assert it.arrival == at(224)
 
