@@ -21,14 +21,11 @@ from corridor.disruptions import (
     Notice,
     NoticeDraft,
     NoticeStatus,
-    Publisher,
     SubscriptionFilter,
     affected_legs,
     atom_feed,
     cap_alert,
-    check_amendment,
     check_draft,
-    check_ownership,
     closed_days,
     closures_of,
     corridors_of,
@@ -46,7 +43,6 @@ from corridor.store.db import Database
 from corridor.store.models import OrgKind, Shipment, ShipmentStatus
 
 router = APIRouter(tags=["notices"])
-_PORTS = port_operators()
 
 
 class NoticeAmend(BaseModel):
@@ -104,15 +100,6 @@ class Kpis(BaseModel):
     notices: int
     shipments_affected: int
     teu_affected: float
-
-
-def _publisher(s: Any, who: Principal) -> Publisher:
-    return Publisher(
-        organisation_id=who.organisation_id,
-        kind=who.kind.value,
-        country=who.country,
-        operators=store.operators_of(s, who.organisation_id),
-    )
 
 
 def _found(s: Any, notice_id: str) -> Notice:
@@ -221,11 +208,6 @@ async def stream(
 
 
 # -- publishing (owners) ----------------------------------------------------------------------
-def _check(s: Any, who: Principal, draft: NoticeDraft, network: Network) -> None:
-    check_draft(draft, network)
-    check_ownership(_publisher(s, who), draft, network, _PORTS)
-
-
 @router.post(
     "/notices",
     response_model=Notice,
@@ -233,15 +215,7 @@ def _check(s: Any, who: Principal, draft: NoticeDraft, network: Network) -> None
     summary="Publish a notice on elements you operate",
 )
 def publish(draft: NoticeDraft, s: SessionDep, network: NetworkDep, who: PrincipalDep) -> Notice:
-    _check(s, who, draft, network)
-    return store.publish(s, who.organisation_id, who.user_id, draft)
-
-
-def _owned(s: Any, who: Principal, notice_id: str) -> Notice:
-    notice = _found(s, notice_id)
-    if notice.issuer_org != who.organisation_id and who.kind is not OrgKind.ADMIN:
-        raise ApiError(403, "forbidden", "notice_id", "only the issuing organisation may change it")
-    return notice
+    return store.publish_as(s, network, who, draft)
 
 
 @router.put("/notices/{notice_id}", response_model=Notice, summary="Amend a notice")
@@ -249,23 +223,12 @@ def amend(
     notice_id: str, body: NoticeAmend, s: SessionDep, network: NetworkDep, who: PrincipalDep
 ) -> Notice:
     """The new content replaces the old; the old stays in the history."""
-    notice = _owned(s, who, notice_id)
-    check_amendment(notice, body.notice)
-    _check(s, who, body.notice, network)
-    return store.amend(s, notice_id, body.version, body.notice, who.user_id)
+    return store.amend_as(s, network, who, notice_id, body.version, body.notice)
 
 
 @router.post("/notices/{notice_id}/close", response_model=Notice, summary="End a notice")
 def close(notice_id: str, body: NoticeClose, s: SessionDep, who: PrincipalDep) -> Notice:
-    notice = _owned(s, who, notice_id)
-    if notice.status is NoticeStatus.CLOSED:
-        raise ApiError(409, "conflict", "status", f"notice {notice_id} is already closed")
-    end = body.actual_end or datetime.now(UTC)
-    if end.tzinfo is None:
-        end = end.replace(tzinfo=UTC)
-    if end < notice.starts_at:
-        raise ApiError(422, "invalid", "actual_end", "a notice cannot end before it starts")
-    return store.close(s, notice_id, body.version, end, who.user_id)
+    return store.close_as(s, who, notice_id, body.version, body.actual_end)
 
 
 @router.put(
@@ -280,7 +243,7 @@ def set_operators(
     if who.kind is not OrgKind.ADMIN:
         raise ApiError(403, "forbidden", None, "only the corridor administrator may do this")
     known = {link.operator for link in network.links.values()}
-    known |= {svc.operator for svc in network.services.values()} | set(_PORTS.values())
+    known |= {svc.operator for svc in network.services.values()} | set(port_operators().values())
     for i, name in enumerate(body.operators):
         if name not in known:
             raise ApiError(422, "invalid", f"operators.{i}", f"no operator {name!r} in the network")

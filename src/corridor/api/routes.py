@@ -102,7 +102,7 @@ def plan_route(
 
 @router.post("/routes/compare", response_model=list[CorridorOption], summary="Compare corridors")
 def compare_corridors(
-    request: RouteRequest, s: SessionDep, network: NetworkDep, _: PrincipalDep
+    request: RouteRequest, s: SessionDep, network: NetworkDep, _who: PrincipalDep
 ) -> list[CorridorOption]:
     """The fastest itinerary of each named corridor (null where a corridor has no route), round
     the closures of the notices in force."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from corridor.disruptions.model import ElementRef, Notice, NoticeKind, NoticeStatus
 from corridor.network import Network
@@ -19,7 +20,9 @@ def in_effect(notice: Notice, start: datetime, end: datetime | None = None) -> b
     return notice.starts_at <= end and (notice.end is None or notice.end > start)
 
 
-def _closure_targets(element: ElementRef, network: Network) -> list[tuple[str, str]]:
+def _closure_targets(
+    element: ElementRef, network: Network
+) -> list[tuple[Literal["node", "link", "service"], str]]:
     """The planner's elements behind a notice's element (a border crossing closes its link)."""
     if element.kind == "crossing":
         at = network.crossings[element.id].at
@@ -41,7 +44,7 @@ def closures_of(notices: Iterable[Notice], network: Network) -> tuple[Closure, .
             for kind, ident in _closure_targets(element, network):
                 out.append(
                     Closure(
-                        kind=kind,  # type: ignore[arg-type]
+                        kind=kind,
                         id=ident,
                         start=notice.starts_at,
                         end=notice.end,
@@ -116,7 +119,7 @@ def closed_days(
         for element in notice.elements:
             spans[str(element)].append((lo, hi))
     days: dict[str, float] = {}
-    for element, windows in spans.items():
+    for key, windows in spans.items():
         windows.sort()
         total = timedelta()
         cur_lo, cur_hi = windows[0]
@@ -127,5 +130,5 @@ def closed_days(
                 total += cur_hi - cur_lo
                 cur_lo, cur_hi = lo, hi
         total += cur_hi - cur_lo
-        days[element] = round(total.total_seconds() / 86400, 3)
+        days[key] = round(total.total_seconds() / 86400, 3)
     return dict(sorted(days.items()))

@@ -12,7 +12,19 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from corridor.disruptions import DisruptionError, Notice, NoticeDraft, NoticeStatus
+from corridor.disruptions import (
+    DisruptionError,
+    Notice,
+    NoticeDraft,
+    NoticeStatus,
+    Publisher,
+    check_amendment,
+    check_draft,
+    check_ownership,
+    port_operators,
+)
+from corridor.network import Network
+from corridor.store.accounts import Principal
 from corridor.store.disruptions_tables import (
     NoticeElementRow,
     NoticeRow,
@@ -20,7 +32,7 @@ from corridor.store.disruptions_tables import (
     NoticeVersionRow,
     OrganisationOperatorRow,
 )
-from corridor.store.models import Organisation
+from corridor.store.models import Organisation, OrgKind
 
 _BODY_FIELDS = ("elements", "texts", "capacity_factor", "equeue_limit_per_day")
 
@@ -284,3 +296,60 @@ def advance(s: Session, subscription_id: str, old: int, new: int) -> bool:
         .values(cursor=new)
     )
     return bool(moved.rowcount)  # type: ignore[attr-defined]
+
+
+# -- acting as a user: the domain's checks, then the write (shared by the API and the CLI) ----
+_PORTS = port_operators()
+
+
+def publisher(s: Session, who: Principal) -> Publisher:
+    return Publisher(
+        organisation_id=who.organisation_id,
+        kind=who.kind.value,
+        country=who.country,
+        operators=operators_of(s, who.organisation_id),
+    )
+
+
+def _checked(s: Session, network: Network, who: Principal, draft: NoticeDraft) -> None:
+    check_draft(draft, network)
+    check_ownership(publisher(s, who), draft, network, _PORTS)
+
+
+def owned(s: Session, who: Principal, notice_id: str) -> Notice:
+    """The notice, if ``who`` issued it (or is the administrator)."""
+    notice = get(s, notice_id)
+    if notice is None:
+        raise DisruptionError("not_found", "notice_id", f"no notice {notice_id!r}")
+    if notice.issuer_org != who.organisation_id and who.kind is not OrgKind.ADMIN:
+        raise DisruptionError(
+            "forbidden", "notice_id", "only the issuing organisation may change it"
+        )
+    return notice
+
+
+def publish_as(s: Session, network: Network, who: Principal, draft: NoticeDraft) -> Notice:
+    _checked(s, network, who, draft)
+    return publish(s, who.organisation_id, who.user_id, draft)
+
+
+def amend_as(
+    s: Session, network: Network, who: Principal, notice_id: str, version: int, draft: NoticeDraft
+) -> Notice:
+    check_amendment(owned(s, who, notice_id), draft)
+    _checked(s, network, who, draft)
+    return amend(s, notice_id, version, draft, who.user_id)
+
+
+def close_as(
+    s: Session, who: Principal, notice_id: str, version: int, actual_end: datetime | None
+) -> Notice:
+    notice = owned(s, who, notice_id)
+    if notice.status is NoticeStatus.CLOSED:
+        raise DisruptionError("conflict", "status", f"notice {notice_id} is already closed")
+    end = actual_end or datetime.now(UTC)
+    if end.tzinfo is None:
+        end = end.replace(tzinfo=UTC)
+    if end < notice.starts_at:
+        raise DisruptionError("invalid", "actual_end", "a notice cannot end before it starts")
+    return close(s, notice_id, version, end, who.user_id)
