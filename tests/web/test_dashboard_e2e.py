@@ -2,91 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-import uvicorn
-
-from corridor.api import create_app
 from corridor.customs.examples import example_declaration
-from corridor.settings import PACKAGE_DATA_DIR, Settings
-from corridor.store.db import Database
-from corridor.store.seed import prepare
-from corridor.web import STATIC_DIR
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def server(tmp_path) -> Iterator[tuple[str, dict[str, str]]]:
-    if not (STATIC_DIR / "vendor" / "leaflet" / "leaflet.js").is_file():
-        pytest.fail(
-            "Leaflet is not built into the dashboard: run 'python3 dev.py test' (it installs it from npm)"
-        )
-    db = Database(f"sqlite:///{tmp_path / 'e2e.db'}")
-    logins = {lg.email: lg.password for lg in prepare(db, PACKAGE_DATA_DIR)}
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(Settings(var_dir=tmp_path), db), host="127.0.0.1", port=port, log_level="warning"
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/", logins
-    uv.should_exit = True
-    thread.join(10)
-    db.dispose()
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium not found at {CHROMIUM} (.ci/run installs it)")
-        pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield instance
-        instance.close()
-
-
-def _login(page, url: str, email: str, password: str) -> None:
-    page.goto(url)
-    page.fill("#login-email", email)
-    page.fill("#login-password", password)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_selector("#planner-view:not([hidden])")
+from tests.web.conftest import ARTIFACTS, login
 
 
 def test_plan_book_list_and_isolation(server, browser):
@@ -102,7 +19,7 @@ def test_plan_book_list_and_isolation(server, browser):
     page.click("#login-form button[type=submit]")
     page.wait_for_selector("#login-error:has-text('wrong e-mail or password')")
 
-    _login(page, url, "forwarder@demo.corridor", logins["forwarder@demo.corridor"])
+    login(page, url, "forwarder@demo.corridor", logins["forwarder@demo.corridor"])
     assert page.locator("#map .leaflet-interactive").count() > 100  # links and nodes drawn
     page.fill("#route-from", "Xi'an International Port (Xinzhu)")
     page.fill("#route-to", "Duisburg (duisport)")
@@ -128,7 +45,7 @@ def test_plan_book_list_and_isolation(server, browser):
     page.click("#logout")
     page.wait_for_selector("#login-view:not([hidden])")
 
-    _login(page, url, "other-forwarder@demo.corridor", logins["other-forwarder@demo.corridor"])
+    login(page, url, "other-forwarder@demo.corridor", logins["other-forwarder@demo.corridor"])
     page.click("#nav-shipments")
     page.wait_for_selector("#shipments-empty:not([hidden])")
     assert reference not in page.inner_text("#shipments-view")
@@ -190,7 +107,7 @@ def test_customs_officer_releases_a_green_consignment(server, browser):
         assert response.status_code == 200, response.text
 
     page = browser.new_page(viewport={"width": 1400, "height": 850})
-    _login(page, url, "customs.az@demo.corridor", logins["customs.az@demo.corridor"])
+    login(page, url, "customs.az@demo.corridor", logins["customs.az@demo.corridor"])
     page.click("#nav-customs")
     page.wait_for_selector("#customs-view:not([hidden])")
     page.select_option("#office-select", offices[2])

@@ -49,6 +49,25 @@ async function start() {
   route();
 }
 
+// Active disruption notices on the map: closed ports and lines in red, reduced ones in amber.
+async function drawNotices(map, nodes, links) {
+  const notices = await api("/notices?status=active").catch(() => []);
+  const byId = (features) => Object.fromEntries(features.map((f) => [f.properties.id, f]));
+  const nodeIndex = byId(nodes), linkIndex = byId(links);
+  for (const notice of notices) {
+    const colour = ["closure", "suspension", "acceptance_stop"].includes(notice.kind) ? "#b3261e" : "#c47f00";
+    const label = `${notice.kind.replace("_", " ")} (${notice.severity}): ${notice.texts.en || Object.values(notice.texts)[0]}`;
+    for (const element of notice.elements) {
+      if (element.kind === "node" && nodeIndex[element.id]) {
+        const [lon, lat] = nodeIndex[element.id].geometry.coordinates;
+        L.circleMarker([lat, lon], { radius: 10, color: colour, weight: 3, fill: false }).bindTooltip(label).addTo(map);
+      } else if (element.kind === "link" && linkIndex[element.id]) {
+        L.geoJSON(linkIndex[element.id], { style: { color: colour, weight: 6, opacity: 0.7 } }).bindTooltip(label).addTo(map);
+      }
+    }
+  }
+}
+
 function route() {
   if (!state.me) return;
   if (location.hash === "#shipments") { show("shipments-view"); loadShipments(); }
@@ -73,6 +92,7 @@ async function initMap() {
     pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: f.properties.kind === "sea_port" ? 5 : 3.5, color: "#10324a", weight: 1, fillColor: f.properties.kind === "sea_port" ? "#1565c0" : "#fff", fillOpacity: 1 }),
     onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.name} (${f.properties.country})`),
   }).addTo(map);
+  drawNotices(map, nodes, links);
   const legend = L.control({ position: "bottomleft" });
   legend.onAdd = () => {
     const div = L.DomUtil.create("div", "legend");
