@@ -1,24 +1,10 @@
 // Corridor disruption notices: everyone reads (live), owners publish and close, forwarders re-book.
 "use strict";
 
-const API = "/api/v1";
 const $ = (id) => document.getElementById(id);
-const token = localStorage.getItem("corridor-token") || sessionStorage.getItem("corridor-token");
-const state = { me: null, notices: new Map(), lang: localStorage.getItem("corridor-lang") || "en" };
-const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-const when = (iso) => (iso ? iso.replace("T", " ").slice(0, 16) + " UTC" : "until further notice");
-
-async function api(path, options = {}) {
-  const headers = { "Content-Type": "application/json", "Accept-Language": state.lang };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(API + path, { ...options, headers });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const err = body.error || { reason: response.statusText };
-    throw new Error(err.field ? `${err.field}: ${err.reason}` : err.reason);
-  }
-  return body;
-}
+const { api, esc } = Corridor;
+const state = { me: null, notices: new Map(), get lang() { return Corridor.lang(); } };
+const when = (iso) => (iso ? Corridor.date(iso) : "until further notice");
 
 function text(notice) { return notice.texts[state.lang] || notice.texts.en || Object.values(notice.texts)[0]; }
 
@@ -120,14 +106,14 @@ $("publish-form").addEventListener("submit", async (ev) => {
   finally { button.disabled = false; }
 });
 $("show-closed").addEventListener("change", render);
-$("lang").value = state.lang;
-$("lang").addEventListener("change", () => { state.lang = $("lang").value; localStorage.setItem("corridor-lang", state.lang); render(); });
+document.addEventListener("corridor:language", render);
 
 (async function start() {
+  await Corridor.initLanguage($("lang"));
   for (const n of await api("/notices")) state.notices.set(n.id, n);
   render();
   listen();
-  if (!token) return;
+  if (!Corridor.token()) return;
   try { state.me = await api("/me"); } catch { return; }
   $("publish-card").hidden = !["carrier", "customs", "admin"].includes(state.me.kind);
   render(); loadAffected(); loadKpis();
