@@ -38,7 +38,7 @@ function render() {
 }
 
 function listen() {
-  const source = new EventSource(`${API}/notices/stream`);
+  const source = new EventSource(`${Corridor.API}/notices/stream`);
   source.addEventListener("open", () => { $("live").textContent = "live"; });
   source.addEventListener("error", () => { $("live").textContent = "reconnecting"; });
   source.addEventListener("notice", (ev) => {
