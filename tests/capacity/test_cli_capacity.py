@@ -70,7 +70,7 @@ def test_sailings_book_confirm_and_refusals(env):
     refused = run(app, ["capacity", "confirm", booking, "--as", "forwarder@demo.corridor"])
     assert refused.exit_code == 1
     assert "forbidden" in refused.output
-    done = run(app, ["capacity", "confirm", booking, "--as", "carrier@demo.corridor"])
+    done = run(app, ["capacity", "confirm", booking, "--as", "ferry.asco@demo.corridor"])
     assert done.exit_code == 0, done.output
     assert "confirmed" in done.output
     zero = run(

@@ -72,8 +72,8 @@ def test_book_confirm_live_board_and_e_queue(site, browser):  # noqa: F811
     assert fwd.locator("#waiting-chart polyline").count() >= 1
     fwd.wait_for_function("document.getElementById('live').textContent === 'live: on'")
     # The ferry line's login confirms; the forwarder's page updates without a reload.
-    line = browser.new_page(viewport={"width": 1400, "height": 900})
-    _login(line, url, "carrier@demo.corridor", logins["carrier@demo.corridor"])
+    line = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    _login(line, url, "ferry.asco@demo.corridor", logins["ferry.asco@demo.corridor"])
     line.wait_for_selector("#bookings-table button[data-act=confirm]")
     line.click("#bookings-table button[data-act=confirm] >> nth=0")
     line.wait_for_selector("#bookings-table .badge:text('confirmed')")

@@ -26,8 +26,6 @@ from corridor.api.capacity_schemas import (
     BookingOut,
     CapacityOption,
     CapacityRouteOut,
-    CarrierLineCreate,
-    CarrierLineOut,
     CrossingCapacityOut,
     EstimateOut,
     HeatMapOut,
@@ -500,22 +498,6 @@ def crossings(ctx: ContextDep, _: PrincipalDep) -> list[CrossingCapacityOut]:
         )
         for c in ctx.data.crossings.values()
     ]
-
-
-@router.post(
-    "/carriers",
-    response_model=CarrierLineOut,
-    status_code=status.HTTP_201_CREATED,
-    summary="Make a carrier organisation the operator of a line (administrator)",
-)
-def add_carrier_line(
-    body: CarrierLineCreate, s: SessionDep, ctx: ContextDep, _: AdminDep
-) -> CarrierLineOut:
-    operators = {svc.operator for svc in ctx.network.services.values()}
-    if body.operator not in operators:
-        raise ApiError(422, "invalid", "operator", f"no service is operated by {body.operator!r}")
-    store.assign_operator(s, body.organisation_id, body.operator)
-    return CarrierLineOut(organisation_id=body.organisation_id, operator=body.operator)
 
 
 @router.post("/sweep", response_model=SweepOut, summary="Expire lapsed holds and no-shows now")

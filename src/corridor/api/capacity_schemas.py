@@ -111,16 +111,6 @@ class MoveBody(_Strict):
     _departure = field_validator("departure")(_utc)
 
 
-class CarrierLineCreate(_Strict):
-    organisation_id: str = Field(min_length=1, max_length=64)
-    operator: str = Field(min_length=1, max_length=200, examples=["ASCO"])
-
-
-class CarrierLineOut(BaseModel):
-    organisation_id: str
-    operator: str
-
-
 class LineOut(BaseModel):
     kind: str
     key: str

@@ -44,12 +44,12 @@ from corridor.store.accounts import Principal
 from corridor.store.accounts import now as clock
 from corridor.store.capacity_tables import (
     CapBooking,
-    CapCarrierLine,
     CapEvent,
     CapNotice,
     CapSlot,
 )
-from corridor.store.models import Organisation, OrgKind
+from corridor.store.disruptions import operators_of
+from corridor.store.models import OrgKind
 
 #: Alternatives offered with a 409 when a sailing is full.
 ALTERNATIVES = 3
@@ -301,36 +301,6 @@ def _tell(session: Session, booking: CapBooking, kind: str, now: datetime, **ext
 def _forwarder(who: Principal) -> None:
     if who.kind not in (OrgKind.FORWARDER, OrgKind.ADMIN):
         raise CapacityError("forbidden", "organisation", "only forwarders book capacity")
-
-
-def operators_of(session: Session, organisation_id: str) -> set[str]:
-    return set(
-        session.scalars(
-            select(CapCarrierLine.operator).where(CapCarrierLine.organisation_id == organisation_id)
-        )
-    )
-
-
-def assign_operator(session: Session, organisation_id: str, operator: str) -> None:
-    """Make a carrier organisation the operator of a line (as named in services.csv)."""
-    org = session.get(Organisation, organisation_id)
-    if org is None:
-        raise CapacityError("not_found", "organisation_id", f"no organisation {organisation_id!r}")
-    if org.kind != OrgKind.CARRIER.value:
-        raise CapacityError("invalid", "organisation_id", "only a carrier operates a line")
-    if session.get(CapCarrierLine, (organisation_id, operator)) is None:
-        session.add(CapCarrierLine(organisation_id=organisation_id, operator=operator))
-        session.flush()
-
-
-#: Lines the demo carrier operates (the ``operator`` column of services.csv).
-DEMO_CARRIER_LINES = ("ASCO", "Kazmortransflot / ASCO", "Turkmen Maritime / ASCO")
-
-
-def assign_demo_lines(session: Session, organisation_id: str) -> None:
-    """The demo carrier runs the Caspian ferries, so a new user can watch a booking confirmed."""
-    for operator in DEMO_CARRIER_LINES:
-        assign_operator(session, organisation_id, operator)
 
 
 # -- holding ------------------------------------------------------------------------------------

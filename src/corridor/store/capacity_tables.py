@@ -64,15 +64,6 @@ class CapBooking(Base):
     updated_at: Mapped[datetime]
 
 
-class CapCarrierLine(Base):
-    """Which carrier organisation operates which line (the ``operator`` of services.csv)."""
-
-    __tablename__ = "cap_carrier_lines"
-
-    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
-    operator: Mapped[str] = mapped_column(String(200), primary_key=True)
-
-
 class CapEvent(Base):
     """A change the dispatch board and forwarders hear about live; ``organisation_id`` None = public."""
 

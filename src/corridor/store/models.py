@@ -238,5 +238,8 @@ class TrackingAlert(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
 
 
+# Tables kept in their own modules register on the same metadata when the models are imported.
 # Tables of other domains, imported here so that ``Base.metadata`` (and Alembic) sees them.
 from corridor.store import capacity_tables  # noqa: E402, F401
+from corridor.store import disruptions_tables as _disruptions_tables  # noqa: E402,F401
+from corridor.store import jobs_tables as _jobs_tables  # noqa: E402,F401

@@ -2,7 +2,7 @@
 "use strict";
 
 const API = "/api/v1";
-const cap = { token: sessionStorage.getItem("corridor-token"), me: null, chosen: null, lastEvent: 0, source: null, reload: null };
+const cap = { token: localStorage.getItem("corridor-token"), me: null, chosen: null, lastEvent: 0, source: null, reload: null };
 const $ = (id) => document.getElementById(id);
 const esc = (text) => String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 const fmt = (iso) => iso ? iso.replace("T", " ").slice(0, 16) : "-";
@@ -25,7 +25,7 @@ async function call(path, options = {}) {
 
 function logout() {
   cap.token = null; cap.me = null;
-  sessionStorage.removeItem("corridor-token");
+  localStorage.removeItem("corridor-token");
   if (cap.source) { cap.source.close(); cap.source = null; }
   $("cap-main").hidden = true; $("cap-login-view").hidden = false;
 }
@@ -228,7 +228,7 @@ $("cap-login-form").addEventListener("submit", async (ev) => {
   try {
     const answer = await call("/auth/login", { method: "POST", body: JSON.stringify({ email: $("cap-email").value, password: $("cap-password").value }) });
     cap.token = answer.token;
-    sessionStorage.setItem("corridor-token", answer.token);
+    localStorage.setItem("corridor-token", answer.token);
     await start();
   } catch (e) { $("cap-login-error").textContent = e.message; }
 });

@@ -1,7 +1,7 @@
 """Capacity: slots with a CHECK against overbooking, bookings, events, notices, e-queue.
 
 Revision ID: 0009
-Revises: 0003
+Revises: 0010
 Create Date: 2026-11-25
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0003"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
@@ -64,13 +64,6 @@ def upgrade() -> None:
         sa.CheckConstraint("units > 0 AND items > 0", name="ck_cap_bookings_positive"),
     )
     _index("cap_bookings", "group_id", "slot_id", "organisation_id", "shipment_id", "state")
-    op.create_table(
-        "cap_carrier_lines",
-        sa.Column(
-            "organisation_id", sa.String(64), sa.ForeignKey("organisations.id"), primary_key=True
-        ),
-        sa.Column("operator", sa.String(200), primary_key=True),
-    )
     op.create_table(
         "cap_events",
         sa.Column("seq", sa.Integer(), primary_key=True, autoincrement=True),
@@ -136,7 +129,6 @@ def downgrade() -> None:
         "queue_slots",
         "cap_notices",
         "cap_events",
-        "cap_carrier_lines",
         "cap_bookings",
         "cap_slots",
     ):
