@@ -480,6 +480,10 @@ def test_the_e_queue_issues_tickets_that_verify_and_check_in_once(cap):
         headers=cap.h[FORWARDER],
     ).json()
     assert (hours[10]["capacity"], hours[10]["booked"]) == (30, 1)
+    board = cap.client.get(f"{API}/capacity/board", params={"days": 3}, headers=cap.h[ADMIN]).json()
+    day = next(x for x in board["lines"] if x["key"] == f"x-khorgos|{tomorrow.replace('-', '')}")
+    assert (day["kind"], day["capacity"], day["held"]) == ("crossing", 30 * 24, 1)
+    assert "x-khorgos (road e-queue)" in board["heat_map"]["rows"]
     again = cap.client.post(f"{API}/queue/tickets", json=body, headers=cap.h[FORWARDER])
     error(again, 409, "conflict", "plate")
     early = cap.client.post(

@@ -52,7 +52,11 @@ def heat_map(lines: list[Line], days: list[date]) -> HeatMap:
     used: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
     rows: list[str] = []
     for line in lines:
-        row = f"{line.name} {line.from_node}>{line.to_node}"
+        row = (
+            f"{line.name} (road e-queue)"
+            if line.kind == "crossing"
+            else f"{line.name} {line.from_node}>{line.to_node}"
+        )
         if row not in rows:
             rows.append(row)
         cell = used[(row, line.departure.date())]

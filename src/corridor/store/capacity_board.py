@@ -15,7 +15,7 @@ from corridor.capacity.dispatch import HeatMap, Line, PortAlert, heat_map, port_
 from corridor.capacity.model import Unit
 from corridor.store.accounts import now as clock
 from corridor.store.capacity import Context, board_lines
-from corridor.store.capacity_tables import CapNotice
+from corridor.store.capacity_tables import CapNotice, QueueSlot
 from corridor.store.db import Database
 from corridor.store.models import EpcisEpc, EpcisEvent, Webhook
 
@@ -52,13 +52,49 @@ def _tracking(session: Session, since: datetime) -> list[tuple[str, datetime, st
     return [(r[0], r[1], r[2] or "", r[3]) for r in rows]
 
 
+def _checkpoint_days(session: Session, ctx: Context, start: datetime, days: int) -> list[Line]:
+    """One line per e-queue checkpoint and day: trucks booked against trucks per hour x 24."""
+    day0 = start.replace(hour=0)
+    booked: dict[tuple[str, date], int] = {}
+    for checkpoint, starts_at, count in session.execute(
+        select(QueueSlot.checkpoint, QueueSlot.starts_at, QueueSlot.booked).where(
+            QueueSlot.starts_at >= day0, QueueSlot.starts_at < day0 + timedelta(days=days)
+        )
+    ).all():
+        key = (checkpoint, starts_at.date())
+        booked[key] = booked.get(key, 0) + int(count)
+    out = []
+    for crossing in ctx.data.crossings.values():
+        if not crossing.equeue:
+            continue
+        for i in range(days):
+            day = day0 + timedelta(days=i)
+            out.append(
+                Line(
+                    "crossing",
+                    f"{crossing.crossing}|{day:%Y%m%d}",
+                    crossing.crossing,
+                    "e-queue",
+                    crossing.crossing,
+                    "road",
+                    day,
+                    "trucks",
+                    crossing.trucks_per_hour * 24,
+                    booked.get((crossing.crossing, day.date()), 0),
+                    0,
+                    0,
+                )
+            )
+    return out
+
+
 def board(
     session: Session, ctx: Context, days: int, threshold_days: float, now: datetime | None = None
 ) -> Board:
     """The next ``days`` of departures and the ports' waiting stock against their ferry capacity."""
     now = now or clock()
     start = now.replace(minute=0, second=0, microsecond=0)
-    lines = board_lines(session, ctx, start, days)
+    lines = board_lines(session, ctx, start, days) + _checkpoint_days(session, ctx, start, days)
     day0 = start.date()
     heat = heat_map(lines, [day0 + timedelta(days=i) for i in range(days)])
     ports = set(ctx.data.ports)

@@ -163,7 +163,7 @@ async function loadBoard() {
   cap.lastEvent = Math.max(cap.lastEvent, board.last_event);
   $("alerts").innerHTML = board.alerts.map((a) => `<div class="alert">${esc(a.port)}: ${a.waiting} containers waiting = ${a.days_of_capacity === null ? "no ferry" : a.days_of_capacity + " days"} of ferry capacity (alert above ${a.threshold_days} days)</div>`).join("");
   const hm = board.heat_map;
-  const ferries = hm.rows.map((r, i) => [r, i]).filter(([r]) => /ferry|feeder|alat|aktau|kuryk|turkmenbashi/.test(r));
+  const ferries = hm.rows.map((r, i) => [r, i]).filter(([r]) => /ferry|feeder|alat|aktau|kuryk|turkmenbashi|^x-/.test(r));
   let html = `<tr><th></th>${hm.days.map((d) => `<th class="day">${esc(d.slice(5))}</th>`).join("")}</tr>`;
   for (const [name, i] of ferries) {
     html += `<tr><th>${esc(name)}</th>${hm.cells[i].map((v) => `<td style="background:${heatColour(v)}" title="${v === null ? "no departure" : Math.round(v * 100) + "%"}">${v === null ? "" : Math.round(v * 100)}</td>`).join("")}</tr>`;
