@@ -282,7 +282,7 @@ class _Hook(BaseHTTPRequestHandler):
 
 def _events(api, who, after=0):
     response = api.client.get(
-        f"{API}/capacity/events", params={"after": after, "once": True}, headers=api.h[who]
+        f"{API}/capacity/stream", params={"after": after, "once": True}, headers=api.h[who]
     )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")

@@ -426,7 +426,7 @@ def _stream_principal(
 
 
 @router.get(
-    "/events",
+    "/stream",
     summary="Live capacity events (server-sent events)",
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},

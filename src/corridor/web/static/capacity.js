@@ -178,7 +178,7 @@ async function loadBoard() {
 
 function listen() {
   if (!window.EventSource || cap.source) return;
-  const url = `${API}/capacity/events?after=${cap.lastEvent}&access_token=${encodeURIComponent(cap.token)}`;
+  const url = `${API}/capacity/stream?after=${cap.lastEvent}&access_token=${encodeURIComponent(cap.token)}`;
   cap.source = new EventSource(url);
   cap.source.onopen = () => { $("live").textContent = "live: on"; };
   cap.source.onerror = () => { $("live").textContent = "live: reconnecting"; };
