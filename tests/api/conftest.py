@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from corridor.api import create_app
-from corridor.settings import PACKAGE_DATA_DIR, Settings
-from corridor.store.seed import prepare
+from corridor.settings import Settings
+from corridor.store.db import Database
 
 ROUTE = {
     "origin": "xian",
@@ -21,6 +21,7 @@ ROUTE = {
 class Api:
     client: TestClient
     passwords: dict[str, str]
+    db: Database
 
     def headers(self, email: str) -> dict[str, str]:
         response = self.client.post(
@@ -31,11 +32,11 @@ class Api:
 
 
 @pytest.fixture
-def api(db, tmp_path):
-    logins = prepare(db, PACKAGE_DATA_DIR, demo_shipment=False)
-    app = create_app(Settings(var_dir=tmp_path), db)
+def api(seeded, tmp_path):
+    """The API over a copy of the seeded template database (the same database as `db`)."""
+    app = create_app(Settings(var_dir=tmp_path), seeded.db)
     with TestClient(app, raise_server_exceptions=False) as client:
-        yield Api(client, {login.email: login.password for login in logins})
+        yield Api(client, seeded.passwords, seeded.db)
 
 
 FORWARDER = "forwarder@demo.corridor"
