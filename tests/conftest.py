@@ -47,7 +47,9 @@ from corridor.store.accounts import set_password_cost  # noqa: E402
 from corridor.store.db import Database  # noqa: E402
 from corridor.store.seed import DemoLogin, prepare  # noqa: E402
 
-set_password_cost(int(os.environ["CORRIDOR_ARGON2_TIME_COST"]), int(os.environ["CORRIDOR_ARGON2_MEMORY_KIB"]))
+set_password_cost(
+    int(os.environ["CORRIDOR_ARGON2_TIME_COST"]), int(os.environ["CORRIDOR_ARGON2_MEMORY_KIB"])
+)
 
 #: Server for the PostgreSQL runs (a database is created per test and dropped after).
 PG_URL = os.environ.get(

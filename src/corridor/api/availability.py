@@ -153,30 +153,30 @@ class RetryMiddleware:
 
         source: Receive = record
         for attempt in range(self.retries + 1):
-            last = attempt == self.retries
-            dropped = False
-
-            async def guarded_send(message: Message) -> None:
-                nonlocal dropped
-                if message["type"] == "http.response.start":
-                    headers = message.get("headers", [])
-                    marked = any(k.lower() == RETRY_MARK for k, _ in headers)
-                    if marked:
-                        message = {
-                            **message,
-                            "headers": [(k, v) for k, v in headers if k.lower() != RETRY_MARK],
-                        }
-                        if not last and message["status"] == 503:
-                            dropped = True
-                            return
-                if not dropped:
-                    await send(message)
-
-            await self.app(scope, source, guarded_send)
-            if not dropped:
+            if await self._attempt(scope, source, send, last=attempt == self.retries):
                 return
             await anyio.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
             source = _replay(list(recorded), record)
+
+    async def _attempt(self, scope: Scope, receive: Receive, send: Send, last: bool) -> bool:
+        """Run the app once; False when its answer was a retryable 503 and was dropped."""
+        dropped = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal dropped
+            if message["type"] == "http.response.start":
+                headers = message.get("headers", [])
+                if any(k.lower() == RETRY_MARK for k, _ in headers):
+                    message = {
+                        **message,
+                        "headers": [(k, v) for k, v in headers if k.lower() != RETRY_MARK],
+                    }
+                    dropped = not last and message["status"] == 503
+            if not dropped:
+                await send(message)
+
+        await self.app(scope, receive, guarded_send)
+        return not dropped
 
 
 def _replay(messages: list[Message], then: Receive) -> Receive:
