@@ -98,6 +98,12 @@ class Settings(BaseSettings):
         "when the database refused it without applying anything (SQLite busy, PostgreSQL "
         "deadlock or serialization failure, a connection killed before commit).",
     )
+    shutdown_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="On SIGTERM, how long `corridor serve` lets running requests finish before it "
+        "closes them and exits.",
+    )
     retry_after_s: int = Field(
         default=1, ge=1, description="Retry-After (seconds) sent with every 503."
     )
