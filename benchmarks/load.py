@@ -41,7 +41,7 @@ class Tally:
             n
             for counts in self.answers.values()
             for answer, n in counts.items()
-            if not answer[0] in "234"
+            if answer[0] not in "234"
         )
 
 
@@ -100,7 +100,9 @@ async def prober(base: str, tally: Tally, stop: float) -> None:
 
 async def drive(svc: Service, duration: float, think: float) -> tuple[Tally, float]:
     tally = Tally()
-    limits = httpx.Limits(max_connections=len(svc.tokens), max_keepalive_connections=len(svc.tokens))
+    limits = httpx.Limits(
+        max_connections=len(svc.tokens), max_keepalive_connections=len(svc.tokens)
+    )
     async with httpx.AsyncClient(base_url=svc.base, timeout=30, limits=limits) as http:
         began = time.perf_counter()
         stop = began + duration

@@ -29,7 +29,6 @@ import anyio
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -84,11 +83,7 @@ async def turn(request: Request) -> AsyncIterator[None]:
 async def ping(app: Any, db: Database) -> None:
     """``SELECT 1`` on the health threads, never queued behind the request turns."""
 
-    def select_one() -> None:
-        with db.session() as s:
-            s.execute(text("SELECT 1"))
-
-    await anyio.to_thread.run_sync(select_one, limiter=_state(app, "health_threads"))
+    await anyio.to_thread.run_sync(db.ping, limiter=_state(app, "health_threads"))
 
 
 def _unavailable(settings: Settings, reason: str, retry: bool) -> JSONResponse:

@@ -23,11 +23,11 @@ import random
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -191,7 +191,7 @@ class Database:
         finally:
             session.close()
 
-    def write_session(self) -> Any:
+    def write_session(self) -> AbstractContextManager[Session]:
         """``session(write=True)``: a transaction that writes."""
         return self.session(write=True)
 
@@ -209,6 +209,11 @@ class Database:
                     raise
                 time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
         raise AssertionError("unreachable")
+
+    def ping(self) -> None:
+        """One round trip to the database; raises if it does not answer."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
         self.engine.dispose()
