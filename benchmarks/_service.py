@@ -49,6 +49,7 @@ class Service:
     url: str
     env: dict[str, str]
     port: int
+    log: Path = Path("server.log")
     process: subprocess.Popen[bytes] | None = None
     tokens: list[tuple[str, str]] = field(default_factory=list)  # (organisation id, token)
 
@@ -59,7 +60,7 @@ class Service:
             [CORRIDOR, "serve", "--no-demo", "--port", str(self.port), "--workers", str(workers)],
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=open(self.log, "ab"),  # noqa: SIM115 (the child process owns it)
             start_new_session=True,  # its own process group: kill -9 reaches every worker
         )
         while time.perf_counter() - began < timeout_s:
@@ -140,12 +141,14 @@ def service(
             "CORRIDOR_ARGON2_TIME_COST": "1",
             "CORRIDOR_ARGON2_MEMORY_KIB": "8",
         }
-        svc = Service(f"http://127.0.0.1:{port}/api/v1", db, url, env, port)
+        svc = Service(f"http://127.0.0.1:{port}/api/v1", db, url, env, port, var / "server.log")
         svc.tokens = tenants(db, organisations, clients)
         try:
             yield svc
         finally:
             svc.stop()
+            if svc.log.exists() and (tail := svc.log.read_text().strip()[-3000:]):
+                print(f"server log (last 3,000 characters):\n{tail}")
 
 
 def pct(values: list[float], p: float) -> float:

@@ -105,6 +105,12 @@ class Settings(BaseSettings):
         description="On SIGTERM, how long `corridor serve` lets running requests finish before it "
         "closes them and exits.",
     )
+    keep_alive_s: int = Field(
+        default=30,
+        ge=1,
+        description="How long `corridor serve` keeps an idle client connection open; longer than "
+        "the 5 s most clients wait before they close one, so the two never close it at once.",
+    )
     retry_after_s: int = Field(
         default=1, ge=1, description="Retry-After (seconds) sent with every 503."
     )

@@ -80,6 +80,7 @@ def serve(
         "port": port,
         "log_level": "warning",
         "timeout_graceful_shutdown": settings.shutdown_timeout_s,
+        "timeout_keep_alive": settings.keep_alive_s,
     }
     if workers == 1:
         uvicorn.run(create_app(settings, db), **common)  # type: ignore[arg-type]
