@@ -84,8 +84,12 @@ def serve_in_thread(app) -> tuple[str, uvicorn.Server, threading.Thread]:
 
 @pytest.fixture
 def live_settings(tmp_path) -> Settings:
-    """Settings of the `live` server; a test may override this fixture."""
-    return Settings(var_dir=tmp_path)
+    """Settings of the `live` server; a test may override this fixture.
+
+    Requests may wait long for their turn: the tests check outcomes, never timings, and a busy
+    CI machine must not turn a burst into 503s.
+    """
+    return Settings(var_dir=tmp_path, queue_timeout_s=120, db_pool_timeout_s=60)
 
 
 @pytest.fixture
