@@ -29,12 +29,10 @@ import anyio
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from corridor.settings import Settings
-from corridor.store.db import CommitUncertain, Database, retryable
+from corridor.store.db import UNAVAILABLE_ERRORS, CommitUncertain, Database, retryable
 
 #: Internal header on a 503 that may be retried; the retry middleware removes it.
 RETRY_MARK = b"x-corridor-retryable"
@@ -104,21 +102,14 @@ def install(app: FastAPI, settings: Settings) -> None:
     async def _busy(_: Request, exc: Unavailable) -> JSONResponse:
         return _unavailable(settings, exc.reason, exc.retry)
 
-    @app.exception_handler(PoolTimeout)
-    async def _pool(_: Request, exc: PoolTimeout) -> JSONResponse:
-        return _unavailable(settings, "no database connection free; retry after a moment", True)
-
-    @app.exception_handler(CommitUncertain)
-    async def _commit(_: Request, exc: CommitUncertain) -> JSONResponse:
-        return _unavailable(
-            settings,
-            "the database connection was lost while committing; look before you retry",
-            False,
-        )
-
-    @app.exception_handler(OperationalError)
-    async def _operational(_: Request, exc: OperationalError) -> JSONResponse:
+    async def _database(_: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, CommitUncertain):
+            reason = "the database connection was lost while committing; look before you retry"
+            return _unavailable(settings, reason, False)
         return _unavailable(settings, "the database is busy or restarting; retry", retryable(exc))
+
+    for kind in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(kind, _database)
 
     app.add_middleware(RetryMiddleware, retries=settings.db_retries)
 

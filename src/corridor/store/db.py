@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,6 +54,12 @@ class CommitUncertain(Exception):
     Never retried automatically (a booking could be made twice); the client gets a 503 and must
     look before it tries again.
     """
+
+
+#: Exceptions that mean "the database cannot do this now" rather than "the input was bad": the
+#: API answers them with 503 (after retrying the retryable ones). OperationalError covers SQLite
+#: busy, PostgreSQL deadlocks, serialization failures, timeouts and lost connections.
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (OperationalError, PoolTimeout, CommitUncertain)
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:
