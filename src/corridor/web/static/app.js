@@ -288,6 +288,8 @@ function shipmentState(shipment, tracking) {
 
 async function loadShipment(id) {
   $("shipment-error").textContent = "";
+  $("declaration-form").hidden = true;  // until this shipment's customs state is known
+  $("sh-customs").innerHTML = "";
   let shipment;
   try { shipment = await api(`/shipments/${encodeURIComponent(id)}`); } catch (e) { $("shipment-error").textContent = e.message; return; }
   const [tracking, declarations] = await Promise.all([
