@@ -127,6 +127,7 @@ class Scenario:
     dwell: tuple[DwellChange, ...] = ()
     customs: Customs = field(default_factory=Customs)
     disruptions: tuple[Disruption, ...] = ()
+    changes: tuple[str, ...] = ()  # what each file of the chain changes, for people
 
     def total_tonnes(self) -> float:
         return sum(f.tonnes_per_year for f in self.flows)
@@ -145,6 +146,7 @@ class Scenario:
             "dwell": [d.model_dump() for d in self.dwell],
             "customs": self.customs.model_dump(),
             "disruptions": [d.model_dump() for d in self.disruptions],
+            "changes": list(self.changes),
         }
 
 
@@ -276,7 +278,44 @@ def _fold(
         dwell=(*parent.dwell, *parsed.dwell),
         customs=parsed.customs or parent.customs,
         disruptions=(*parent.disruptions, *parsed.disruption),
+        changes=(*parent.changes, *(f"{header.name}: {c}" for c in describe(parsed))),
     )
+
+
+def describe(parsed: ScenarioFile) -> list[str]:
+    """One line per change a scenario file makes (shown by the CLI and the report)."""
+    out: list[str] = []
+    if parsed.demand.scale != 1.0:
+        out.append(f"demand x{parsed.demand.scale:g} ({parsed.demand.scale_source or 'no source'})")
+    for f in parsed.flow:
+        out.append(
+            f"flow {f.id}: {f.tonnes_per_year:,.0f} t/yr {f.cargo} {f.origin} -> {f.destination}"
+        )
+    for fl in parsed.fleet:
+        what = (
+            f"{fl.vessels} vessels"
+            if fl.vessels is not None
+            else f"{fl.add_vessels:+d} vessels"
+            if fl.add_vessels is not None
+            else f"rule {fl.rule}"
+        )
+        out.append(f"fleet {fl.service}: {what} ({fl.source or 'no source'})")
+    for c in parsed.capacity:
+        what = (
+            f"x{c.factor:g}"
+            if c.factor is not None
+            else f"{c.servers} servers"
+            if c.servers is not None
+            else f"{c.capacity_per_year:,.0f} a year"
+        )
+        out.append(f"{c.kind} {c.id}: {what} ({c.source or 'no source'})")
+    for d in parsed.dwell:
+        out.append(f"dwell {d.target}: x{d.factor:g} ({d.source or 'no source'})")
+    if parsed.customs:
+        out.append(f"customs checks x{parsed.customs.inspection_factor:g}")
+    for x in parsed.disruption:
+        out.append(f"{x.kind} {x.target}: day {x.start_day:g} for {x.days:g} days")
+    return out
 
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-]+)\s*\]\]?")
