@@ -26,7 +26,7 @@ def test_factor_scales_the_dwell():
 def test_degenerate_figures_give_a_constant():
     d = fit(0, 0, 0)
     assert d.sample(np.random.Generator(np.random.PCG64(1))) == 0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="min <= mean <= max"):
         fit(10, 12, 20)
 
 
