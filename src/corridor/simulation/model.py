@@ -493,7 +493,7 @@ class Model:
                 lf = change.load_factor or lf
                 wait = change.max_wait_h if change.max_wait_h is not None else wait
             teu_based = service.capacity_wagons is None
-            cap = float(service.capacity_teu if teu_based else service.capacity_wagons or 1)
+            cap = float((service.capacity_teu if teu_based else service.capacity_wagons) or 1)
             scheduled = rule_name == "schedule" and bool(service.weekdays)
             rate = p.value(
                 "feeder_handling_teu_per_h" if teu_based else "vessel_handling_slots_per_h"

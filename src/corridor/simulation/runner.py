@@ -96,16 +96,16 @@ def _on_dask(
 
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=workers or 2,
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
             silence_logs=40,
         )
-        client = Client(cluster)
+        client = Client(cluster)  # type: ignore[no-untyped-call]
     else:
-        client = Client(scheduler)
+        client = Client(scheduler)  # type: ignore[no-untyped-call]
     try:
         futures = [
             client.submit(
@@ -115,12 +115,13 @@ def _on_dask(
         ]
         index = {f.key: i for i, f in enumerate(futures)}
         results: list[dict[str, Any] | None] = [None] * len(seeds)
-        for done, future in enumerate(as_completed(futures), start=1):
+        finished = as_completed(futures)  # type: ignore[no-untyped-call]
+        for done, future in enumerate(finished, start=1):
             results[index[future.key]] = future.result()
             progress(done / len(seeds), f"{scenario.name}: replication {done} of {len(seeds)}")
         return [r for r in results if r is not None]
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
             cluster.close()
 
