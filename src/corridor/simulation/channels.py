@@ -9,6 +9,7 @@ When an authority edits its profiles, the simulated inspection load follows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from corridor.customs.declaration import DeclarationBody
@@ -53,8 +54,10 @@ def channel_shares(country: str, mix: tuple[MixItem, ...], profiles: list[Profil
     return Shares(totals[Channel.GREEN], totals[Channel.YELLOW], totals[Channel.RED])
 
 
+@lru_cache(maxsize=8)
 def shares_by_country(
-    countries: list[str], mix: tuple[MixItem, ...], network_dir: Path
+    countries: tuple[str, ...], mix: tuple[MixItem, ...], network_dir: Path
 ) -> dict[str, Shares]:
+    """Shares for each country (cached: every replication of a run asks the same question)."""
     profiles = load_profiles(network_dir / "customs_risk_profiles.csv")
     return {c: channel_shares(c, mix, profiles) for c in countries}

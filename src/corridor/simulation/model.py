@@ -28,6 +28,7 @@ from corridor.simulation.routes import (
     LandStage,
     SeaStage,
     Stage,
+    index,
     plan_path,
     stages,
 )
@@ -182,8 +183,11 @@ class Model:
         self._apply_scenario()
         countries = sorted({network.nodes[n].country for n in network.nodes})
         self.channels: dict[str, Shares] = shares_by_country(
-            countries, params.mix, network.directory
+            tuple(countries), params.mix, network.directory
         )
+        lookups = index(network)
+        self.border_by_link = lookups.border_by_link
+        self.transshipment_by_node = lookups.transshipment_by_node
         self.dwell_fits: dict[str, Dwell] = {
             c.id: fit(c.dwell_h, c.dwell_min_h, c.dwell_max_h) for c in network.crossings.values()
         }
@@ -346,7 +350,7 @@ class Model:
                 count[1] += lot.units
                 count[2] += lot.tonnes
             return
-        crossing = self.network.transshipment_at(port)
+        crossing = self.transshipment_by_node.get(port)
         if crossing is not None:  # documents, shunting, handover: a delay, not a scarce resource
             dwell = self.dwell_fits[crossing.id].sample(
                 self.rng, self.dwell_factor.get(crossing.id, 1.0)
@@ -423,12 +427,12 @@ class Model:
                 per_day = link.capacity_day * self.link_factor.get(link.id, 1.0) * (1 - background)
                 line = self.station(f"line:{link.id}", "line", 1)
                 yield from line.serve(24.0 / per_day, units, tonnes)
-            border = self.network.border_on(link.id)
+            border = self.border_by_link.get(link.id)
             if border is not None and border.dwell_max_h > 0:
                 yield from self._cross(border.id, hop.dst, units, tonnes)
             run = (link.running_time_h or 0.0) + stage.stop_dwell[i]
             if i < len(stage.hops) - 1:
-                gauge = self.network.transshipment_at(hop.dst)
+                gauge = self.transshipment_by_node.get(hop.dst)
                 if gauge is not None and gauge.gauge_change is not None:
                     yield env.timeout(run)
                     run = 0.0

@@ -13,7 +13,7 @@ import heapq
 import itertools
 from dataclasses import dataclass
 
-from corridor.network import Link, Mode, Network, Service
+from corridor.network import Crossing, CrossingKind, Link, Mode, Network, Service
 
 #: Wagons of a train when no service on the stage says (KTZ container trains: 57; services.csv).
 DEFAULT_TRAIN_WAGONS = 57
@@ -69,6 +69,38 @@ class SeaStage:
 Stage = LandStage | SeaStage
 
 
+@dataclass(frozen=True)
+class Index:
+    """Lookups the search and the model make thousands of times, built once per network."""
+
+    border_by_link: dict[str, Crossing]
+    transshipment_by_node: dict[str, Crossing]
+    vessels_by_ends: dict[frozenset[str], tuple[Service, ...]]
+    rail_services: tuple[Service, ...]
+
+
+_INDEXES: dict[int, tuple[Network, Index]] = {}
+
+
+def index(network: Network) -> Index:
+    """The lookups of ``network`` (kept with the network object, which is immutable)."""
+    hit = _INDEXES.get(id(network))
+    if hit is not None and hit[0] is network:
+        return hit[1]
+    vessels: dict[frozenset[str], list[Service]] = {}
+    for s in network.services.values():
+        if s.mode in (Mode.FERRY, Mode.SEA):
+            vessels.setdefault(frozenset((s.stops[0], s.stops[-1])), []).append(s)
+    built = Index(
+        {c.at: c for c in network.crossings.values() if c.kind is CrossingKind.BORDER},
+        {c.at: c for c in network.crossings.values() if c.kind is CrossingKind.TRANSSHIPMENT},
+        {k: tuple(v) for k, v in vessels.items()},
+        tuple(s for s in network.services.values() if s.mode is Mode.RAIL),
+    )
+    _INDEXES[id(network)] = (network, built)
+    return built
+
+
 def carries(service: Service, cargo: str) -> bool:
     """Whether a vessel service takes this cargo: feeders take containers, rail ferries wagons too."""
     if cargo == "container":
@@ -80,14 +112,8 @@ def carries(service: Service, cargo: str) -> bool:
 
 def vessel_services(network: Network, link: Link, cargo: str | None = None) -> list[Service]:
     """Ferry services that sail between the two ends of ``link`` (in ``services.csv`` order)."""
-    ends = {link.from_node, link.to_node}
-    return [
-        s
-        for s in network.services.values()
-        if s.mode in (Mode.FERRY, Mode.SEA)
-        and {s.stops[0], s.stops[-1]} == ends
-        and (cargo is None or carries(s, cargo))
-    ]
+    found = index(network).vessels_by_ends.get(frozenset((link.from_node, link.to_node)), ())
+    return [s for s in found if cargo is None or carries(s, cargo)]
 
 
 def _allowed(link: Link, cargo: str) -> bool:
@@ -101,7 +127,7 @@ def _cost(network: Network, link: Link, cargo: str) -> float | None:
         services = vessel_services(network, link, cargo)
         durations = [s.duration_h for s in services if s.duration_h]
         return min(durations) if durations else None
-    border = network.border_on(link.id)
+    border = index(network).border_by_link.get(link.id)
     return (link.running_time_h or 1.0) + (border.dwell_h if border else 0.0)
 
 
@@ -152,9 +178,7 @@ def find_path(
 
 
 def _rail_service(network: Network, src: str, dst: str) -> Service | None:
-    for s in network.services.values():
-        if s.mode is not Mode.RAIL:
-            continue
+    for s in index(network).rail_services:
         stops = s.stops
         for a, b in itertools.pairwise(stops):
             if (a, b) == (src, dst) or (s.both_directions and (b, a) == (src, dst)):
