@@ -129,3 +129,13 @@ def test_digital_borders_cut_border_time():
         ]
 
     assert busy(digital) < 0.7 * busy(wb)
+
+
+def test_link_throughput_follows_the_routes():
+    s = simulate(prepare("base-2024"), seed=8, horizon_days=30)
+    links = {row["link"]: row for row in s["links"]}
+    # every container train from Xi'an enters the Alashankou - Dostyk link; no flow uses Brest
+    assert links["alashankou-dostyk"]["trains"] > 0
+    assert "brest-malaszewicze" not in links
+    # the Kazakh trunk carries at least the Dostyk trains on to Aktogay
+    assert links["dostyk-aktogay"]["tonnes"] >= links["alashankou-dostyk"]["tonnes"]

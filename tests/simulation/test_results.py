@@ -51,6 +51,7 @@ def _result(util, delivered, p50):
             }
         ],
         "ports": [],
+        "links": [],
         "resources": res,
         "bottlenecks": rank_bottlenecks(res),
         "stock": {"days": [1.0], "ports": {"p": [5.0]}},

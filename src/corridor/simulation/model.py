@@ -180,6 +180,7 @@ class Model:
         self.stock_days: list[float] = []
         self.stock: dict[str, list[float]] = {}
         self.port_flow: dict[str, list[float]] = {}  # port -> [lots, units, tonnes] transferred
+        self.link_flow: dict[str, list[float]] = {}  # link -> [trains, tonnes] entering it
         self._apply_scenario()
         countries = sorted({network.nodes[n].country for n in network.nodes})
         self.channels: dict[str, Shares] = shares_by_country(
@@ -423,6 +424,10 @@ class Model:
         background = self.params.value("line_background_share")
         for i, hop in enumerate(stage.hops):
             link = hop.link
+            if self.warmup <= env.now < self.end:
+                count = self.link_flow.setdefault(link.id, [0.0, 0.0])
+                count[0] += 1
+                count[1] += tonnes
             if link.capacity_day:
                 per_day = link.capacity_day * self.link_factor.get(link.id, 1.0) * (1 - background)
                 line = self.station(f"line:{link.id}", "line", 1)

@@ -203,7 +203,11 @@ def render_html(summaries: list[Summary], changes: list[list[str]] | None = None
     for s in summaries:
         parts.append(f"<h3>{html.escape(s['scenario'])}</h3>")
         parts.append(f"<img alt='stock' src='{stock_plot(s)}'>")
-    parts.append("<h2>Crossings and links</h2>")
+    parts.append("<h2>Throughput per link (trains and tonnes a year)</h2>")
+    for s in summaries:
+        parts.append(f"<h3>{html.escape(s['scenario'])}</h3>")
+        parts.append(_table(s["links"], ["link", "trains", "tonnes"]))
+    parts.append("<h2>Crossings and line sections (queues)</h2>")
     for s in summaries:
         rows = [r for r in s["resources"] if r["kind"] in ("crossing", "line", "gauge_change")]
         parts.append(f"<h3>{html.escape(s['scenario'])}</h3>")
@@ -229,6 +233,7 @@ def write_parquet(summary: Summary, stem: Path) -> list[Path]:
             {k: v for k, v in r.items() if k != "peak_from"} for r in summary["resources"]
         ],
         "ports": summary["ports"],
+        "links": summary["links"],
         "stock": [
             {"port": port, "day": day, "tonnes": value}
             for port, series in summary["stock"]["ports"].items()

@@ -109,6 +109,10 @@ def collect(model: Model) -> dict[str, Any]:
         }
         for port, c in sorted(model.port_flow.items())
     ]
+    links = [
+        {"link": link, "trains": _r(c[0] * per_year, 2), "tonnes": _r(c[1] * per_year, 1)}
+        for link, c in sorted(model.link_flow.items())
+    ]
     stock = {
         "days": [_r(d, 2) for d in model.stock_days],
         "ports": {p: [_r(v, 1) for v in vals] for p, vals in sorted(model.stock.items())},
@@ -130,6 +134,7 @@ def collect(model: Model) -> dict[str, Any]:
         "volume": volume,
         "od": od,
         "ports": ports,
+        "links": links,
         "resources": resources,
         "bottlenecks": rank_bottlenecks(resources),
         "stock": stock,
@@ -234,6 +239,7 @@ def summarise(results: list[dict[str, Any]], seeds: list[int]) -> dict[str, Any]
         "volume": volume,
         "od": _fold_rows([r["od"] for r in results], "flow"),
         "ports": _fold_rows([r["ports"] for r in results], "port"),
+        "links": _fold_rows([r["links"] for r in results], "link"),
         "resources": resources,
         "bottlenecks": rank_bottlenecks(resources),
         "stock": {"days": days, "ports": stock_ports},

@@ -100,7 +100,7 @@ def _on_dask(
             n_workers=workers or 2,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: never clash with another cluster
             silence_logs=40,
         )
         client = Client(cluster)  # type: ignore[no-untyped-call]
