@@ -457,11 +457,9 @@ class Model:
         self, crossing_id: str, entering: str, units: float, tonnes: float
     ) -> Generator[Any, Any, None]:
         """A border crossing: fitted dwell plus customs time by risk channel, on shared tracks."""
-        st = self.stations.get(f"crossing:{crossing_id}")
-        if st is None:
-            st = self.station(
-                f"crossing:{crossing_id}", "crossing", self._servers("crossing", crossing_id)
-            )
+        st = self.station(
+            f"crossing:{crossing_id}", "crossing", self._servers("crossing", crossing_id)
+        )
         t = self.open_at(crossing_id, self.env.now)
         if t > self.env.now:
             yield self.env.timeout(t - self.env.now)
@@ -616,22 +614,8 @@ class Model:
         for plan in self.plans:
             self.env.process(self._source(plan))
         self._build_lines()
-        for target, windows in self.closed.items():
-            crossing = self.network.crossings.get(target)
-            if crossing is not None:
-                for start, end in windows:
-                    self.env.process(self._close_border(target, start, end))
         self.env.process(self._monitor())
         self.env.run(until=self.end)
-
-    def _close_border(
-        self, crossing_id: str, start: float, end: float
-    ) -> Generator[Any, Any, None]:
-        yield self.env.timeout(start)
-        st = self.station(
-            f"crossing:{crossing_id}", "crossing", self._servers("crossing", crossing_id)
-        )
-        st.closed_until = max(st.closed_until, end)
 
     def waiting_tonnes(self) -> float:
         """Tonnes in port yards at the end (cargo the corridor did not move on in time)."""

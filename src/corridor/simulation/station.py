@@ -38,7 +38,6 @@ class Station:
         self.tonnes = 0.0
         self.wait_total_h = 0.0
         self.busy_h = 0.0
-        self.closed_until = 0.0
 
     def serve(
         self, service_h: float, units: float = 0.0, tonnes: float = 0.0
@@ -46,8 +45,6 @@ class Station:
         """Queue, hold one server for ``service_h`` hours, release; returns the wait in queue."""
         env = self.env
         arrived = env.now
-        if self.closed_until > arrived:  # closed (a disruption): wait outside until it reopens
-            yield env.timeout(self.closed_until - arrived)
         with self.resource.request() as req:
             yield req
             start = env.now
