@@ -150,7 +150,7 @@ def _print_summary(summary: dict[str, Any], changes: tuple[str, ...]) -> None:
         highlight=False,
     )
     table = Table(title="Where the corridor jams (bottlenecks by utilisation)")
-    for col in ("resource", "utilisation", "Mt/yr", "capacity Mt/yr", "headroom", "wait h"):
+    for col in ("resource", "util", "Mt/yr", "cap Mt", "room", "wait h"):
         table.add_column(col, justify="left" if col == "resource" else "right", no_wrap=True)
     for b in summary["bottlenecks"][:8]:
         table.add_row(
