@@ -45,7 +45,7 @@ ARRIVAL_SHAPE = 4.0
 class Lot:
     """Units of one flow that travel together; split when a vessel or train takes only part."""
 
-    __slots__ = ("created", "flow", "stage", "tonnes", "units")
+    __slots__ = ("created", "flow", "since", "stage", "tonnes", "units")
 
     def __init__(self, flow: int, units: float, tonnes: float, created: float, stage: int) -> None:
         self.flow = flow
@@ -53,11 +53,13 @@ class Lot:
         self.tonnes = tonnes
         self.created = created
         self.stage = stage
+        self.since = created  # when it entered its current yard
 
     def split(self, units: float) -> Lot:
         """Take ``units`` off this lot into a new one."""
         share = units / self.units
         part = Lot(self.flow, units, self.tonnes * share, self.created, self.stage)
+        part.since = self.since
         self.units -= units
         self.tonnes -= part.tonnes
         return part
@@ -84,6 +86,7 @@ class Yard:
         self.arrival: simpy.Event = env.event()
 
     def put(self, lot: Lot) -> None:
+        lot.since = self.env.now
         self.lots.append(lot)
         self.tonnes += lot.tonnes
         if not self.arrival.triggered:
@@ -147,6 +150,13 @@ class VesselLine:
     tonnes: dict[str, float] = field(default_factory=dict)
     load_factor_sum: float = 0.0
     min_cycle_h: float = 0.0
+    yard_wait_h: float = 0.0  # unit-hours cargo waited in the yard for this line's vessels
+    yard_units: float = 0.0
+
+    def board(self, lots: list[Lot], now: float) -> None:
+        for lot in lots:
+            self.yard_wait_h += (now - lot.since) * lot.units
+            self.yard_units += lot.units
 
 
 class Model:
@@ -567,11 +577,15 @@ class Model:
                 yield env.timeout(when - env.now)
                 lots, aboard_slots = yard.take(line.capacity_slots, size)
                 on_board.extend(lots)
+                if self.warmup <= env.now < self.end:
+                    line.board(lots, env.now)
             else:
                 ready = env.now
                 while True:  # at anchor: cargo is booked onto the vessel as it reaches the yard
                     lots, used = yard.take(line.capacity_slots - aboard_slots, size)
                     on_board.extend(lots)
+                    if self.warmup <= env.now < self.end:
+                        line.board(lots, env.now)
                     aboard_slots += used
                     waited = env.now - ready
                     if ferry_rule.decide(

@@ -92,7 +92,7 @@ def collect(model: Model) -> dict[str, Any]:
                 "served": line.sailings,
                 "tonnes": _r(line.tonnes.get(peak_port, 0.0) * per_year, 1),
                 "utilisation": _r(util, 4),
-                "mean_wait_h": 0.0,
+                "mean_wait_h": _r(line.yard_wait_h / line.yard_units if line.yard_units else 0.0),
                 "mean_load_factor": _r(
                     line.load_factor_sum / line.sailings if line.sailings else 0
                 ),
