@@ -11,7 +11,7 @@ from corridor.simulation.model import Model
 from corridor.simulation.parameters import load_parameters
 from corridor.simulation.routes import LandStage, SeaStage, plan_path, stages
 
-DAYS = 30
+DAYS = 20
 
 
 def test_route_comes_from_the_network():
@@ -109,8 +109,8 @@ def test_border_closure_holds_trains(tmp_path):
 
 
 def test_more_vessels_relieve_the_caspian():
-    wb = simulate(prepare("wb-2030"), seed=4, horizon_days=60)
-    more = simulate(prepare("more-ferries"), seed=4, horizon_days=60)
+    wb = simulate(prepare("wb-2030"), seed=4, horizon_days=45)
+    more = simulate(prepare("more-ferries"), seed=4, horizon_days=45)
 
     def util(s, name):
         return next(r for r in s["resources"] if r["resource"] == name)["utilisation"]
@@ -120,8 +120,8 @@ def test_more_vessels_relieve_the_caspian():
 
 
 def test_digital_borders_cut_border_time():
-    wb = simulate(prepare("wb-2030"), seed=4, horizon_days=40)
-    digital = simulate(prepare("digital-borders"), seed=4, horizon_days=40)
+    wb = simulate(prepare("wb-2030"), seed=4, horizon_days=25)
+    digital = simulate(prepare("digital-borders"), seed=4, horizon_days=25)
 
     def busy(s):
         return next(r for r in s["resources"] if r["resource"] == "crossing:x-dostyk")[
