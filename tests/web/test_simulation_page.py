@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from tests.web.test_dashboard_e2e import ARTIFACTS, _login, browser, server  # noqa: F401
+from tests.web.conftest import ARTIFACTS, login
+from tests.web.test_dashboard_e2e import _serious_violations
+
+FORWARDER = "forwarder@demo.corridor"
 
 
-def test_run_and_compare_scenarios(server, browser):  # noqa: F811
+def test_run_and_compare_scenarios(server, browser):
     url, logins = server
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 900})
@@ -13,7 +16,7 @@ def test_run_and_compare_scenarios(server, browser):  # noqa: F811
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(url + "simulation.html")
     page.wait_for_selector("#sim-login:not([hidden])")  # not logged in: sent to the dashboard
-    _login(page, url, "forwarder@demo.corridor", logins["forwarder@demo.corridor"])
+    login(page, url, FORWARDER, logins[FORWARDER])
     page.goto(url + "simulation.html")
     page.wait_for_selector("#sim-a option[value='wb-2030']", state="attached")
     page.select_option("#sim-a", "wb-2030")
@@ -27,4 +30,5 @@ def test_run_and_compare_scenarios(server, browser):  # noqa: F811
     assert page.locator("#sim-transit svg circle").count() >= 16
     assert "aktau-storm" in page.inner_text("#sim-diff")
     page.screenshot(path=str(ARTIFACTS / "e2e-simulation.png"), full_page=True)
+    assert _serious_violations(page) == []
     assert errors == []

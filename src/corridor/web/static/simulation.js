@@ -1,25 +1,12 @@
 // Corridor what-if simulation page: start runs as background jobs, follow them, plot the results.
 "use strict";
 
-const API = "/api/v1";
+// The API client, the shared login and escaping come from common.js (window.Corridor).
 const COLOURS = ["#0b6e8a", "#d9822b", "#6a4c93", "#2a9d8f", "#c0392b", "#7a4b22", "#555"];
-const token = sessionStorage.getItem("corridor-token");
 const $ = (id) => document.getElementById(id);
-let scenarios = [];
-
-async function api(path, options = {}) {
-  const headers = { "Content-Type": "application/json", Authorization: `Bearer ${token}` };
-  const response = await fetch(API + path, { ...options, headers });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const err = body.error || { reason: response.statusText };
-    throw new Error(err.field ? `${err.field}: ${err.reason}` : err.reason);
-  }
-  return body;
-}
-
-const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+const { api, esc } = Corridor;
 const fmt = (x, d = 2) => (x === null || x === undefined ? "-" : Number(x).toLocaleString(undefined, { maximumFractionDigits: d }));
+let scenarios = [];
 
 function table(rows, columns) {
   const head = columns.map(([key, label]) => `<th class="${key === columns[0][0] ? "" : "num"}">${esc(label)}</th>`).join("");
@@ -94,6 +81,11 @@ function render(summaries, diff) {
   const ports = summaries[0].ports.map((p) => p.port);
   $("sim-ports").innerHTML = hbars(ports, summaries.map((s) => ({ name: s.scenario, values: ports.map((p) => ((s.ports.find((r) => r.port === p) || {}).tonnes || 0) / 1e6) })), Math.max(1, ...summaries.flatMap((s) => s.ports.map((p) => p.tonnes / 1e6))));
   $("sim-stock").innerHTML = summaries.map((s) => `<h3>${esc(s.scenario)}</h3>` + stock(s)).join("");
+  // each chart is named by its section's heading (the numbers are in the tables beside it)
+  for (const svg of $("sim-results").querySelectorAll("svg")) {
+    const heading = svg.previousElementSibling && svg.previousElementSibling.tagName === "H3" ? ` (${svg.previousElementSibling.textContent})` : "";
+    svg.setAttribute("aria-label", svg.closest("section").querySelector("h2").textContent + heading);
+  }
   $("sim-diff-card").hidden = !diff;
   if (diff) {
     const rows = Object.entries(diff.volume).map(([k, v]) => ({ figure: k, ...v }))
@@ -103,9 +95,9 @@ function render(summaries, diff) {
   }
 }
 
-async function follow(location, index, count) {
+async function follow(jobId, index, count) {
   for (;;) {
-    const job = await fetch(location, { headers: { Authorization: `Bearer ${token}` } }).then((r) => r.json());
+    const job = await api(`/jobs/${encodeURIComponent(jobId)}`);
     $("sim-bar").style.width = `${((index + (job.progress || 0)) / count) * 100}%`;
     $("sim-status").textContent = `${job.state}: ${job.message || ""}`;
     if (job.state === "done") return job;
@@ -116,16 +108,17 @@ async function follow(location, index, count) {
 
 async function start(name, index, count) {
   const body = { scenario: name, replications: Number($("sim-n").value), seed: Number($("sim-seed").value), days: Number($("sim-days").value) };
-  const response = await fetch(`${API}/simulation/runs`, { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
-  const answer = await response.json();
-  if (response.status !== 202) throw new Error(answer.error ? `${answer.error.field}: ${answer.error.reason}` : response.statusText);
-  return follow(response.headers.get("Location"), index, count);
+  const job = await api("/simulation/runs", { method: "POST", body: JSON.stringify(body) });  // 202: the job
+  return follow(job.id, index, count);
 }
 
 async function run(event) {
   event.preventDefault();
   $("sim-error").textContent = "";
-  $("sim-run").disabled = true;
+  await Corridor.busy($("sim-run"), runAll);
+}
+
+async function runAll() {
   try {
     const names = [$("sim-a").value, $("sim-b").value].filter(Boolean);
     const jobs = [];
@@ -135,8 +128,6 @@ async function run(event) {
     $("sim-status").textContent = "done";
   } catch (error) {
     $("sim-error").textContent = error.message;
-  } finally {
-    $("sim-run").disabled = false;
   }
 }
 
@@ -146,7 +137,8 @@ function showChanges() {
 }
 
 async function init() {
-  if (!token) { $("sim-login").hidden = false; $("sim-view").hidden = true; return; }
+  Corridor.onLogout(() => location.reload());
+  if (!Corridor.token()) { $("sim-login").hidden = false; $("sim-view").hidden = true; return; }
   try {
     scenarios = await api("/simulation/scenarios");
   } catch (error) {
