@@ -16,6 +16,7 @@ from corridor import __version__
 from corridor.api import (
     admin,
     auth,
+    availability,
     capacity,
     customs,
     errors,
@@ -27,9 +28,11 @@ from corridor.api import (
     tracking,
 )
 from corridor.api import jobs as jobs_api
+from corridor.api import simulation as simulation_api
 from corridor.customs.risk import load_profiles
 from corridor.jobs import JobQueue
 from corridor.settings import Settings
+from corridor.store.accounts import set_password_cost
 from corridor.store.db import Database
 from corridor.store.network import load_stored_network
 from corridor.web import STATIC_DIR
@@ -39,7 +42,8 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     """An app over ``db``, which must already be migrated and hold the network (see store.seed)."""
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        availability.start(app, settings)
         # Webhook deliveries that failed are retried by this thread, with exponential back-off.
         stop = threading.Event()
 
@@ -107,12 +111,14 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     capacity_ctx = context_for(app.state.network, settings.capacity_hold_ttl_min)
     app.state.risk_profiles = load_profiles(settings.network_dir / "customs_risk_profiles.csv")
     errors.install(app)
+    availability.install(app, settings)
+    set_password_cost(settings.argon2_time_cost, settings.argon2_memory_kib)
 
     api = APIRouter(prefix="/api/v1")
 
     @api.get("/health", tags=["health"], summary="Liveness and what is loaded")
-    def health() -> dict[str, Any]:
-        db.ping()
+    async def health() -> dict[str, Any]:
+        await availability.ping(app, db)
         net = app.state.network
         return {
             "status": "ok",
@@ -126,18 +132,9 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         }
 
     for module in (
-        auth,
-        network,
-        routes,
-        shipments,
-        customs,
-        tracking,
-        admin,
-        jobs_api,
-        notices,
-        capacity,
-        queue,
-    ):
+        auth, network, routes, shipments, customs, tracking, admin, jobs_api, notices,
+        simulation_api, capacity, queue,
+    ):  # fmt: skip
         api.include_router(module.router)
     app.include_router(api)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")

@@ -512,7 +512,7 @@ def sweep(s: SessionDep, ctx: ContextDep, settings: SettingsDep, _: AdminDep) ->
 
 def maintain(db: Database, network_ctx: store.Context, settings: Settings) -> None:
     """One round of the background upkeep: lapsed holds, no-shows, webhook notices."""
-    with db.session() as s, store.committing(s):
+    with db.session(write=True) as s, store.committing(s):
         store.sweep(s, network_ctx)
         capacity_queue.release_no_shows(s, settings.queue_grace_min)
     capacity_board.deliver_notices(db, settings.webhook_backoff_s)

@@ -80,10 +80,10 @@ def _session(as_user: str | None = None) -> Iterator[tuple[Session, Context, Pri
     from corridor.store.seed import prepare
 
     settings = get_settings()
-    db = Database(settings.resolved_database_url())
+    db = Database.from_settings(settings)
     prepare(db, settings.network_dir, demo=False)
     try:
-        with db.session() as s, committing(s):
+        with db.session(write=True) as s, committing(s):
             who = None
             if as_user is not None:
                 user = s.scalar(select(User).where(User.email == as_user.strip().lower()))
