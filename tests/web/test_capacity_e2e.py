@@ -2,41 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-
-import pytest
-import uvicorn
-
-from corridor.api import create_app
-from corridor.settings import PACKAGE_DATA_DIR, Settings
-from corridor.store.db import Database
-from corridor.store.seed import prepare
-from tests.web.test_dashboard_e2e import _free_port, browser  # noqa: F401  (fixture)
-
-
-@pytest.fixture
-def site(tmp_path) -> Iterator[tuple[str, dict[str, str]]]:
-    db = Database(f"sqlite:///{tmp_path / 'e2e.db'}")
-    logins = {lg.email: lg.password for lg in prepare(db, PACKAGE_DATA_DIR)}
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(Settings(var_dir=tmp_path), db), host="127.0.0.1", port=port, log_level="warning"
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/capacity.html", logins
-    uv.should_exit = True
-    thread.join(10)
-    db.dispose()
-
 
 def _login(page, url: str, email: str, password: str) -> None:
     page.goto(url)
@@ -47,8 +12,9 @@ def _login(page, url: str, email: str, password: str) -> None:
     page.wait_for_selector("#sailings-table tbody tr td")
 
 
-def test_book_confirm_live_board_and_e_queue(site, browser):  # noqa: F811
-    url, logins = site
+def test_book_confirm_live_board_and_e_queue(server, browser):
+    root, logins = server
+    url = root + "capacity.html"
     errors: list[str] = []
     fwd = browser.new_page(viewport={"width": 1400, "height": 900})
     fwd.on("pageerror", lambda exc: errors.append(str(exc)))
