@@ -53,6 +53,56 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="How often due webhook deliveries are sent."
     )
 
+    # -- route planning (corridor.routing) ------------------------------------------------------
+    default_transfer_h: float = Field(
+        default=6.0,
+        ge=0,
+        description="Handling hours when freight changes vehicle at a node without a "
+        "transshipment record (estimate).",
+    )
+    max_plan_days: int = Field(
+        default=90, ge=1, le=365, description="No plan looks further ahead than this (days)."
+    )
+    max_boardings: int = Field(
+        default=16,
+        ge=1,
+        le=64,
+        description="Most vehicles a search boards (bounds the search like RAPTOR's rounds).",
+    )
+    teu_per_wagon: float = Field(
+        default=2.0,
+        gt=0,
+        description="TEU a wagon carries when a schedule gives capacity in wagons (one 40-ft box "
+        "on a flat wagon).",
+    )
+    generic_train_teu: float = Field(
+        default=110.0,
+        gt=0,
+        description="TEU of a train on a rail link without a named service (55 FEU, source "
+        "nsrd-55feu).",
+    )
+    generic_first_departure_h: float = Field(
+        default=6.0,
+        ge=0,
+        lt=24,
+        description="Hour (UTC) of the first train on a rail link without a named service; then "
+        "every headway_h.",
+    )
+    red_sea_open: bool = Field(
+        default=False,
+        description="Whether container lines sail through the Red Sea and Suez; when false, "
+        "sea services marked passage=suez are not offered (ships go round the Cape).",
+    )
+    rates_file: Path | None = Field(
+        default=None,
+        description="A rate table (CSV, see docs/routing.md) replacing the dataset's rates.csv.",
+    )
+    plan_cache_dir: Path | None = Field(
+        default=None,
+        description="Where the CLI keeps its built planner between runs (default: "
+        "var_dir/plan-cache); dropped whenever the dataset changes.",
+    )
+
     def resolved_database_url(self) -> str:
         """The database to use: CORRIDOR_DATABASE_URL, else the embedded SQLite file."""
         if self.database_url:

@@ -8,20 +8,30 @@ from corridor.network.dataset import Network, check_dataset, load_network
 from corridor.network.model import (
     Corridor,
     CorridorFamily,
+    Closure,
     Crossing,
     CrossingKind,
+    Dwell,
+    DwellDirection,
     EmissionFactor,
     Link,
-    Mode,
     Node,
     NodeKind,
     Sailing,
     Service,
     Source,
 )
+from corridor.network.modes import CAPABILITIES, MapStyle, Mode, ModeCapability, capability
 from corridor.network.problems import DatasetError, Problem
 
 __all__ = [
+    "CAPABILITIES",
+    "Closure",
+    "Dwell",
+    "DwellDirection",
+    "MapStyle",
+    "ModeCapability",
+    "capability",
     "Corridor",
     "CorridorFamily",
     "Crossing",

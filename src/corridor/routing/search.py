@@ -1,4 +1,4 @@
-"""Time-dependent multi-criteria label setting over the real schedules.
+"""Time-dependent multi-criteria label setting over the real schedules, on two clocks.
 
 Labels are settled in order of time. A label is the state of the consignment at a node: when it is
 there, what it cost and emitted so far, how many vehicles it has boarded, and which vehicle it is
@@ -6,11 +6,16 @@ in. The vehicle matters: a consignment still on a 1520 mm train can run on witho
 one that came off a ferry must first be transshipped (a buffer time at the port). Labels are
 therefore only compared with labels in the same vehicle state at the same node (and at the same
 progress through the required ``via`` nodes); comparing across states is the pruning that breaks
-with buffer times. Within a state, earlier, cheaper and cleaner dominates, which is sound because
-waiting is always allowed and cost and CO2e never decrease along a path.
+with buffer times.
 
-Everything that does not depend on the query (run times, tariffs and emissions per unit of
-cargo, gauges) is computed once per planner, so a query only adds and compares numbers.
+Each label carries two clocks over the same path: ``t`` with every dwell at its median and ``t90``
+with every dwell, ferry loading wait and storm hold at its 90th percentile. The p90 clock catches its
+own departures, so a late consignment that misses the weekly ferry waits a week on that clock,
+which is what makes a route unreliable. Both clocks only move forward and later never helps (FIFO),
+so within a state, earlier on both clocks, cheaper and cleaner dominates.
+
+Everything that does not depend on the query (run times, tariffs and emissions per unit of cargo,
+gauges, dwell by direction) is computed once per planner, so a query only adds and compares numbers.
 """
 
 from __future__ import annotations
@@ -18,26 +23,26 @@ from __future__ import annotations
 import heapq
 import itertools
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import NamedTuple
 
-from corridor.network import Crossing, CrossingKind, Link, Mode, Network
-from corridor.network.model import EmissionUnit, TariffUnit
+from corridor.emissions import co2e_per_unit
+from corridor.network import Crossing, Link, Mode, Network, capability
+from corridor.network.model import TariffUnit
 from corridor.routing.query import Query
-from corridor.routing.timetable import GENERIC_TRAIN_TEU, TEU_PER_WAGON, Pattern, Timetable
-
-#: Handling time when freight changes vehicle at a node without a transshipment record (estimate).
-DEFAULT_TRANSFER_H = 6.0
-#: No plan looks further ahead than this after the ready time.
-MAX_PLAN_DAYS = 90
-#: A search never boards more vehicles than this (bounds the search like RAPTOR's rounds).
-MAX_BOARDINGS = 16
+from corridor.routing.rates import ChargeUnit, RateTable, shipped_rates
+from corridor.routing.timetable import Pattern, Timetable
 
 
 class Criterion(StrEnum):
     TIME = "time"
+    P90 = "p90"
     COST = "cost"
     CO2E = "co2e"
+
+
+PARETO = (Criterion.TIME, Criterion.P90, Criterion.COST, Criterion.CO2E)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,24 +59,28 @@ class Step:
     transfer_h: float
     depart: float
     arrive: float
+    arrive90: float
     distance_km: float
     cost_usd: float
     co2e_kg: float
     links: tuple[str, ...]
     crossings: tuple[str, ...]
     boarded: bool
+    transfer90_h: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class _Amounts:
     """Per-unit tariffs and emissions of a stretch; a query multiplies them by its cargo."""
 
-    km: float
-    usd_teu: float
-    usd_wagon: float
-    usd_tonne: float
-    kg_tonne: float
-    kg_teu: float
+    km: float = 0.0
+    usd_teu: float = 0.0
+    usd_wagon: float = 0.0
+    usd_tonne: float = 0.0
+    usd_box: float = 0.0
+    usd_fixed: float = 0.0
+    kg_tonne: float = 0.0
+    kg_teu: float = 0.0
 
     def __add__(self, other: _Amounts) -> _Amounts:
         return _Amounts(
@@ -79,20 +88,26 @@ class _Amounts:
             self.usd_teu + other.usd_teu,
             self.usd_wagon + other.usd_wagon,
             self.usd_tonne + other.usd_tonne,
+            self.usd_box + other.usd_box,
+            self.usd_fixed + other.usd_fixed,
             self.kg_tonne + other.kg_tonne,
             self.kg_teu + other.kg_teu,
         )
 
 
+ZERO = _Amounts()
+
+
 @dataclass(frozen=True, slots=True)
 class _LinkWay:
-    """A link run in one direction, with everything the search needs precomputed."""
+    """A link run in one direction by a vehicle of its own, everything precomputed."""
 
     link: Link
     target: str
     entry_gauge: int
     leave_gauge: int
-    run_h: float  # running time plus border dwell
+    run_h: float  # running time plus median border dwell
+    run90_h: float  # running time plus p90 border dwell
     border: str | None
     amounts: _Amounts
 
@@ -102,6 +117,7 @@ class _LinkMove(NamedTuple):
     transfer: float
     depart: float
     boarded: bool
+    transfer90: float
 
 
 class _TripMove(NamedTuple):
@@ -110,25 +126,30 @@ class _TripMove(NamedTuple):
     board: int  # index of the stop where the consignment boards
     alight: int
     transfer: float
+    transfer90: float
+
+
+StateKey = tuple[str, str, int, bool, int]
 
 
 @dataclass(slots=True)
 class Label:
     t: float
+    t90: float
     cost: float
     co2: float
     boardings: int
     node: str
     vmode: str  # "" at the origin, else the mode of the vehicle the consignment came by
     gauge: int
-    on_train: bool  # still on a train that can run on (rail links without a named service)
+    on_train: bool  # still in a vehicle that can run on (a link without a named service)
     progress: int  # how many via groups have been passed
     parent: Label | None
     how: _LinkMove | _TripMove | None  # the move from the parent; see Planner.step
     alive: bool = True
 
     @property
-    def key(self) -> tuple[str, str, int, bool, int]:
+    def key(self) -> StateKey:
         return (self.node, self.vmode, self.gauge, self.on_train, self.progress)
 
 
@@ -139,46 +160,57 @@ class _Context:
     teu: float
     wagons: float
     tonnes: float
+    boxes: float
     pareto: bool
     count_boardings: bool
-    bags: dict[tuple[str, str, int, bool, int], list[Label]] = field(default_factory=dict)
+    charges: dict[str, _Amounts]
+    bags: dict[StateKey, list[Label]] = field(default_factory=dict)
     results: list[Label] = field(default_factory=list)
     heap: list[tuple[float, int, Label]] = field(default_factory=list)
     seq: itertools.count[int] = field(default_factory=itertools.count)
 
     def cost(self, a: _Amounts) -> float:
-        return a.usd_teu * self.teu + a.usd_wagon * self.wagons + a.usd_tonne * self.tonnes
+        return (
+            a.usd_teu * self.teu
+            + a.usd_wagon * self.wagons
+            + a.usd_tonne * self.tonnes
+            + a.usd_box * self.boxes
+            + a.usd_fixed
+        )
 
     def co2(self, a: _Amounts) -> float:
         return a.kg_tonne * self.tonnes + a.kg_teu * self.teu
+
+    def charge(self, *places: str | None) -> float:
+        return sum(self.cost(self.charges[p]) for p in places if p in self.charges)
 
 
 class Planner:
     """Plans itineraries on one :class:`Timetable`. Reuse it: its indexes are built once."""
 
-    def __init__(
-        self, timetable: Timetable, default_transfer_h: float = DEFAULT_TRANSFER_H
-    ) -> None:
+    def __init__(self, timetable: Timetable, rates: RateTable | None = None) -> None:
         self.tt = timetable
         self.net: Network = timetable.network
-        self.default_transfer_h = default_transfer_h
+        self.settings = timetable.settings
+        self.default_transfer_h = self.settings.default_transfer_h
+        self.rates = rates if rates is not None else shipped_rates(self.net.directory)
+        self._charges_by_day: dict[date, dict[str, _Amounts]] = {}
         self.country = {n.id: n.country for n in self.net.nodes.values()}
-        self.border: dict[str, Crossing] = {
-            c.at: c for c in self.net.crossings.values() if c.kind is CrossingKind.BORDER
-        }
         self.transship: dict[str, Crossing] = {
-            c.at: c for c in self.net.crossings.values() if c.kind is CrossingKind.TRANSSHIPMENT
+            node: point
+            for node in self.net.nodes
+            if (point := self.net.transshipment_at(node)) is not None
         }
         self.ways: dict[str, list[_LinkWay]] = {node: [] for node in self.net.nodes}
         for link in self.net.links.values():
-            if link.mode in (Mode.RAIL, Mode.ROAD):
+            if not capability(link.mode).scheduled:
                 for forward in (True, False):
                     way = self._way(link, forward)
-                    self.ways[link.to_node if not forward else link.from_node].append(way)
+                    self.ways[link.from_node if forward else link.to_node].append(way)
         # Cumulative amounts along each pattern: stretch k..j = cum[j] - cum[k].
         self.cumulative: dict[str, list[_Amounts]] = {}
         for pattern in timetable.patterns:
-            cum = [_Amounts(0, 0, 0, 0, 0, 0)]
+            cum = [ZERO]
             for link in pattern.links:
                 cum.append(cum[-1] + self._amounts(link, pattern.service.vehicle or link.vehicle))
             self.cumulative[pattern.key] = cum
@@ -189,12 +221,7 @@ class Planner:
         unit = link.tariff_unit
         kg_tonne = kg_teu = 0.0
         if vehicle is not None:
-            factor = self.net.emission_factors[vehicle]
-            kg = factor.g_co2e * link.distance_km * factor.distance_factor / 1000.0
-            if factor.per is EmissionUnit.TONNE_KM:
-                kg_tonne = kg
-            else:
-                kg_teu = kg
+            kg_tonne, kg_teu = co2e_per_unit(self.net.emission_factors[vehicle], link.distance_km)
         return _Amounts(
             km=link.distance_km,
             usd_teu=usd if unit in (None, TariffUnit.PER_TEU) else 0.0,
@@ -205,35 +232,60 @@ class Planner:
         )
 
     def _way(self, link: Link, forward: bool) -> _LinkWay:
-        border = self.border.get(link.id)
+        border = self.net.border_on(link.id)
         if border is not None and border.gauge_change is not None:
             a, b = border.gauge_change
             entry, leave = (a, b) if forward else (b, a)
         else:
             entry = leave = link.gauge_mm or 0
-        assert link.speed_kmh is not None  # guaranteed for rail and road links
-        run = link.distance_km / link.speed_kmh + (border.dwell_h if border else 0.0)
+        assert link.speed_kmh is not None  # guaranteed for unscheduled modes
+        run = link.distance_km / link.speed_kmh
+        d50 = d90 = 0.0
+        if border is not None:
+            start, end = (link.from_node, link.to_node) if forward else (link.to_node, link.from_node)
+            d50, d90 = border.dwell_for(leaving=self.country[start], entering=self.country[end])
         return _LinkWay(
             link,
             link.to_node if forward else link.from_node,
             entry,
             leave,
-            run,
+            run + d50,
+            run + d90,
             border.id if border else None,
             self._amounts(link, link.vehicle),
         )
 
+    def charges_on(self, day: date) -> dict[str, _Amounts]:
+        """Charges valid on ``day`` by the crossing or node they apply to, per unit of cargo."""
+        cached = self._charges_by_day.get(day)
+        if cached is not None:
+            return cached
+        table: dict[str, _Amounts] = {}
+        for charge in self.rates.charges:
+            if not charge.valid_from <= day <= charge.valid_to:
+                continue
+            per = {
+                ChargeUnit.TEU: _Amounts(usd_teu=charge.amount),
+                ChargeUnit.CONTAINER: _Amounts(usd_box=charge.amount),
+                ChargeUnit.WAGON: _Amounts(usd_wagon=charge.amount),
+                ChargeUnit.CONSIGNMENT: _Amounts(usd_fixed=charge.amount),
+            }[charge.unit]
+            table[charge.at] = table.get(charge.at, ZERO) + per
+        self._charges_by_day[day] = table
+        return table
+
     # -- the search -------------------------------------------------------------------------
     def search(self, query: Query, criteria: tuple[Criterion, ...]) -> list[Label]:
         """Labels at the destination that no other one dominates on ``criteria``."""
+        if criteria not in ((Criterion.TIME,), PARETO):
+            raise ValueError("criteria: use (time,) or (time, p90, cost, co2e)")
         origin_t = self.tt.hours(query.ready)
-        limit = min(self.tt.horizon_h, origin_t + MAX_PLAN_DAYS * 24)
+        limit = min(self.tt.horizon_h, origin_t + self.settings.max_plan_days * 24)
         if query.latest_arrival is not None:
             limit = min(limit, self.tt.hours(query.latest_arrival))
         ctx = self._context(query, criteria, limit)
-        if ctx.pareto and set(criteria) != set(Criterion):
-            raise ValueError("criteria: use (time,) or (time, cost, co2e)")
         start = Label(
+            origin_t,
             origin_t,
             0.0,
             0.0,
@@ -254,25 +306,29 @@ class Planner:
             if not ctx.pareto and ctx.results and t >= ctx.results[0].t:
                 break
             self._expand(ctx, label)
-        return sorted(ctx.results, key=lambda lb: (lb.t, lb.cost, lb.co2))
+        return sorted(ctx.results, key=lambda lb: (lb.t, lb.t90, lb.cost, lb.co2))
 
-    @staticmethod
-    def _context(query: Query, criteria: tuple[Criterion, ...], limit: float = 0.0) -> _Context:
+    def _context(
+        self, query: Query, criteria: tuple[Criterion, ...], limit: float = 0.0
+    ) -> _Context:
         teu = query.cargo.teu
         return _Context(
             query=query,
             limit=limit,
             teu=teu,
-            wagons=-(-teu // TEU_PER_WAGON),
+            wagons=-(-teu // self.settings.teu_per_wagon),
             tonnes=query.cargo.mass_t,
+            boxes=float(query.cargo.containers),
             pareto=criteria != (Criterion.TIME,),
             count_boardings=query.max_transfers is not None,
+            charges=self.charges_on(query.ready.date()),
         )
 
-    def _dominates(self, ctx: _Context, a: Label, b: Label) -> bool:
+    @staticmethod
+    def _dominates(ctx: _Context, a: Label, b: Label) -> bool:
         if a.t > b.t + 1e-9:
             return False
-        if ctx.pareto and (a.cost > b.cost + 1e-6 or a.co2 > b.co2 + 1e-6):
+        if ctx.pareto and (a.t90 > b.t90 + 1e-9 or a.cost > b.cost + 1e-6 or a.co2 > b.co2 + 1e-6):
             return False
         if not ctx.pareto and a.t > b.t - 1e-9 and a.cost > b.cost + 1e-6:
             return False  # same arrival: the cheaper one wins the tie (no detours at equal time)
@@ -280,7 +336,7 @@ class Planner:
 
     def _offer(self, ctx: _Context, label: Label) -> None:
         q = ctx.query
-        if label.boardings > MAX_BOARDINGS:
+        if label.boardings > self.settings.max_boardings:
             return
         if q.max_transfers is not None and label.boardings > q.max_transfers + 1:
             return
@@ -312,20 +368,26 @@ class Planner:
     def _blocked(self, query: Query, node: str) -> bool:
         return node in query.avoid_nodes or self.country[node] in query.avoid_countries
 
-    def _transfer(self, label: Label, mode: Mode, gauge: int) -> float | None:
-        """Hours before a consignment in ``label``'s vehicle can leave by ``mode`` (None: it cannot)."""
+    def _transfer(self, label: Label, mode: Mode, gauge: int) -> tuple[float, float] | None:
+        """(median, p90) hours before a consignment in ``label``'s vehicle can leave by ``mode``
+        (None: it cannot)."""
         if label.vmode == "":
-            return 0.0
+            return 0.0, 0.0
         point = self.transship.get(label.node)
-        if mode is Mode.RAIL and label.vmode == "rail":
+        cap = capability(mode)
+        if label.vmode == mode.value and cap.gauge:
             if label.gauge == gauge:
-                return 0.0
+                return 0.0, 0.0
             if point and point.gauge_change and {label.gauge, gauge} <= set(point.gauge_change):
-                return point.dwell_h
+                return point.dwell_for()
             return None
-        if mode is Mode.ROAD and label.vmode == "road":
-            return 0.0
-        return point.dwell_h if point else self.default_transfer_h
+        if label.vmode == mode.value and cap.runs_on:
+            return 0.0, 0.0
+        if point is None:
+            return self.default_transfer_h, self.default_transfer_h
+        came_by_water = capability(Mode(label.vmode)).waterborne
+        inbound = None if came_by_water == cap.waterborne else came_by_water
+        return point.dwell_for(inbound=inbound)
 
     def _expand(self, ctx: _Context, label: Label) -> None:
         q = ctx.query
@@ -344,8 +406,12 @@ class Planner:
                 continue
             self._ride_link(ctx, label, way)
         for pattern, index in self.tt.at_node.get(label.node, ()):
-            if pattern.service.mode in q.modes and pattern.links[index] is not came_by:
-                self._ride_trip(ctx, label, pattern, index)
+            service = pattern.service
+            if service.mode not in q.modes or pattern.links[index] is came_by:
+                continue
+            if service.passage and service.passage in q.closed_passages:
+                continue
+            self._ride_trip(ctx, label, pattern, index)
 
     @staticmethod
     def _last_link(label: Label) -> Link | None:
@@ -356,25 +422,31 @@ class Planner:
             return how.pattern.links[how.alight - 1]
         return None
 
+    def _handling(self, ctx: _Context, node: str) -> float:
+        point = self.transship.get(node)
+        return ctx.charge(node, point.id if point else None)
+
     def _ride_link(self, ctx: _Context, label: Label, way: _LinkWay) -> None:
         link = way.link
-        road = link.mode is Mode.ROAD
+        cap = capability(link.mode)
         continuing = label.vmode == link.mode.value and (
-            road or (label.on_train and label.gauge == way.entry_gauge)
+            not cap.gauge or (label.on_train and label.gauge == way.entry_gauge)
         )
+        extra = 0.0
         if continuing:
-            transfer, depart = 0.0, label.t
+            transfer = transfer90 = 0.0
+            depart, depart90 = label.t, label.t90
         else:
-            transfer_h = self._transfer(label, link.mode, way.entry_gauge)
-            if transfer_h is None:
+            times = self._transfer(label, link.mode, way.entry_gauge)
+            if times is None:
                 return
-            transfer = transfer_h
-            if road:
-                depart = label.t + transfer
-            elif ctx.teu > GENERIC_TRAIN_TEU:
-                return
-            else:
-                depart = self.tt.next_generic_departure(link, label.t + transfer)
+            transfer, transfer90 = times
+            if cap.needs_timetable_departure and ctx.teu > self.settings.generic_train_teu:
+                return  # more than a train load: see plan.split for lots
+            depart = self.tt.next_generic_departure(link, label.t + transfer)
+            depart90 = self.tt.next_generic_departure(link, label.t90 + transfer90)
+            if label.vmode:
+                extra = self._handling(ctx, label.node)
         arrive = depart + way.run_h
         if arrive > ctx.limit:
             return
@@ -384,7 +456,8 @@ class Planner:
             ctx,
             Label(
                 arrive,
-                label.cost + ctx.cost(way.amounts),
+                depart90 + way.run90_h,
+                label.cost + ctx.cost(way.amounts) + extra + ctx.charge(way.border),
                 label.co2 + ctx.co2(way.amounts),
                 label.boardings + boarded,
                 way.target,
@@ -393,25 +466,34 @@ class Planner:
                 True,
                 self._advance(ctx.query, label.progress, way.target),
                 label,
-                _LinkMove(way, transfer, depart, not continuing),
+                _LinkMove(way, transfer, depart, not continuing, transfer90),
             ),
         )
 
     def _ride_trip(self, ctx: _Context, label: Label, pattern: Pattern, index: int) -> None:
         q = ctx.query
-        mode = pattern.service.mode
-        gauge = (pattern.links[index].gauge_mm or 0) if mode is Mode.RAIL else 0
-        transfer = self._transfer(label, mode, gauge)
-        if transfer is None:
+        service = pattern.service
+        mode = service.mode
+        gauge = (pattern.links[index].gauge_mm or 0) if capability(mode).gauge else 0
+        times = self._transfer(label, mode, gauge)
+        if times is None:
             return
+        transfer, transfer90 = times
         trip = self.tt.next_trip(pattern, index, label.t + transfer, ctx.teu)
         if trip is None:
             return
-        base = pattern.departures[trip]
+        trip90 = self.tt.next_trip(pattern, index, label.t90 + transfer90, ctx.teu)
+        base = pattern.departures[trip] + pattern.hold50[trip]
+        base90 = (
+            pattern.departures[trip90] + pattern.hold90[trip90]
+            if trip90 is not None
+            else self.tt.horizon_h
+        )
         cum = self.cumulative[pattern.key]
         start = cum[index]
         progress = label.progress
         dg = q.cargo.dangerous_goods
+        fixed = label.cost + (self._handling(ctx, label.node) if label.vmode else 0.0)
         for j in range(index + 1, len(pattern.stops)):
             stop = pattern.stops[j]
             arrive = base + pattern.arrive[j]
@@ -419,24 +501,24 @@ class Planner:
                 return
             if dg and not pattern.links[j - 1].dangerous_goods:
                 return
+            fixed += ctx.charge(pattern.borders[j - 1])
             progress = self._advance(q, progress, stop)
             stretch = cum[j]
-            cost = ctx.cost(stretch) - ctx.cost(start)
-            co2 = ctx.co2(stretch) - ctx.co2(start)
             self._offer(
                 ctx,
                 Label(
                     arrive,
-                    label.cost + cost,
-                    label.co2 + co2,
+                    max(arrive, base90 + pattern.arrive90[j]),
+                    fixed + ctx.cost(stretch) - ctx.cost(start),
+                    label.co2 + ctx.co2(stretch) - ctx.co2(start),
                     label.boardings + 1,
                     stop,
                     mode.value,
-                    (pattern.links[j - 1].gauge_mm or 0) if mode is Mode.RAIL else 0,
+                    (pattern.links[j - 1].gauge_mm or 0) if capability(mode).gauge else 0,
                     False,
                     progress,
                     label,
-                    _TripMove(pattern, trip, index, j, transfer),
+                    _TripMove(pattern, trip, index, j, transfer, transfer90),
                 ),
             )
 
@@ -448,6 +530,7 @@ class Planner:
         parent = label.parent
         ctx = self._context(query, (Criterion.TIME,))
         how = label.how
+        cost = label.cost - parent.cost
         if isinstance(how, _LinkMove):
             way, link = how.way, how.way.link
             return Step(
@@ -461,12 +544,14 @@ class Planner:
                 how.transfer,
                 how.depart,
                 label.t,
+                label.t90,
                 link.distance_km,
-                ctx.cost(way.amounts),
+                cost,
                 ctx.co2(way.amounts),
                 (link.id,),
                 (way.border,) if way.border else (),
                 how.boarded,
+                how.transfer90,
             )
         pattern, board, alight = how.pattern, how.board, how.alight
         cum = self.cumulative[pattern.key]
@@ -481,12 +566,14 @@ class Planner:
             label.node,
             parent.t,
             how.transfer,
-            pattern.departures[how.trip] + pattern.depart[board],
+            pattern.departures[how.trip] + pattern.hold50[how.trip] + pattern.depart[board],
             label.t,
+            label.t90,
             cum[alight].km - cum[board].km,
-            ctx.cost(cum[alight]) - ctx.cost(cum[board]),
+            cost,
             ctx.co2(cum[alight]) - ctx.co2(cum[board]),
             tuple(lk.id for lk in stretch),
-            tuple(self.border[lk.id].id for lk in stretch if lk.id in self.border),
+            tuple(b for b in pattern.borders[board:alight] if b),
             True,
+            how.transfer90,
         )
