@@ -79,6 +79,7 @@ class Source(_Record):
 class NodeKind(StrEnum):
     RAIL_TERMINAL = "rail_terminal"
     SEA_PORT = "sea_port"
+    SEA_WAYPOINT = "sea_waypoint"  # a point a sea route passes without calling (e.g. the Cape)
     BORDER_CROSSING = "border_crossing"
     DRY_PORT = "dry_port"
     LOGISTICS_HUB = "logistics_hub"
@@ -305,6 +306,7 @@ class Dwell(_Record):
     p50_h: float = Field(ge=0, le=24 * 60)
     p90_h: float = Field(ge=0, le=24 * 60)
     source: SourceRefs
+    note: str = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> Dwell:

@@ -16,8 +16,12 @@ from corridor.routing.timetable import Timetable
 from corridor.settings import get_settings
 
 #: A corridor whose gateways make the trip this many times the direct great-circle distance is
-#: not a way from the origin to the destination (a sea route from Xi'an to Duisburg is 1.5x).
-MAX_CORRIDOR_DETOUR = 2.0
+#: not a way from the origin to the destination (the sea route round the Cape from Xi'an to
+#: Duisburg is 3.5x; Aktau to Baku by way of Kars would be 2.8x and is caught by the second test,
+#: a route that passes a node twice).
+MAX_CORRIDOR_DETOUR = 4.0
+#: A corridor's last gateway this far past the destination (and on the way to it) is overshot.
+OVERSHOOT_KM = 300.0
 #: Queries share a planner whose timetable starts on a multiple of this many days.
 WINDOW_STEP_DAYS = 30
 #: Extra days the timetable runs past the planning limit, so the p90 clock finds departures.
@@ -219,6 +223,17 @@ def corridor_reason(network: Network, corridor: Corridor, query: Query) -> str |
         total += gc(here, gate)
         here = gate
     total += gc(here, query.destination)
+    last = corridor.via[-1]
+    if query.destination not in last:
+        gate = min(last, key=lambda n: gc(query.destination, n))
+        beyond = gc(query.destination, gate)
+        on_the_way = gc(query.origin, query.destination) + beyond
+        further = gc(query.origin, gate) > gc(query.origin, query.destination)
+        if further and beyond > OVERSHOOT_KM and on_the_way <= 1.5 * gc(query.origin, gate):
+            return (
+                f"a detour, not a corridor route: its gateway {nodes[gate].name} lies beyond "
+                f"{nodes[query.destination].name}, {beyond:,.0f} km further on"
+            )
     if direct > 0 and total > MAX_CORRIDOR_DETOUR * direct + 300:
         gates = " then ".join("|".join(g) for g in corridor.via)
         return (
@@ -252,8 +267,9 @@ def compare(planner: Planner, query: Query) -> list[CorridorAnswer]:
                 CorridorAnswer(
                     corridor,
                     None,
-                    f"its route would pass {planner.net.nodes[again].name} twice: the corridor's "
-                    "gateways lie behind the origin or beyond the destination",
+                    f"a detour, not a corridor route: it would pass {planner.net.nodes[again].name}"
+                    " twice, because the corridor's gateways lie behind the origin or beyond the "
+                    "destination",
                 )
             )
             continue
