@@ -1,0 +1,54 @@
+"""The planner kept on disk between command-line runs.
+
+Building the timetable and the planner's indexes is most of the work of a `corridor route`; the CLI
+starts a new process every time, so it keeps the built planner in a pickle named after the dataset's
+fingerprint and the timetable window. Any change to a dataset file changes the fingerprint, so a
+stale planner is never used; old files are removed when a new one is written.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from corridor.network import Network
+from corridor.routing.plan import build_planner, window_start
+from corridor.routing.search import Planner
+from corridor.settings import get_settings
+
+
+def cache_dir() -> Path:
+    settings = get_settings()
+    return settings.plan_cache_dir or settings.var_dir / "plan-cache"
+
+
+def cached_planner(network: Network, ready: datetime, directory: Path | None = None) -> Planner:
+    """The planner for ``ready``'s window, loaded from ``directory`` or built and saved there."""
+    directory = directory or cache_dir()
+    name = f"{network.fingerprint()[:16]}-{window_start(ready):%Y%m%d}.pickle"
+    path = directory / name
+    if path.is_file():
+        try:
+            with path.open("rb") as handle:
+                planner = pickle.load(handle)
+            if isinstance(planner, Planner):
+                return planner
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            pass  # a broken or outdated cache file is rebuilt below
+    planner = build_planner(network, ready)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=directory, delete=False) as handle:
+            pickle.dump(planner, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(handle.name, path)
+        for old in directory.glob("*.pickle"):
+            if old.name != name and not old.name.endswith(f"{window_start(ready):%Y%m%d}.pickle"):
+                continue
+            if old.name != name:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only disk only costs the rebuild next time
+    return planner
