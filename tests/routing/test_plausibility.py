@@ -26,7 +26,8 @@ def test_the_calibration_table_covers_every_corridor_family(network):
     families = {network.corridors[r["corridor"]].family for r in ROWS if r["corridor"]}
     assert families == {"middle", "northern", "sea", "southern"}
     for row in ROWS:
-        assert row["source"] and row["date"], row
+        assert row["source"], row
+        assert row["date"], row
         for ref in row["source"].split(";"):
             assert ref.strip() in network.sources, ref
 
@@ -63,7 +64,9 @@ def test_middle_corridor_is_slower_and_dearer_than_the_northern_route(network):
     rows = {a.corridor.id: a for a in compare(planner_for(network, q), q)}
     northern, middle = rows["northern"].itinerary, rows["middle-aktau-btk"].itinerary
     sea = rows["sea-cape"].itinerary
-    assert northern and middle and sea
+    assert northern
+    assert middle
+    assert sea
     assert northern.transit_days < middle.transit_days < sea.transit_days
     assert sea.cost_usd < northern.cost_usd < middle.cost_usd
     assert "RU" not in {network.nodes[n].country for n in middle.nodes}

@@ -66,9 +66,7 @@ def plan_route(request: RouteRequest, network: NetworkDep, _: PrincipalDep) -> R
     return RouteResponse(query=query_json(query), itineraries=options)
 
 
-@router.post(
-    "/routes/compare", response_model=list[CorridorAnswerOut], summary="Compare corridors"
-)
+@router.post("/routes/compare", response_model=list[CorridorAnswerOut], summary="Compare corridors")
 def compare_corridors(
     request: RouteRequest, network: NetworkDep, _: PrincipalDep
 ) -> list[CorridorAnswerOut]:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
-
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -28,6 +26,7 @@ class ContainerType(StrEnum):
     C40 = "40GP"
     C40HC = "40HC"
     C45HC = "45HC"
+
 
 FROM = typer.Option(..., "--from", help='Origin: node id, name or UN/LOCODE (e.g. xian, "Xi\'an").')
 TO = typer.Option(..., "--to", help="Destination: node id, name or UN/LOCODE.")
@@ -52,7 +51,9 @@ AVOID = typer.Option(
 )
 AVOID_NODES = typer.Option("", "--avoid-nodes", help="Nodes to avoid, comma-separated.")
 MODES = typer.Option(
-    "", "--modes", help="Allowed modes, comma-separated (see 'corridor network show'). Default: all."
+    "",
+    "--modes",
+    help="Allowed modes, comma-separated (see 'corridor network show'). Default: all.",
 )
 RED_SEA = typer.Option(
     None,
@@ -169,7 +170,9 @@ def _print_itinerary(it: Itinerary, title: str) -> None:
             details.append(f"waits {leg.wait_h:.0f} h for the departure")
         for c in leg.crossings:
             offices = f": {' / '.join(c.customs_offices)}" if c.customs_offices else ""
-            spread = f" (p90 {c.dwell_p90_h:g} h)" if c.dwell_p90_h and c.dwell_p90_h > c.dwell_h else ""
+            spread = (
+                f" (p90 {c.dwell_p90_h:g} h)" if c.dwell_p90_h and c.dwell_p90_h > c.dwell_h else ""
+            )
             details.append(f"{c.kind} {c.name} {c.dwell_h:g} h{spread}{offices}")
         out.print("       " + "; ".join(details), style="dim", highlight=False)
 
@@ -270,7 +273,9 @@ def compare_cmd(
                         "corridor": a.corridor.id,
                         "name": a.corridor.name,
                         "family": a.corridor.family.value,
-                        "itinerary": None if a.itinerary is None else a.itinerary.model_dump(mode="json"),
+                        "itinerary": None
+                        if a.itinerary is None
+                        else a.itinerary.model_dump(mode="json"),
                         "reason": a.reason,
                     }
                     for a in rows
@@ -320,7 +325,9 @@ def _planner(network: Network, query: Query, rates: str | None) -> Any:
 
         try:
             table = read_rates(
-                Path(rates), today=query.ready.date(), places=set(network.crossings) | set(network.nodes)
+                Path(rates),
+                today=query.ready.date(),
+                places=set(network.crossings) | set(network.nodes),
             )
         except RateTableError as exc:
             raise _fail("; ".join(str(p) for p in exc.problems), 2) from None

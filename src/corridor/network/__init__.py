@@ -6,9 +6,9 @@ dataset directory without raising, for editors of the files.
 
 from corridor.network.dataset import Network, check_dataset, load_network
 from corridor.network.model import (
+    Closure,
     Corridor,
     CorridorFamily,
-    Closure,
     Crossing,
     CrossingKind,
     Dwell,
@@ -27,19 +27,18 @@ from corridor.network.problems import DatasetError, Problem
 __all__ = [
     "CAPABILITIES",
     "Closure",
-    "Dwell",
-    "DwellDirection",
-    "MapStyle",
-    "ModeCapability",
-    "capability",
     "Corridor",
     "CorridorFamily",
     "Crossing",
     "CrossingKind",
     "DatasetError",
+    "Dwell",
+    "DwellDirection",
     "EmissionFactor",
     "Link",
+    "MapStyle",
     "Mode",
+    "ModeCapability",
     "Network",
     "Node",
     "NodeKind",
@@ -47,6 +46,7 @@ __all__ = [
     "Sailing",
     "Service",
     "Source",
+    "capability",
     "check_dataset",
     "load_network",
 ]

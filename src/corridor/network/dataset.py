@@ -48,9 +48,7 @@ class Network:
         for link in self.links.values():
             adjacent[link.from_node].append(link)
             adjacent[link.to_node].append(link)
-        borders = {
-            c.at: c for c in self.crossings.values() if c.kind is CrossingKind.BORDER
-        }
+        borders = {c.at: c for c in self.crossings.values() if c.kind is CrossingKind.BORDER}
         transship = {
             c.at: c for c in self.crossings.values() if c.kind is CrossingKind.TRANSSHIPMENT
         }

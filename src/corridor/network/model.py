@@ -17,7 +17,8 @@ from typing import Annotated
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from corridor.network.modes import Mode, capability, scheduled_modes
+from corridor.network.modes import Mode as Mode
+from corridor.network.modes import capability, scheduled_modes
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]

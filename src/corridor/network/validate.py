@@ -10,9 +10,9 @@ from collections import defaultdict
 
 from corridor.network.files import RawDataset
 from corridor.network.geo import great_circle_km
-from corridor.network.problems import Problem
 from corridor.network.model import CrossingKind, Link
 from corridor.network.modes import capability
+from corridor.network.problems import Problem
 
 #: EU member states form one customs union: trains cross their internal borders without customs.
 EU_CUSTOMS_UNION = frozenset(

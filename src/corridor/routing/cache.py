@@ -41,14 +41,12 @@ def cached_planner(network: Network, ready: datetime, directory: Path | None = N
     planner = build_planner(network, ready)
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=directory, delete=False) as handle:
-            pickle.dump(planner, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, path)
+        with tempfile.NamedTemporaryFile("wb", dir=directory, delete=False) as out:
+            pickle.dump(planner, out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(out.name, path)
         for old in directory.glob("*.pickle"):
-            if old.name != name and not old.name.endswith(f"{window_start(ready):%Y%m%d}.pickle"):
-                continue
-            if old.name != name:
-                old.unlink(missing_ok=True)
+            if not old.name.startswith(name[:16]):
+                old.unlink(missing_ok=True)  # built from a dataset that has changed since
     except OSError:
         pass  # a read-only disk only costs the rebuild next time
     return planner

@@ -376,9 +376,7 @@ def _passed(planner: Planner, step: Step, came_by: str) -> list[CrossingPassed]:
         there = link.to_node if link.from_node == here else link.from_node
         c = net.border_on(link_id)
         if c is not None:
-            d50, d90 = c.dwell_for(
-                leaving=planner.country[here], entering=planner.country[there]
-            )
+            d50, d90 = c.dwell_for(leaving=planner.country[here], entering=planner.country[there])
             passed.append(
                 CrossingPassed(
                     id=c.id,
@@ -474,5 +472,3 @@ def matching_corridors(network: Network, itinerary: Itinerary) -> tuple[str, ...
         else:
             found.append(corridor.id)
     return tuple(found)
-
-

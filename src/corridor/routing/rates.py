@@ -68,9 +68,7 @@ class RateTable:
     name: str = "rates.csv"
 
     def at(self, place: str, on: date) -> list[Charge]:
-        return [
-            c for c in self.charges if c.at == place and c.valid_from <= on <= c.valid_to
-        ]
+        return [c for c in self.charges if c.at == place and c.valid_from <= on <= c.valid_to]
 
 
 def _date(text: str, name: str) -> date:
@@ -80,7 +78,9 @@ def _date(text: str, name: str) -> date:
         raise ValueError(f"{name}: {text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def read_rates(path: Path, *, today: date | None = None, places: set[str] | None = None) -> RateTable:
+def read_rates(
+    path: Path, *, today: date | None = None, places: set[str] | None = None
+) -> RateTable:
     """Read and check a rate table; raise :class:`RateTableError` listing every bad row.
 
     With ``today``, a row whose validity ended before that day is refused (a user loading this

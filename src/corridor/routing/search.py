@@ -242,7 +242,9 @@ class Planner:
         run = link.distance_km / link.speed_kmh
         d50 = d90 = 0.0
         if border is not None:
-            start, end = (link.from_node, link.to_node) if forward else (link.to_node, link.from_node)
+            start, end = (
+                (link.from_node, link.to_node) if forward else (link.to_node, link.from_node)
+            )
             d50, d90 = border.dwell_for(leaving=self.country[start], entering=self.country[end])
         return _LinkWay(
             link,
