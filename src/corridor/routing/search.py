@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -43,6 +44,10 @@ class Criterion(StrEnum):
 
 
 PARETO = (Criterion.TIME, Criterion.P90, Criterion.COST, Criterion.CO2E)
+#: epsilon-dominance on cost and CO2e: an option no later on either clock and within 0.5 % of
+#: another's cost and CO2e counts as the same option. Without it the 4-criteria search keeps
+#: thousands of labels that differ by a few dollars, on a network 100 times the corridor.
+PARETO_SLACK = 1.005
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +115,11 @@ class _LinkWay:
     run90_h: float  # running time plus p90 border dwell
     border: str | None
     amounts: _Amounts
+    mode: Mode
+    vmode: str  # the mode's value, compared with Label.vmode
+    gauge_bound: bool
+    timetabled: bool  # leaves at the link's headway (a train), not when ready (a truck)
+    dangerous_goods: bool
 
 
 class _LinkMove(NamedTuple):
@@ -130,6 +140,13 @@ class _TripMove(NamedTuple):
 
 
 StateKey = tuple[str, str, int, bool, int]
+
+
+class _PatternInfo(NamedTuple):
+    mode: Mode
+    vmode: str
+    gauges: tuple[int, ...]  # per stop: the gauge of the leg arriving there (0 at the first)
+    dangerous_goods: tuple[bool, ...]  # per leg
 
 
 @dataclass(slots=True)
@@ -164,6 +181,10 @@ class _Context:
     pareto: bool
     count_boardings: bool
     charges: dict[str, _Amounts]
+    #: Lower bounds of the hours from a node to the destination (A*).
+    backward: _Backward | None = None
+    #: The charges' cost for this cargo by place (filled on first use).
+    charge_cost: dict[str | None, float] = field(default_factory=dict)
     bags: dict[StateKey, list[Label]] = field(default_factory=dict)
     results: list[Label] = field(default_factory=list)
     heap: list[tuple[float, int, Label]] = field(default_factory=list)
@@ -181,8 +202,51 @@ class _Context:
     def co2(self, a: _Amounts) -> float:
         return a.kg_tonne * self.tonnes + a.kg_teu * self.teu
 
-    def charge(self, *places: str | None) -> float:
-        return sum(self.cost(self.charges[p]) for p in places if p in self.charges)
+    def charge(self, place: str | None) -> float:
+        """Cost of the charges at ``place`` (a crossing or node id) for this cargo."""
+        cost = self.charge_cost.get(place)
+        if cost is None:
+            amounts = self.charges.get(place) if place is not None else None
+            cost = self.cost(amounts) if amounts is not None else 0.0
+            self.charge_cost[place] = cost
+        return cost
+
+
+class _Backward:
+    """A Dijkstra search backwards from a destination over the fastest hop times, grown on demand.
+
+    A settled node's value is the least hours from it to the destination if nothing ever waited: a
+    lower bound on both clocks. A node not yet settled is at least the frontier away, so the
+    frontier bounds it too; the forward search therefore never needs the whole network settled.
+    """
+
+    def __init__(self, reverse: dict[str, list[tuple[str, float]]], destination: str) -> None:
+        self.reverse = reverse
+        self.settled: dict[str, float] = {}
+        self.tentative: dict[str, float] = {destination: 0.0}
+        self.heap: list[tuple[float, str]] = [(0.0, destination)]
+
+    def frontier(self) -> float:
+        return self.heap[0][0] if self.heap else math.inf
+
+    def _step(self) -> None:
+        hours, node = heapq.heappop(self.heap)
+        if node in self.settled:
+            return
+        self.settled[node] = hours
+        for prev, hop in self.reverse[node]:
+            candidate = hours + hop
+            if prev not in self.settled and candidate < self.tentative.get(prev, math.inf):
+                self.tentative[prev] = candidate
+                heapq.heappush(self.heap, (candidate, prev))
+
+    def settle(self, node: str) -> None:
+        while node not in self.settled and self.heap:
+            self._step()
+
+    def grow(self, hours: float) -> None:
+        while self.heap and self.heap[0][0] <= hours:
+            self._step()
 
 
 class Planner:
@@ -207,6 +271,33 @@ class Planner:
                 for forward in (True, False):
                     way = self._way(link, forward)
                     self.ways[link.from_node if forward else link.to_node].append(way)
+        # Reverse graph of the least hours each hop takes (no waiting, no transfer), for the
+        # per-destination lower bounds of the A* search.
+        fastest: dict[tuple[str, str], float] = {}
+        for node, ways in self.ways.items():
+            for way in ways:
+                key = (node, way.target)
+                fastest[key] = min(fastest.get(key, math.inf), way.run_h)
+        for pattern in timetable.patterns:
+            for j in range(1, len(pattern.stops)):
+                key = (pattern.stops[j - 1], pattern.stops[j])
+                hours = pattern.arrive[j] - pattern.depart[j - 1]
+                fastest[key] = min(fastest.get(key, math.inf), hours)
+        self.reverse: dict[str, list[tuple[str, float]]] = {n: [] for n in self.net.nodes}
+        for (a, b), hours in fastest.items():
+            self.reverse[b].append((a, hours))
+        self._bounds: dict[str, _Backward] = {}
+        # Per pattern: the vehicle state after each stop and the legs that refuse dangerous goods.
+        self.pattern_info: dict[str, _PatternInfo] = {}
+        for pattern in timetable.patterns:
+            mode = pattern.service.mode
+            gauged = capability(mode).gauge
+            self.pattern_info[pattern.key] = _PatternInfo(
+                mode,
+                mode.value,
+                (0, *((lk.gauge_mm or 0) if gauged else 0 for lk in pattern.links)),
+                tuple(lk.dangerous_goods for lk in pattern.links),
+            )
         # Cumulative amounts along each pattern: stretch k..j = cum[j] - cum[k].
         self.cumulative: dict[str, list[_Amounts]] = {}
         for pattern in timetable.patterns:
@@ -255,6 +346,11 @@ class Planner:
             run + d90,
             border.id if border else None,
             self._amounts(link, link.vehicle),
+            link.mode,
+            link.mode.value,
+            capability(link.mode).gauge,
+            capability(link.mode).needs_timetable_departure,
+            link.dangerous_goods,
         )
 
     def charges_on(self, day: date) -> dict[str, _Amounts]:
@@ -286,6 +382,13 @@ class Planner:
         if query.latest_arrival is not None:
             limit = min(limit, self.tt.hours(query.latest_arrival))
         ctx = self._context(query, criteria, limit)
+        ctx.backward = self.bounds_to(query.destination)
+        # Settle the backward search to the origin, then a margin for the waiting on the way:
+        # nodes further out get the frontier as their (weaker, still valid) bound.
+        ctx.backward.settle(query.origin)
+        reach = ctx.backward.settled.get(query.origin, math.inf)
+        if reach < math.inf:
+            ctx.backward.grow(2 * reach + 72.0)
         start = Label(
             origin_t,
             origin_t,
@@ -302,10 +405,10 @@ class Planner:
         )
         self._offer(ctx, start)
         while ctx.heap:
-            t, _, label = heapq.heappop(ctx.heap)
+            key, _, label = heapq.heappop(ctx.heap)
             if not label.alive:
                 continue
-            if not ctx.pareto and ctx.results and t >= ctx.results[0].t:
+            if not ctx.pareto and ctx.results and key >= ctx.results[0].t - 1e-9:
                 break
             self._expand(ctx, label)
         return sorted(ctx.results, key=lambda lb: (lb.t, lb.t90, lb.cost, lb.co2))
@@ -330,11 +433,32 @@ class Planner:
     def _dominates(ctx: _Context, a: Label, b: Label) -> bool:
         if a.t > b.t + 1e-9:
             return False
-        if ctx.pareto and (a.t90 > b.t90 + 1e-9 or a.cost > b.cost + 1e-6 or a.co2 > b.co2 + 1e-6):
+        if ctx.pareto and (
+            a.t90 > b.t90 + 1e-9
+            or a.cost > b.cost * PARETO_SLACK + 1e-6
+            or a.co2 > b.co2 * PARETO_SLACK + 1e-6
+        ):
             return False
         if not ctx.pareto and a.t > b.t - 1e-9 and a.cost > b.cost + 1e-6:
             return False  # same arrival: the cheaper one wins the tie (no detours at equal time)
         return not (ctx.count_boardings and a.boardings > b.boardings)
+
+    def bounds_to(self, destination: str) -> _Backward:
+        """Lower bounds of the hours to ``destination`` (cached per destination, grown lazily)."""
+        found = self._bounds.get(destination)
+        if found is None:
+            if len(self._bounds) >= 256:
+                self._bounds.pop(next(iter(self._bounds)))
+            found = self._bounds[destination] = _Backward(self.reverse, destination)
+        return found
+
+    @staticmethod
+    def _bound(ctx: _Context, node: str) -> float:
+        """Lower bound of the hours from ``node`` to the destination (inf: it cannot get there)."""
+        backward = ctx.backward
+        assert backward is not None
+        hours = backward.settled.get(node)
+        return hours if hours is not None else backward.frontier()
 
     def _offer(self, ctx: _Context, label: Label) -> None:
         q = ctx.query
@@ -342,10 +466,23 @@ class Planner:
             return
         if q.max_transfers is not None and label.boardings > q.max_transfers + 1:
             return
-        for result in ctx.results:
-            if self._dominates(ctx, result, label):
-                return
         at_goal = label.node == q.destination and label.progress == len(q.via)
+        ahead = 0.0 if at_goal or label.progress < len(q.via) else self._bound(ctx, label.node)
+        if ahead == math.inf:
+            return  # the destination cannot be reached from here at all
+        # Target pruning: a result already beats every way this label could still go.
+        t, t90 = label.t + ahead, label.t90 + ahead
+        for r in ctx.results:
+            if r.t > t + 1e-9:
+                continue
+            if ctx.pareto:
+                if r.t90 > t90 + 1e-9 or r.cost > label.cost + 1e-6 or r.co2 > label.co2 + 1e-6:
+                    continue
+            elif r.t > t - 1e-9 and r.cost > label.cost + 1e-6:
+                continue
+            if ctx.count_boardings and r.boardings > label.boardings:
+                continue
+            return
         bag = ctx.results if at_goal else ctx.bags.setdefault(label.key, [])
         for other in bag:
             if self._dominates(ctx, other, label):
@@ -359,7 +496,7 @@ class Planner:
         survivors.append(label)
         bag[:] = survivors
         if not at_goal:
-            heapq.heappush(ctx.heap, (label.t, next(ctx.seq), label))
+            heapq.heappush(ctx.heap, (label.t + ahead, next(ctx.seq), label))
 
     @staticmethod
     def _advance(query: Query, progress: int, node: str) -> int:
@@ -396,15 +533,11 @@ class Planner:
         if label.node == q.destination:
             return  # reached before passing every via group: no detour through the goal
         came_by = self._last_link(label)
+        dg = q.cargo.dangerous_goods
         for way in self.ways[label.node]:
-            link = way.link
-            if link.mode not in q.modes:
-                continue
-            if link is came_by:
+            if way.link is came_by or way.mode not in q.modes:
                 continue  # never straight back over the link it came by (no turning at a via node)
-            if (q.cargo.dangerous_goods and not link.dangerous_goods) or self._blocked(
-                q, way.target
-            ):
+            if (dg and not way.dangerous_goods) or self._blocked(q, way.target):
                 continue
             self._ride_link(ctx, label, way)
         for pattern, index in self.tt.at_node.get(label.node, ()):
@@ -426,27 +559,28 @@ class Planner:
 
     def _handling(self, ctx: _Context, node: str) -> float:
         point = self.transship.get(node)
-        return ctx.charge(node, point.id if point else None)
+        return ctx.charge(node) + (ctx.charge(point.id) if point else 0.0)
 
     def _ride_link(self, ctx: _Context, label: Label, way: _LinkWay) -> None:
-        link = way.link
-        cap = capability(link.mode)
-        continuing = label.vmode == link.mode.value and (
-            not cap.gauge or (label.on_train and label.gauge == way.entry_gauge)
+        continuing = label.vmode == way.vmode and (
+            not way.gauge_bound or (label.on_train and label.gauge == way.entry_gauge)
         )
         extra = 0.0
         if continuing:
             transfer = transfer90 = 0.0
             depart, depart90 = label.t, label.t90
         else:
-            times = self._transfer(label, link.mode, way.entry_gauge)
+            times = self._transfer(label, way.mode, way.entry_gauge)
             if times is None:
                 return
             transfer, transfer90 = times
-            if cap.needs_timetable_departure and ctx.teu > self.settings.generic_train_teu:
-                return  # more than a train load: see plan.split for lots
-            depart = self.tt.next_generic_departure(link, label.t + transfer)
-            depart90 = self.tt.next_generic_departure(link, label.t90 + transfer90)
+            if way.timetabled:
+                if ctx.teu > self.settings.generic_train_teu:
+                    return  # more than a train load: see plan.split for lots
+                depart = self.tt.next_generic_departure(way.link, label.t + transfer)
+                depart90 = self.tt.next_generic_departure(way.link, label.t90 + transfer90)
+            else:
+                depart, depart90 = label.t + transfer, label.t90 + transfer90
             if label.vmode:
                 extra = self._handling(ctx, label.node)
         arrive = depart + way.run_h
@@ -454,6 +588,10 @@ class Planner:
             return
         # A gauge-change border moves the boxes onto another train: that counts as a boarding.
         boarded = (not continuing) + (way.entry_gauge != way.leave_gauge)
+        q = ctx.query
+        progress = label.progress
+        if progress < len(q.via) and way.target in q.via[progress]:
+            progress = self._advance(q, progress, way.target)
         self._offer(
             ctx,
             Label(
@@ -463,10 +601,10 @@ class Planner:
                 label.co2 + ctx.co2(way.amounts),
                 label.boardings + boarded,
                 way.target,
-                link.mode.value,
+                way.vmode,
                 way.leave_gauge,
                 True,
-                self._advance(ctx.query, label.progress, way.target),
+                progress,
                 label,
                 _LinkMove(way, transfer, depart, not continuing, transfer90),
             ),
@@ -474,10 +612,8 @@ class Planner:
 
     def _ride_trip(self, ctx: _Context, label: Label, pattern: Pattern, index: int) -> None:
         q = ctx.query
-        service = pattern.service
-        mode = service.mode
-        gauge = (pattern.links[index].gauge_mm or 0) if capability(mode).gauge else 0
-        times = self._transfer(label, mode, gauge)
+        info = self.pattern_info[pattern.key]
+        times = self._transfer(label, info.mode, info.gauges[index + 1])
         if times is None:
             return
         transfer, transfer90 = times
@@ -493,30 +629,43 @@ class Planner:
         )
         cum = self.cumulative[pattern.key]
         start = cum[index]
+        start_cost, start_co2 = ctx.cost(start), ctx.co2(start)
         progress = label.progress
+        via = q.via
         dg = q.cargo.dangerous_goods
         fixed = label.cost + (self._handling(ctx, label.node) if label.vmode else 0.0)
-        for j in range(index + 1, len(pattern.stops)):
-            stop = pattern.stops[j]
-            arrive = base + pattern.arrive[j]
+        stops, arrive50, arrive90, borders = (
+            pattern.stops,
+            pattern.arrive,
+            pattern.arrive90,
+            pattern.borders,
+        )
+        boardings = label.boardings + 1
+        for j in range(index + 1, len(stops)):
+            stop = stops[j]
+            arrive = base + arrive50[j]
             if arrive > ctx.limit or self._blocked(q, stop):
                 return
-            if dg and not pattern.links[j - 1].dangerous_goods:
+            if dg and not info.dangerous_goods[j - 1]:
                 return
-            fixed += ctx.charge(pattern.borders[j - 1])
-            progress = self._advance(q, progress, stop)
+            border = borders[j - 1]
+            if border is not None:
+                fixed += ctx.charge(border)
+            if progress < len(via) and stop in via[progress]:
+                progress = self._advance(q, progress, stop)
             stretch = cum[j]
+            t90 = base90 + arrive90[j]
             self._offer(
                 ctx,
                 Label(
                     arrive,
-                    max(arrive, base90 + pattern.arrive90[j]),
-                    fixed + ctx.cost(stretch) - ctx.cost(start),
-                    label.co2 + ctx.co2(stretch) - ctx.co2(start),
-                    label.boardings + 1,
+                    t90 if t90 > arrive else arrive,
+                    fixed + ctx.cost(stretch) - start_cost,
+                    label.co2 + ctx.co2(stretch) - start_co2,
+                    boardings,
                     stop,
-                    mode.value,
-                    (pattern.links[j - 1].gauge_mm or 0) if capability(mode).gauge else 0,
+                    info.vmode,
+                    info.gauges[j],
                     False,
                     progress,
                     label,
