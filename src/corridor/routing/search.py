@@ -23,6 +23,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -103,6 +105,19 @@ class _Amounts:
 ZERO = _Amounts()
 
 
+def _minus(a: _Amounts, b: _Amounts) -> _Amounts:
+    return _Amounts(
+        a.km - b.km,
+        a.usd_teu - b.usd_teu,
+        a.usd_wagon - b.usd_wagon,
+        a.usd_tonne - b.usd_tonne,
+        a.usd_box - b.usd_box,
+        a.usd_fixed - b.usd_fixed,
+        a.kg_tonne - b.kg_tonne,
+        a.kg_teu - b.kg_teu,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _LinkWay:
     """A link run in one direction by a vehicle of its own, everything precomputed."""
@@ -181,8 +196,10 @@ class _Context:
     pareto: bool
     count_boardings: bool
     charges: dict[str, _Amounts]
-    #: Lower bounds of the hours from a node to the destination (A*).
+    #: Lower bounds of the hours, dollars and kg CO2e from a node to the destination (A*).
     backward: _Backward | None = None
+    backward_usd: _Backward | None = None
+    backward_kg: _Backward | None = None
     #: The charges' cost for this cargo by place (filled on first use).
     charge_cost: dict[str | None, float] = field(default_factory=dict)
     bags: dict[StateKey, list[Label]] = field(default_factory=dict)
@@ -220,7 +237,11 @@ class _Backward:
     frontier bounds it too; the forward search therefore never needs the whole network settled.
     """
 
-    def __init__(self, reverse: dict[str, list[tuple[str, float]]], destination: str) -> None:
+    def __init__(
+        self,
+        reverse: Callable[[str], Iterable[tuple[str, float]]],
+        destination: str,
+    ) -> None:
         self.reverse = reverse
         self.settled: dict[str, float] = {}
         self.tentative: dict[str, float] = {destination: 0.0}
@@ -234,7 +255,7 @@ class _Backward:
         if node in self.settled:
             return
         self.settled[node] = hours
-        for prev, hop in self.reverse[node]:
+        for prev, hop in self.reverse(node):
             candidate = hours + hop
             if prev not in self.settled and candidate < self.tentative.get(prev, math.inf):
                 self.tentative[prev] = candidate
@@ -247,6 +268,17 @@ class _Backward:
     def grow(self, hours: float) -> None:
         while self.heap and self.heap[0][0] <= hours:
             self._step()
+
+    def bound(self, node: str) -> float:
+        value = self.settled.get(node)
+        return value if value is not None else self.frontier()
+
+    def prepare(self, origin: str) -> None:
+        """Settle up to the origin, then as far again: the forward search stays inside."""
+        self.settle(origin)
+        reach = self.settled.get(origin, math.inf)
+        if reach < math.inf:
+            self.grow(2 * reach + 72.0)
 
 
 class Planner:
@@ -286,7 +318,15 @@ class Planner:
         self.reverse: dict[str, list[tuple[str, float]]] = {n: [] for n in self.net.nodes}
         for (a, b), hours in fastest.items():
             self.reverse[b].append((a, hours))
-        self._bounds: dict[str, _Backward] = {}
+        # The same hops with what each way of making them costs and emits per unit of cargo.
+        options: dict[tuple[str, str], set[_Amounts]] = defaultdict(set)
+        for node, ways in self.ways.items():
+            for way in ways:
+                options[(node, way.target)].add(way.amounts)
+        self.reverse_amounts: dict[str, list[tuple[str, tuple[_Amounts, ...]]]] = {
+            n: [] for n in self.net.nodes
+        }
+        self._bounds: dict[tuple[str, float, float, float, float, str], _Backward] = {}
         # Per pattern: the vehicle state after each stop and the legs that refuse dangerous goods.
         self.pattern_info: dict[str, _PatternInfo] = {}
         for pattern in timetable.patterns:
@@ -305,6 +345,10 @@ class Planner:
             for link in pattern.links:
                 cum.append(cum[-1] + self._amounts(link, pattern.service.vehicle or link.vehicle))
             self.cumulative[pattern.key] = cum
+            for j in range(1, len(pattern.stops)):
+                options[(pattern.stops[j - 1], pattern.stops[j])].add(_minus(cum[j], cum[j - 1]))
+        for (a, b), found in options.items():
+            self.reverse_amounts[b].append((a, tuple(found)))
 
     # -- precomputation -----------------------------------------------------------------------
     def _amounts(self, link: Link, vehicle: str | None) -> _Amounts:
@@ -382,13 +426,10 @@ class Planner:
         if query.latest_arrival is not None:
             limit = min(limit, self.tt.hours(query.latest_arrival))
         ctx = self._context(query, criteria, limit)
-        ctx.backward = self.bounds_to(query.destination)
-        # Settle the backward search to the origin, then a margin for the waiting on the way:
-        # nodes further out get the frontier as their (weaker, still valid) bound.
-        ctx.backward.settle(query.origin)
-        reach = ctx.backward.settled.get(query.origin, math.inf)
-        if reach < math.inf:
-            ctx.backward.grow(2 * reach + 72.0)
+        ctx.backward = self._backward(ctx, "hours")
+        if ctx.pareto:
+            ctx.backward_usd = self._backward(ctx, "usd")
+            ctx.backward_kg = self._backward(ctx, "kg")
         start = Label(
             origin_t,
             origin_t,
@@ -443,22 +484,34 @@ class Planner:
             return False  # same arrival: the cheaper one wins the tie (no detours at equal time)
         return not (ctx.count_boardings and a.boardings > b.boardings)
 
-    def bounds_to(self, destination: str) -> _Backward:
-        """Lower bounds of the hours to ``destination`` (cached per destination, grown lazily)."""
-        found = self._bounds.get(destination)
+    def _backward(self, ctx: _Context, what: str) -> _Backward:
+        """Lower bounds to the query's destination of ``what`` (hours, usd or kg), cached per
+        destination (and cargo, for money and CO2e) and grown lazily."""
+        q = ctx.query
+        cargo = (ctx.teu, ctx.wagons, ctx.tonnes, ctx.boxes) if what != "hours" else (0, 0, 0, 0)
+        key = (q.destination, *cargo, what)
+        found = self._bounds.get(key)
         if found is None:
             if len(self._bounds) >= 256:
                 self._bounds.pop(next(iter(self._bounds)))
-            found = self._bounds[destination] = _Backward(self.reverse, destination)
+            if what == "hours":
+                reverse: Callable[[str], Iterable[tuple[str, float]]] = self.reverse.__getitem__
+            else:
+                measure = ctx.cost if what == "usd" else ctx.co2
+                table = self.reverse_amounts
+
+                def reverse(node: str) -> Iterable[tuple[str, float]]:
+                    return [(prev, min(map(measure, opts))) for prev, opts in table[node]]
+
+            found = self._bounds[key] = _Backward(reverse, q.destination)
+        found.prepare(q.origin)
         return found
 
     @staticmethod
     def _bound(ctx: _Context, node: str) -> float:
         """Lower bound of the hours from ``node`` to the destination (inf: it cannot get there)."""
-        backward = ctx.backward
-        assert backward is not None
-        hours = backward.settled.get(node)
-        return hours if hours is not None else backward.frontier()
+        assert ctx.backward is not None
+        return ctx.backward.bound(node)
 
     def _offer(self, ctx: _Context, label: Label) -> None:
         q = ctx.query
@@ -472,11 +525,19 @@ class Planner:
             return  # the destination cannot be reached from here at all
         # Target pruning: a result already beats every way this label could still go.
         t, t90 = label.t + ahead, label.t90 + ahead
+        cost, co2 = label.cost, label.co2
+        if ctx.pareto and ctx.results and not at_goal:
+            assert ctx.backward_usd is not None
+            assert ctx.backward_kg is not None
+            cost += ctx.backward_usd.bound(label.node)
+            co2 += ctx.backward_kg.bound(label.node)
         for r in ctx.results:
             if r.t > t + 1e-9:
                 continue
             if ctx.pareto:
-                if r.t90 > t90 + 1e-9 or r.cost > label.cost + 1e-6 or r.co2 > label.co2 + 1e-6:
+                if r.t90 > t90 + 1e-9 or r.cost > cost * PARETO_SLACK + 1e-6:
+                    continue
+                if r.co2 > co2 * PARETO_SLACK + 1e-6:
                     continue
             elif r.t > t - 1e-9 and r.cost > label.cost + 1e-6:
                 continue
