@@ -12,7 +12,7 @@ from rich.console import Console
 
 if TYPE_CHECKING:
     from corridor.network import Network
-    from corridor.routing import Itinerary, Query
+    from corridor.routing import Itinerary, Planner, Query
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -213,8 +213,11 @@ def route(
 
     Example: corridor route --from xian --to duisburg --ready 2026-03-03 --containers 40
     """
-    network = _network()
-    query = query_from_options(network, **{k: v for k, v in locals().items() if k != "network"})
+    planner = _planner(_when(ready, "ready") or datetime.now(UTC), rates)
+    network = planner.net
+    query = query_from_options(
+        network, **{k: v for k, v in locals().items() if k not in ("network", "planner")}
+    )
     from corridor.routing import Criterion, NoRouteError, plan
 
     criterion = None
@@ -223,7 +226,6 @@ def route(
             criterion = Criterion(best_by)
         except ValueError:
             raise _fail(f"best: {best_by!r} is not one of time, p90, cost, co2e", 2) from None
-    planner = _planner(network, query, rates)
     try:
         options = plan(planner, query, criterion)
     except NoRouteError as exc:
@@ -260,11 +262,14 @@ def compare_cmd(
 
     Example: corridor compare --from Xian --to Duisburg --ready 2026-03-03
     """
-    network = _network()
-    query = query_from_options(network, **{k: v for k, v in locals().items() if k != "network"})
+    planner = _planner(_when(ready, "ready") or datetime.now(UTC), None)
+    network = planner.net
+    query = query_from_options(
+        network, **{k: v for k, v in locals().items() if k not in ("network", "planner")}
+    )
     from corridor.routing import compare
 
-    rows = compare(_planner(network, query, None), query)
+    rows = compare(planner, query)
     if as_json:
         typer.echo(
             json.dumps(
@@ -312,23 +317,29 @@ def compare_cmd(
             out.print(f"  {answer.corridor.id}: {answer.reason}", highlight=False)
 
 
-def _planner(network: Network, query: Query, rates: str | None) -> Any:
-    """The planner for the query: from the on-disk cache when the dataset is unchanged."""
+def _planner(ready: datetime, rates: str | None) -> Planner:
+    """The planner (and its network) for ``ready``: from the on-disk cache while the dataset is
+    unchanged, else loaded, validated and built once and cached."""
+    from corridor.network import DatasetError
     from corridor.routing import Planner
-    from corridor.routing.cache import cached_planner
+    from corridor.routing.cache import planner_for_dataset
+    from corridor.settings import get_settings
 
-    planner: Planner = cached_planner(network, query.ready)
-    if rates is not None:
+    try:
+        planner = planner_for_dataset(get_settings().network_dir, ready)
+    except DatasetError:
+        raise _fail(
+            "the network dataset has problems; run 'corridor network validate'", 1
+        ) from None
+    path = rates or (str(get_settings().rates_file) if get_settings().rates_file else None)
+    if path is not None:
         from pathlib import Path
 
         from corridor.routing import RateTableError, read_rates
 
+        places = set(planner.net.crossings) | set(planner.net.nodes)
         try:
-            table = read_rates(
-                Path(rates),
-                today=query.ready.date(),
-                places=set(network.crossings) | set(network.nodes),
-            )
+            table = read_rates(Path(path), today=ready.date(), places=places)
         except RateTableError as exc:
             raise _fail("; ".join(str(p) for p in exc.problems), 2) from None
         planner = Planner(planner.tt, table)
