@@ -62,6 +62,16 @@ class Timetable:
         self.patterns: list[Pattern] = []
         self.at_node: dict[str, list[tuple[Pattern, int]]] = defaultdict(list)
         self.booked: dict[tuple[str, int], float] = {}
+        # Where each calendar month starts (hours from the epoch), for storm closures by month.
+        self._month_starts: list[float] = []
+        self._month_of: list[int] = []
+        month = datetime(self.epoch.year, self.epoch.month, 1, tzinfo=UTC) - timedelta(days=400)
+        month = datetime(month.year, month.month, 1, tzinfo=UTC)
+        end = self.epoch + timedelta(hours=self.horizon_h + 24 * 40)
+        while month <= end:
+            self._month_starts.append(self.hours(month))
+            self._month_of.append(month.month)
+            month = (month + timedelta(days=32)).replace(day=1)
         for service in network.services.values():
             for forward in (True, False) if service.both_directions else (True,):
                 pattern = self._pattern(service, forward)
@@ -134,28 +144,42 @@ class Timetable:
             tuple(borders),
         )
         first = stops[0]
-        times = set()
+        times: set[float] = set()
         lead_days = int(depart[-1] // 24) + 1
-        day = self.epoch - timedelta(days=lead_days)
         clock = service.departure_time
-        for _ in range(int(self.horizon_h // 24) + 1 + lead_days):
-            if day.weekday() in service.weekdays:
-                times.add(self.hours(day.replace(hour=clock.hour, minute=clock.minute)))
-            day += timedelta(days=1)
+        clock_h = clock.hour + clock.minute / 60
+        last_day = int(self.horizon_h // 24)
+        epoch_weekday = self.epoch.weekday()
+        for weekday in service.weekdays:
+            day = -lead_days + (weekday - epoch_weekday + lead_days) % 7
+            while day <= last_day:
+                times.add(day * 24.0 + clock_h)
+                day += 7
         for sailing in service.sailings:
             if sailing.from_node == first:
                 times.add(self.hours(sailing.departure))
         # Trips that left their first stop before the epoch still call at later stops inside it.
         earliest = -pattern.depart[-1]
         pattern.departures = sorted(t for t in times if earliest <= t <= self.horizon_h)
+        holds = {}  # by month: (typical, p90) hours held
         for t in pattern.departures:
-            month = self.moment(t).month
-            closure = service.closure_in(month)
-            storm50 = closure.delay_days(P50) * 24.0 if closure else 0.0
-            storm90 = closure.delay_days(P90) * 24.0 if closure else 0.0
-            pattern.hold50.append(service.load_wait_p50_h + storm50)
-            pattern.hold90.append(service.load_wait_p90_h + storm90)
+            month = self._month(t)
+            hold = holds.get(month)
+            if hold is None:
+                closure = service.closure_in(month)
+                storm50 = closure.delay_days(P50) * 24.0 if closure else 0.0
+                storm90 = closure.delay_days(P90) * 24.0 if closure else 0.0
+                hold = holds[month] = (
+                    service.load_wait_p50_h + storm50,
+                    service.load_wait_p90_h + storm90,
+                )
+            pattern.hold50.append(hold[0])
+            pattern.hold90.append(hold[1])
         return pattern
+
+    def _month(self, hours: float) -> int:
+        """Calendar month of a time in the window (months start at ``self._month_starts``)."""
+        return self._month_of[bisect.bisect_right(self._month_starts, hours) - 1]
 
     def next_trip(self, pattern: Pattern, stop: int, ready: float, teu: float) -> int | None:
         """Index of the first departure leaving ``stop`` at or after ``ready`` with room for ``teu``."""
