@@ -84,6 +84,16 @@ def test_route_planning(api):
     rows = api.client.post("/api/v1/routes/compare", json=ROUTE, headers=h).json()
     assert len(rows) == 10  # every corridor: with an itinerary, or left out with the reason
     assert all(r["itinerary"] or r["reason"] for r in rows)
+    big = api.client.post(
+        "/api/v1/routes", json={**ROUTE, "containers": 56, "best": "time"}, headers=h
+    ).json()
+    (plan,) = big["itineraries"]
+    assert sum(lot["containers"] for lot in plan["lots"]) == 56
+    assert plan["split"].startswith("56 x 40GP in")
+    modes = api.client.get("/api/v1/network/modes", headers=h).json()
+    rail = next(m for m in modes if m["mode"] == "rail")
+    assert rail["gauge"]
+    assert rail["style"]["color"].startswith("#")
 
 
 def test_route_bad_input(api):
