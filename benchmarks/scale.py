@@ -25,7 +25,7 @@ from pathlib import Path
 
 from corridor.network import load_network
 from corridor.network.geo import great_circle_km
-from corridor.routing import PARETO, Criterion, Query, build_planner
+from corridor.routing import PARETO, Criterion, Planner, Query, build_planner
 from corridor.settings import PACKAGE_DATA_DIR
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
@@ -70,7 +70,7 @@ def generate(factor: int, target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     for name in ("sources.csv", "corridors.csv", "emission_factors.csv", "closures.csv"):
         (target / name).write_bytes((PACKAGE_DATA_DIR / name).read_bytes())
-    nodes_fields, nodes = _read(PACKAGE_DATA_DIR / "nodes.csv")
+    _, nodes = _read(PACKAGE_DATA_DIR / "nodes.csv")
     for name, columns in ID_COLUMNS.items():
         fields, rows = _read(PACKAGE_DATA_DIR / name)
         out: list[dict[str, str]] = []
@@ -182,7 +182,9 @@ def queries(nodes: list[str], count: int, seed: int) -> list[Query]:
     return out
 
 
-def timed(planner, batch, criteria) -> tuple[float, float, int]:
+def timed(
+    planner: Planner, batch: list[Query], criteria: tuple[Criterion, ...]
+) -> tuple[float, float, int]:
     samples, found = [], 0
     for q in batch:
         t0 = time.perf_counter()

@@ -88,6 +88,20 @@ class Settings(BaseSettings):
         description="Hour (UTC) of the first train on a rail link without a named service; then "
         "every headway_h.",
     )
+    pareto_epsilon: float = Field(
+        default=0.005,
+        ge=0,
+        le=0.2,
+        description="Options within this share of another's cost and CO2e (and no later) count "
+        "as the same Pareto option; keeps the four-criteria search small on large networks.",
+    )
+    corridor_max_detour: float = Field(
+        default=4.0,
+        ge=1,
+        description="`compare` leaves out a corridor whose gateways make the trip more than this "
+        "many times the direct great-circle distance (the sea route round the Cape from Xi'an to "
+        "Duisburg is 3.5x).",
+    )
     red_sea_open: bool = Field(
         default=False,
         description="Whether container lines sail through the Red Sea and Suez; when false, "

@@ -3,6 +3,7 @@ consignments split into lots."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,11 +16,6 @@ from corridor.routing.search import PARETO, Criterion, Label, Planner, Step
 from corridor.routing.timetable import Timetable
 from corridor.settings import get_settings
 
-#: A corridor whose gateways make the trip this many times the direct great-circle distance is
-#: not a way from the origin to the destination (the sea route round the Cape from Xi'an to
-#: Duisburg is 3.5x; Aktau to Baku by way of Kars would be 2.8x and is caught by the second test,
-#: a route that passes a node twice).
-MAX_CORRIDOR_DETOUR = 4.0
 #: A corridor's last gateway this far past the destination (and on the way to it) is overshot.
 OVERSHOOT_KM = 300.0
 #: Queries share a planner whose timetable starts on a multiple of this many days.
@@ -112,27 +108,25 @@ def split(planner: Planner, query: Query, criterion: Criterion = Criterion.TIME)
     on field ``cargo`` naming the capacity when even one container per lot cannot be placed.
     """
     containers = query.cargo.containers
-    saved = dict(planner.tt.booked)
-    try:
-        for lots in range(2, containers + 1):
-            sizes = [containers // lots + (1 if i < containers % lots else 0) for i in range(lots)]
-            if max(sizes) == min(sizes) and sizes[0] == containers // (lots - 1):
-                continue  # the same lot size as the previous try
-            planner.tt.booked = dict(saved)
-            plans: list[Itinerary] = []
-            try:
-                for size in sizes:
-                    lot_query = query.model_copy(
-                        update={"cargo": query.cargo.model_copy(update={"containers": size})}
-                    )
-                    it = best(planner, lot_query, criterion)
-                    _book(planner, it, lot_query.cargo.teu)
-                    plans.append(it)
-            except NoRouteError:
-                continue
-            return _combine(query, plans)
-    finally:
-        planner.tt.booked = saved
+    for lots in range(2, containers + 1):
+        sizes = [containers // lots + (1 if i < containers % lots else 0) for i in range(lots)]
+        if max(sizes) == min(sizes) and sizes[0] == containers // (lots - 1):
+            continue  # the same lot size as the previous try
+        # Each try books on its own copy of the timetable's bookings: the shared planner (a
+        # server's, used by other requests at the same time) is never changed.
+        private = _with_own_bookings(planner)
+        plans: list[Itinerary] = []
+        try:
+            for size in sizes:
+                lot_query = query.model_copy(
+                    update={"cargo": query.cargo.model_copy(update={"containers": size})}
+                )
+                it = best(private, lot_query, criterion)
+                _book(private, it, lot_query.cargo.teu)
+                plans.append(it)
+        except NoRouteError:
+            continue
+        return _combine(query, plans)
     raise NoRouteError(
         "cargo",
         f"capacity: no departure within {get_settings().max_plan_days} days has room for "
@@ -140,6 +134,13 @@ def split(planner: Planner, query: Query, criterion: Criterion = Criterion.TIME)
         f"even one lot at a time ({containers} x {query.cargo.container_type}, "
         f"{query.cargo.teu:g} TEU)",
     )
+
+
+def _with_own_bookings(planner: Planner) -> Planner:
+    private = copy.copy(planner)
+    private.tt = copy.copy(planner.tt)
+    private.tt.booked = dict(planner.tt.booked)
+    return private
 
 
 def _book(planner: Planner, it: Itinerary, teu: float) -> None:
@@ -234,7 +235,7 @@ def corridor_reason(network: Network, corridor: Corridor, query: Query) -> str |
                 f"a detour, not a corridor route: its gateway {nodes[gate].name} lies beyond "
                 f"{nodes[query.destination].name}, {beyond:,.0f} km further on"
             )
-    if direct > 0 and total > MAX_CORRIDOR_DETOUR * direct + 300:
+    if direct > 0 and total > get_settings().corridor_max_detour * direct + OVERSHOOT_KM:
         gates = " then ".join("|".join(g) for g in corridor.via)
         return (
             f"its gateways ({gates}) lie off the way from {nodes[query.origin].name} to "

@@ -23,6 +23,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -46,10 +47,6 @@ class Criterion(StrEnum):
 
 
 PARETO = (Criterion.TIME, Criterion.P90, Criterion.COST, Criterion.CO2E)
-#: epsilon-dominance on cost and CO2e: an option no later on either clock and within 0.5 % of
-#: another's cost and CO2e counts as the same option. Without it the 4-criteria search keeps
-#: thousands of labels that differ by a few dollars, on a network 100 times the corridor.
-PARETO_SLACK = 1.005
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +193,9 @@ class _Context:
     pareto: bool
     count_boardings: bool
     charges: dict[str, _Amounts]
+    #: epsilon-dominance factor on cost and CO2e (1 + Settings.pareto_epsilon): without it the
+    #: four-criteria search keeps thousands of labels that differ by a few dollars.
+    slack: float = 1.0
     #: Lower bounds of the hours, dollars and kg CO2e from a node to the destination (A*).
     backward: _Backward | None = None
     backward_usd: _Backward | None = None
@@ -227,6 +227,10 @@ class _Context:
             cost = self.cost(amounts) if amounts is not None else 0.0
             self.charge_cost[place] = cost
         return cost
+
+
+#: Backward searches are shared by the threads of a server; one grows at a time.
+_GROWING = threading.Lock()
 
 
 class _Backward:
@@ -262,12 +266,14 @@ class _Backward:
                 heapq.heappush(self.heap, (candidate, prev))
 
     def settle(self, node: str) -> None:
-        while node not in self.settled and self.heap:
-            self._step()
+        with _GROWING:
+            while node not in self.settled and self.heap:
+                self._step()
 
     def grow(self, hours: float) -> None:
-        while self.heap and self.heap[0][0] <= hours:
-            self._step()
+        with _GROWING:
+            while self.heap and self.heap[0][0] <= hours:
+                self._step()
 
     def bound(self, node: str) -> float:
         value = self.settled.get(node)
@@ -349,6 +355,15 @@ class Planner:
                 options[(pattern.stops[j - 1], pattern.stops[j])].add(_minus(cum[j], cum[j - 1]))
         for (a, b), found in options.items():
             self.reverse_amounts[b].append((a, tuple(found)))
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled without the per-destination bounds, which are rebuilt on demand."""
+        state = dict(self.__dict__)
+        state["_bounds"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
 
     # -- precomputation -----------------------------------------------------------------------
     def _amounts(self, link: Link, vehicle: str | None) -> _Amounts:
@@ -468,6 +483,7 @@ class Planner:
             pareto=criteria != (Criterion.TIME,),
             count_boardings=query.max_transfers is not None,
             charges=self.charges_on(query.ready.date()),
+            slack=1.0 + self.settings.pareto_epsilon,
         )
 
     @staticmethod
@@ -476,8 +492,8 @@ class Planner:
             return False
         if ctx.pareto and (
             a.t90 > b.t90 + 1e-9
-            or a.cost > b.cost * PARETO_SLACK + 1e-6
-            or a.co2 > b.co2 * PARETO_SLACK + 1e-6
+            or a.cost > b.cost * ctx.slack + 1e-6
+            or a.co2 > b.co2 * ctx.slack + 1e-6
         ):
             return False
         if not ctx.pareto and a.t > b.t - 1e-9 and a.cost > b.cost + 1e-6:
@@ -535,9 +551,9 @@ class Planner:
             if r.t > t + 1e-9:
                 continue
             if ctx.pareto:
-                if r.t90 > t90 + 1e-9 or r.cost > cost * PARETO_SLACK + 1e-6:
+                if r.t90 > t90 + 1e-9 or r.cost > cost * ctx.slack + 1e-6:
                     continue
-                if r.co2 > co2 * PARETO_SLACK + 1e-6:
+                if r.co2 > co2 * ctx.slack + 1e-6:
                     continue
             elif r.t > t - 1e-9 and r.cost > label.cost + 1e-6:
                 continue

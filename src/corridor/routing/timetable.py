@@ -161,7 +161,7 @@ class Timetable:
         # Trips that left their first stop before the epoch still call at later stops inside it.
         earliest = -pattern.depart[-1]
         pattern.departures = sorted(t for t in times if earliest <= t <= self.horizon_h)
-        holds = {}  # by month: (typical, p90) hours held
+        holds: dict[int, tuple[float, float]] = {}  # by month: (typical, p90) hours held
         for t in pattern.departures:
             month = self._month(t)
             hold = holds.get(month)
