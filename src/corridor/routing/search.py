@@ -20,6 +20,7 @@ gauges, dwell by direction) is computed once per planner, so a query only adds a
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import math
@@ -27,7 +28,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -280,11 +281,11 @@ class _Backward:
         return value if value is not None else self.frontier()
 
     def prepare(self, origin: str) -> None:
-        """Settle up to the origin, then as far again: the forward search stays inside."""
+        """Settle up to the origin and a little beyond; further nodes get the frontier."""
         self.settle(origin)
         reach = self.settled.get(origin, math.inf)
         if reach < math.inf:
-            self.grow(2 * reach + 72.0)
+            self.grow(1.2 * reach + 24.0)
 
 
 class Planner:
@@ -296,7 +297,11 @@ class Planner:
         self.settings = timetable.settings
         self.default_transfer_h = self.settings.default_transfer_h
         self.rates = rates if rates is not None else shipped_rates(self.net.directory)
-        self._charges_by_day: dict[date, dict[str, _Amounts]] = {}
+        self._charges_by_day: dict[int, dict[str, _Amounts]] = {}
+        self._rate_changes = sorted(
+            {c.valid_from for c in self.rates.charges}
+            | {c.valid_to + timedelta(days=1) for c in self.rates.charges}
+        )
         self.country = {n.id: n.country for n in self.net.nodes.values()}
         self.transship: dict[str, Crossing] = {
             node: point
@@ -413,8 +418,12 @@ class Planner:
         )
 
     def charges_on(self, day: date) -> dict[str, _Amounts]:
-        """Charges valid on ``day`` by the crossing or node they apply to, per unit of cargo."""
-        cached = self._charges_by_day.get(day)
+        """Charges valid on ``day`` by the crossing or node they apply to, per unit of cargo.
+
+        The table only changes on a ``valid_from`` or the day after a ``valid_to``, so it is
+        built once per period between such dates."""
+        period = bisect.bisect_right(self._rate_changes, day)
+        cached = self._charges_by_day.get(period)
         if cached is not None:
             return cached
         table: dict[str, _Amounts] = {}
@@ -428,7 +437,7 @@ class Planner:
                 ChargeUnit.CONSIGNMENT: _Amounts(usd_fixed=charge.amount),
             }[charge.unit]
             table[charge.at] = table.get(charge.at, ZERO) + per
-        self._charges_by_day[day] = table
+        self._charges_by_day[period] = table
         return table
 
     # -- the search -------------------------------------------------------------------------
@@ -674,7 +683,10 @@ class Planner:
             Label(
                 arrive,
                 depart90 + way.run90_h,
-                label.cost + ctx.cost(way.amounts) + extra + ctx.charge(way.border),
+                label.cost
+                + ctx.cost(way.amounts)
+                + extra
+                + (ctx.charge(way.border) if way.border is not None else 0.0),
                 label.co2 + ctx.co2(way.amounts),
                 label.boardings + boarded,
                 way.target,
