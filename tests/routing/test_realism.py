@@ -184,3 +184,22 @@ def test_capacity_that_no_lot_fits_is_named(tmp_path):
         split(planner, q)
     assert caught.value.field == "cargo"
     assert "capacity" in caught.value.reason
+
+
+def test_plan_names_capacity_when_one_box_would_get_through(tmp_path):
+    # Ferry of 2 TEU a sailing; 3 x 40GP need three sailings (Thursday 84 h, Saturday 129 h,
+    # Monday 180 h), but the third lot would reach d at 224 h, after the latest arrival (200 h).
+    net = load_network(mini.build(tmp_path / "m", ferry_capacity=2, road_od=False))
+    planner = Planner(Timetable(net, MONDAY, days=30))
+    q = make_query(
+        net,
+        origin="o",
+        destination="d",
+        ready=MONDAY,
+        latest_arrival=at(200),
+        cargo=Cargo(containers=3),
+    )
+    with pytest.raises(NoRouteError) as caught:
+        plan(planner, q)
+    assert caught.value.field == "cargo"
+    assert "capacity" in caught.value.reason

@@ -95,8 +95,15 @@ def plan(planner: Planner, query: Query, criterion: Criterion | None = None) -> 
             raise
         try:
             return [split(planner, query, criterion or Criterion.TIME)]
-        except NoRouteError:
-            raise first from None
+        except NoRouteError as capacity:
+            one = query.model_copy(
+                update={"cargo": query.cargo.model_copy(update={"containers": 1})}
+            )
+            try:
+                best(planner, one)
+            except NoRouteError:
+                raise first from None  # not even one box gets through: not a capacity problem
+            raise capacity from None
 
 
 def split(planner: Planner, query: Query, criterion: Criterion = Criterion.TIME) -> Itinerary:
