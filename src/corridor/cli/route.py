@@ -309,7 +309,10 @@ def compare_cmd(
             f"{it.co2e_kg / 1000:,.1f}",
             f"{it.distance_km:,.0f}",
         )
-    out.print(table)
+    if applies:
+        out.print(table)
+    else:
+        out.print("No named corridor applies to this trip; plan it with 'corridor route'.")
     left_out = [a for a in rows if a.itinerary is None]
     if left_out:
         out.print("[bold]Left out[/bold]")
