@@ -92,5 +92,5 @@ def test_suez_is_offered_only_while_the_red_sea_is_open(network):
     )
     rows = {a.corridor.id: a for a in compare(planner_for(network, closed), closed)}
     assert rows["sea-suez"].itinerary is None
-    assert "suez closed" in (rows["sea-suez"].reason or "")
+    assert "suez passage closed" in (rows["sea-suez"].reason or "")
     assert rows["sea-cape"].itinerary is not None

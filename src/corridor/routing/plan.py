@@ -263,7 +263,7 @@ def compare(planner: Planner, query: Query) -> list[CorridorAnswer]:
             continue
         variant = with_corridor(query, corridor)
         try:
-            it = best(planner, variant, Criterion.TIME)
+            (it,) = plan(planner, variant, Criterion.TIME)  # large consignments in lots
         except NoRouteError as exc:
             rows.append(CorridorAnswer(corridor, None, exc.reason))
             continue
@@ -302,7 +302,7 @@ def _no_route(planner: Planner, query: Query) -> NoRouteError:
     if query.cargo.dangerous_goods:
         constraints.append("carrying dangerous goods")
     if query.closed_passages:
-        constraints.append(f"with {', '.join(sorted(query.closed_passages))} closed")
+        constraints.append(f"with the {', '.join(sorted(query.closed_passages))} passage closed")
     if query.cargo.teu > planner.settings.generic_train_teu:
         constraints.append(
             f"{query.cargo.teu:g} TEU is more than one train ({planner.settings.generic_train_teu:g}"
