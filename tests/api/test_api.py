@@ -13,7 +13,7 @@ def test_health_is_public_and_reports_the_database(api, db):
     body = api.client.get("/api/v1/health").json()
     assert body["status"] == "ok"
     assert body["database"] == db.dialect
-    assert body["network"]["nodes"] == 98
+    assert body["network"]["nodes"] == 99  # 98 places and the Cape of Good Hope waypoint
 
 
 def test_first_start_is_idempotent(api, db):
