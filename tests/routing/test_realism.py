@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from corridor.network import load_network
-from corridor.network.model import Closure
+from corridor.network.model import StormClosure
 from corridor.routing import (
     Cargo,
     Criterion,
@@ -60,10 +60,12 @@ def _charge(**kw):
 def test_closed_day_share_gives_whole_days_held():
     # P(held >= k days) = share ** k: at 0.32 (ten days in January) one departure in ten waits
     # two days or more (0.32 ** 2 = 0.10), the median departure is not held.
-    january = Closure(area="sea", month=1, closed_day_share=0.32, source=("s",))
+    january = StormClosure(area="sea", month=1, closed_day_share=0.32, source=("s",))
     assert january.delay_days(0.5) == 0
     assert january.delay_days(0.9) == 2
-    assert Closure(area="sea", month=7, closed_day_share=0.0, source=("s",)).delay_days(0.9) == 0
+    assert (
+        StormClosure(area="sea", month=7, closed_day_share=0.0, source=("s",)).delay_days(0.9) == 0
+    )
 
 
 def test_p90_clock_misses_the_ferry_the_typical_clock_catches(tmp_path):

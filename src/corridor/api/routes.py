@@ -6,12 +6,15 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from corridor.api.deps import NetworkDep, PrincipalDep
+from corridor.api.deps import NetworkDep, PrincipalDep, SessionDep
 from corridor.api.errors import ApiError
+from corridor.api.notices import active_closures
 from corridor.api.schemas import CorridorOption, RouteRequest, RouteResponse
+from corridor.disruptions import Notice, affected_legs
 from corridor.network import Network
 from corridor.routing import Itinerary, Query, RoutingError, build_query, compare, planner_for
 from corridor.routing import plan as plan_itineraries
+from corridor.routing.closures import Closure
 
 router = APIRouter(tags=["routes"])
 
@@ -48,9 +51,24 @@ def query_for(network: Network, request: RouteRequest) -> Query:
         raise
 
 
-def plan(network: Network, request: RouteRequest) -> tuple[Query, list[Itinerary]]:
-    query = query_for(network, request)
+def plan(
+    network: Network, request: RouteRequest, closures: tuple[Closure, ...] = ()
+) -> tuple[Query, list[Itinerary]]:
+    """Plan ``request`` round the closed windows of the notices in force (see corridor.disruptions)."""
+    query = query_for(network, request).model_copy(update={"closures": closures})
     return query, plan_itineraries(planner_for(network, query), query, request.best)
+
+
+def _steered_round(
+    network: Network, request: RouteRequest, notices: tuple[Notice, ...]
+) -> list[Notice]:
+    """The notices that would have hit the plan made as if nothing were closed: why it differs."""
+    try:
+        _, plain = plan(network, request)
+    except RoutingError:
+        return []
+    hit = {n.id: n for it in plain for _, n in affected_legs(it, notices, network)}
+    return list(hit.values())
 
 
 def query_json(query: Query) -> dict[str, Any]:
@@ -60,18 +78,27 @@ def query_json(query: Query) -> dict[str, Any]:
 
 
 @router.post("/routes", response_model=RouteResponse, summary="Plan a shipment")
-def plan_route(request: RouteRequest, network: NetworkDep, _: PrincipalDep) -> RouteResponse:
-    """The Pareto set over typical arrival, p90 arrival, cost and CO2e (or the best by one)."""
-    query, options = plan(network, request)
-    return RouteResponse(query=query_json(query), itineraries=options)
+def plan_route(
+    request: RouteRequest, s: SessionDep, network: NetworkDep, _: PrincipalDep
+) -> RouteResponse:
+    """The Pareto set over typical arrival, p90 arrival, cost and CO2e (or the best by one).
+
+    Closures announced in disruption notices are respected; ``disruptions`` lists the notices the
+    plan was steered round."""
+    notices, closures = active_closures(s, network)
+    query, options = plan(network, request, closures)
+    steered = _steered_round(network, request, notices) if closures else []
+    return RouteResponse(query=query_json(query), itineraries=options, disruptions=steered)
 
 
 @router.post("/routes/compare", response_model=list[CorridorAnswerOut], summary="Compare corridors")
 def compare_corridors(
-    request: RouteRequest, network: NetworkDep, _: PrincipalDep
+    request: RouteRequest, s: SessionDep, network: NetworkDep, _who: PrincipalDep
 ) -> list[CorridorAnswerOut]:
-    """The fastest itinerary of each corridor that applies; the others with the reason."""
-    query = query_for(network, request)
+    """The fastest itinerary of each corridor that applies, round the closures of the notices in
+    force; the others with the reason they do not apply."""
+    _, closures = active_closures(s, network)
+    query = query_for(network, request).model_copy(update={"closures": closures})
     return [
         CorridorAnswerOut(
             corridor=a.corridor.id,

@@ -6,7 +6,6 @@ dataset directory without raising, for editors of the files.
 
 from corridor.network.dataset import Network, check_dataset, load_network
 from corridor.network.model import (
-    Closure,
     Corridor,
     CorridorFamily,
     Crossing,
@@ -20,13 +19,13 @@ from corridor.network.model import (
     Sailing,
     Service,
     Source,
+    StormClosure,
 )
 from corridor.network.modes import CAPABILITIES, MapStyle, Mode, ModeCapability, capability
 from corridor.network.problems import DatasetError, Problem
 
 __all__ = [
     "CAPABILITIES",
-    "Closure",
     "Corridor",
     "CorridorFamily",
     "Crossing",
@@ -46,6 +45,7 @@ __all__ = [
     "Sailing",
     "Service",
     "Source",
+    "StormClosure",
     "capability",
     "check_dataset",
     "load_network",

@@ -18,7 +18,6 @@ from pydantic import BaseModel, ValidationError
 
 from corridor.network.model import (
     WEEKDAYS,
-    Closure,
     Corridor,
     Crossing,
     Dwell,
@@ -28,6 +27,7 @@ from corridor.network.model import (
     Sailing,
     Service,
     Source,
+    StormClosure,
 )
 from corridor.network.problems import Problem
 
@@ -273,12 +273,12 @@ def read_dataset(directory: Path) -> RawDataset:
     closures = _read(
         ds,
         "closures.csv",
-        Closure,
+        StormClosure,
         {"area", "month", "closed_day_share", "source"},
         lambda d: _refs(d, "source"),
         key="",
     )
-    by_area: dict[str, list[Closure]] = {}
+    by_area: dict[str, list[StormClosure]] = {}
     for closure in closures:
         by_area.setdefault(closure.area, []).append(closure)
     for area in sorted(set(by_area) - {s.weather_area for s in services}):
@@ -289,7 +289,7 @@ def read_dataset(directory: Path) -> RawDataset:
         s.model_copy(
             update={
                 "sailings": tuple(sorted(by_service.get(s.id, []), key=lambda x: x.departure)),
-                "closures": tuple(sorted(by_area.get(s.weather_area, []), key=lambda c: c.month)),
+                "storms": tuple(sorted(by_area.get(s.weather_area, []), key=lambda c: c.month)),
             }
         )
         for s in services

@@ -198,7 +198,7 @@ class Sailing(_Record):
     source: SourceRefs
 
 
-class Closure(_Record):
+class StormClosure(_Record):
     """Storm closures of a sea area in one month: the share of days on which ships do not sail."""
 
     area: Id
@@ -250,10 +250,10 @@ class Service(_Record):
     #: A strait or canal the service passes that can be closed to it (e.g. ``suez``).
     passage: str = ""
     sailings: tuple[Sailing, ...] = ()
-    closures: tuple[Closure, ...] = ()
+    storms: tuple[StormClosure, ...] = ()
 
-    def closure_in(self, month: int) -> Closure | None:
-        return next((c for c in self.closures if c.month == month), None)
+    def storm_in(self, month: int) -> StormClosure | None:
+        return next((c for c in self.storms if c.month == month), None)
 
     @model_validator(mode="after")
     def _vehicle(self) -> Service:

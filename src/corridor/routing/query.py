@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from corridor.emissions import DEFAULT_TONNES_PER_TEU
 from corridor.network import Corridor, Mode, Network
 from corridor.network.modes import mode_names
+from corridor.routing.closures import Closure
 from corridor.routing.errors import RoutingError
 from corridor.settings import get_settings
 
@@ -67,6 +68,8 @@ class Query(BaseModel):
     via: tuple[tuple[str, ...], ...] = ()
     #: Straits or canals not to sail through (``suez`` while the Red Sea is unsafe).
     closed_passages: frozenset[str] = frozenset()
+    #: Closed windows of nodes, links and services (disruption notices; see routing.closures).
+    closures: tuple[Closure, ...] = ()
 
     @field_validator("ready", "latest_arrival")
     @classmethod

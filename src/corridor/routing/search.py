@@ -35,6 +35,7 @@ from typing import NamedTuple
 from corridor.emissions import co2e_per_unit
 from corridor.network import Crossing, Link, Mode, Network, capability
 from corridor.network.model import TariffUnit
+from corridor.routing.closures import ClosedWindows
 from corridor.routing.query import Query
 from corridor.routing.rates import ChargeUnit, RateTable, shipped_rates
 from corridor.routing.timetable import Pattern, Timetable
@@ -203,6 +204,8 @@ class _Context:
     backward_kg: _Backward | None = None
     #: The charges' cost for this cargo by place (filled on first use).
     charge_cost: dict[str | None, float] = field(default_factory=dict)
+    #: Closed windows of the query's disruption notices (routing.closures).
+    closed: ClosedWindows | None = None
     bags: dict[StateKey, list[Label]] = field(default_factory=dict)
     results: list[Label] = field(default_factory=list)
     heap: list[tuple[float, int, Label]] = field(default_factory=list)
@@ -450,6 +453,8 @@ class Planner:
         if query.latest_arrival is not None:
             limit = min(limit, self.tt.hours(query.latest_arrival))
         ctx = self._context(query, criteria, limit)
+        if query.closures:
+            ctx.closed = ClosedWindows(query.closures, self.tt.hours)
         ctx.backward = self._backward(ctx, "hours")
         if ctx.pareto:
             ctx.backward_usd = self._backward(ctx, "usd")
@@ -634,6 +639,44 @@ class Planner:
                 continue
             self._ride_trip(ctx, label, pattern, index)
 
+    def _open_trip(
+        self, ctx: _Context, pattern: Pattern, index: int, node: str, trip: int
+    ) -> int | None:
+        """``trip`` or the first later one whose departure from ``node`` no closed window of its
+        service or port cancels (None: none in the timetable)."""
+        closed = ctx.closed
+        found: int | None = trip
+        while closed and found is not None:
+            leave = pattern.departures[found] + pattern.depart[index]
+            until = closed.until("service", pattern.service.id, leave, leave) or closed.until(
+                "node", node, leave, leave
+            )
+            if until is None:
+                break
+            found = self.tt.next_trip(pattern, index, max(until, leave + 1e-6), ctx.teu)
+        return found
+
+    @staticmethod
+    def _closed_until(
+        closed: ClosedWindows,
+        link: Link,
+        start: str,
+        end: str,
+        t0: float,
+        t1: float,
+        service: str | None = None,
+    ) -> float | None:
+        """When the first closure touching a move from ``start`` at t0 to ``end`` at t1 lifts."""
+        hits = [
+            closed.until("link", link.id, t0, t1),
+            closed.until("node", start, t0, t0),
+            closed.until("node", end, t1, t1),
+        ]
+        if service is not None:
+            hits.append(closed.until("service", service, t0, t1))
+        found = [h for h in hits if h is not None]
+        return max(found) if found else None
+
     @staticmethod
     def _last_link(label: Label) -> Link | None:
         how = label.how
@@ -670,6 +713,18 @@ class Planner:
             if label.vmode:
                 extra = self._handling(ctx, label.node)
         arrive = depart + way.run_h
+        if ctx.closed:
+            # A closed link or end point: wait for the reopening (a train or a truck can wait).
+            link = way.link
+            for _ in range(8):
+                until = self._closed_until(ctx.closed, link, label.node, way.target, depart, arrive)
+                if until is None:
+                    break
+                depart = self.tt.next_generic_departure(link, until)
+                arrive = depart + way.run_h
+            else:
+                return
+            depart90 = max(depart90, depart)  # nor can the p90 clock leave before the reopening
         if arrive > ctx.limit:
             return
         # A gauge-change border moves the boxes onto another train: that counts as a boarding.
@@ -709,7 +764,13 @@ class Planner:
         trip = self.tt.next_trip(pattern, index, label.t + transfer, ctx.teu)
         if trip is None:
             return
+        trip = self._open_trip(ctx, pattern, index, label.node, trip)
+        if trip is None:
+            return
         trip90 = self.tt.next_trip(pattern, index, label.t90 + transfer90, ctx.teu)
+        if trip90 is not None:
+            trip90 = self._open_trip(ctx, pattern, index, label.node, trip90)
+        closed = ctx.closed
         base = pattern.departures[trip] + pattern.hold50[trip]
         base90 = (
             pattern.departures[trip90] + pattern.hold90[trip90]
@@ -735,6 +796,16 @@ class Planner:
             arrive = base + arrive50[j]
             if arrive > ctx.limit or self._blocked(q, stop):
                 return
+            if closed and self._closed_until(
+                closed,
+                pattern.links[j - 1],
+                stops[j - 1],
+                stop,
+                base + pattern.depart[j - 1],
+                arrive,
+                pattern.service.id,
+            ):
+                return  # the trip cannot go on through a closed link, port or service
             if dg and not info.dangerous_goods[j - 1]:
                 return
             border = borders[j - 1]

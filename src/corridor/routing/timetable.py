@@ -166,7 +166,7 @@ class Timetable:
             month = self._month(t)
             hold = holds.get(month)
             if hold is None:
-                closure = service.closure_in(month)
+                closure = service.storm_in(month)
                 storm50 = closure.delay_days(P50) * 24.0 if closure else 0.0
                 storm90 = closure.delay_days(P90) * 24.0 if closure else 0.0
                 hold = holds[month] = (
