@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from corridor.routing import best, build_query, compare, make_query, planner_for
+from corridor.routing import best, build_query, compare, make_query, plan, planner_for
 
 READY = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
 with (Path(__file__).parent / "published_transit_times.csv").open() as _handle:
@@ -94,3 +94,21 @@ def test_suez_is_offered_only_while_the_red_sea_is_open(network):
     assert rows["sea-suez"].itinerary is None
     assert "suez passage closed" in (rows["sea-suez"].reason or "")
     assert rows["sea-cape"].itinerary is not None
+
+
+def test_56_forty_foot_boxes_from_xian_are_planned(network):
+    # 112 TEU: more than one 55-FEU train (110 TEU). The Xi'an service runs block trains for a
+    # shipper filling half a train (est-block-train), so the two lots of 28 boxes leave together:
+    # one on the scheduled train, one on a block train of its own, and arrive with a single box.
+    q = build_query(network, origin="xian", destination="duisburg", ready=READY, containers=56)
+    planner = planner_for(network, q)
+    (it,) = plan(planner, q)
+    assert [lot.containers for lot in it.lots] == [28, 28]
+    assert it.lots[0].departure == it.lots[1].departure
+    assert any("(block train)" in s for s in it.lots[1].services)
+    assert it.split is not None
+    assert "block train" in it.split
+    one = best(
+        planner, q.model_copy(update={"cargo": q.cargo.model_copy(update={"containers": 1})})
+    )
+    assert it.arrival == one.arrival

@@ -245,6 +245,10 @@ class Service(_Record):
     #: Share of the nominal capacity that can be loaded (e.g. low water in the Caspian ports).
     usable_capacity_share: float = Field(default=1.0, gt=0, le=1.0)
     usable_capacity_source: tuple[str, ...] = ()
+    #: A consignment of at least this many TEU (and at most one train) gets a block train of its
+    #: own at a scheduled departure time when the scheduled train is full.
+    block_train_min_teu: int | None = Field(default=None, gt=0)
+    block_train_source: tuple[str, ...] = ()
     #: Sea area whose storm closures (closures.csv) hold this service's departures.
     weather_area: str = ""
     #: A strait or canal the service passes that can be closed to it (e.g. ``suez``).
@@ -263,6 +267,8 @@ class Service(_Record):
             self.load_wait_source if self.load_wait_p90_h else self.usable_capacity_source
         ):
             raise ValueError("load_wait_source: every figure needs a source id or an estimate")
+        if self.block_train_min_teu is not None and not self.block_train_source:
+            raise ValueError("block_train_source: every figure needs a source id or an estimate")
         if capability(self.mode).scheduled and self.vehicle is None:
             raise ValueError(
                 f"vehicle: a {self.mode} service needs a vehicle type (emission_factors.csv)"

@@ -163,8 +163,15 @@ def _book(planner: Planner, it: Itinerary, teu: float) -> None:
             for trip, t in enumerate(pattern.departures):
                 start = t + pattern.hold50[trip] + pattern.depart[board]
                 if abs(planner.tt.moment(start) - leg.departure) < timedelta(minutes=1):
-                    planner.tt.book(pattern.key, trip, teu)
+                    if not planner.tt.block_train(pattern, trip, teu):
+                        planner.tt.book(pattern.key, trip, teu)  # a block train is extra
                     break
+
+
+def _line(leg: Leg) -> str:
+    if leg.service is None:
+        return leg.line
+    return f"{leg.service} (block train)" if leg.line.endswith("(block train)") else leg.service
 
 
 def _combine(query: Query, plans: list[Itinerary]) -> Itinerary:
@@ -177,14 +184,15 @@ def _combine(query: Query, plans: list[Itinerary]) -> Itinerary:
             arrival_p90=it.arrival_p90 or it.arrival,
             cost_usd=it.cost_usd,
             co2e_kg=it.co2e_kg,
-            services=tuple(dict.fromkeys(leg.service or leg.line for leg in it.legs)),
+            services=tuple(dict.fromkeys(_line(leg) for leg in it.legs)),
         )
         for it in plans
     )
     note = f"{query.cargo.containers} x {query.cargo.container_type} in {len(plans)} lots: " + (
         "; ".join(
-            f"{lot.containers} leave {lot.departure:%Y-%m-%d %H:%M} and arrive "
-            f"{lot.arrival:%Y-%m-%d %H:%M}"
+            f"{lot.containers} leave {lot.departure:%Y-%m-%d %H:%M}"
+            + (" on a block train" if any("(block train)" in s for s in lot.services) else "")
+            + f" and arrive {lot.arrival:%Y-%m-%d %H:%M}"
             for lot in lots
         )
     )

@@ -868,9 +868,10 @@ class Planner:
         cum = self.cumulative[pattern.key]
         stretch = pattern.links[board:alight]
         service = pattern.service
+        block = self.tt.block_train(pattern, how.trip, query.cargo.teu)
         return Step(
             service.mode,
-            service.name,
+            f"{service.name} (block train)" if block else service.name,
             service.operator,
             service.id,
             parent.node,

@@ -182,15 +182,25 @@ class Timetable:
         return self._month_of[bisect.bisect_right(self._month_starts, hours) - 1]
 
     def next_trip(self, pattern: Pattern, stop: int, ready: float, teu: float) -> int | None:
-        """Index of the first departure leaving ``stop`` at or after ``ready`` with room for ``teu``."""
+        """Index of the first departure leaving ``stop`` at or after ``ready`` with room for ``teu``
+        (on the scheduled vehicle, or on a block train of its own where the service runs one)."""
         offset = pattern.depart[stop]
         i = bisect.bisect_left(pattern.departures, ready - offset - 1e-9)
         while i < len(pattern.departures):
             free = pattern.capacity_teu - self.booked.get((pattern.key, i), 0.0)
-            if free >= teu:
+            if free >= teu or self.block_train(pattern, i, teu):
                 return i
             i += 1
         return None
+
+    def block_train(self, pattern: Pattern, trip: int, teu: float) -> bool:
+        """Whether ``teu`` leaves on departure ``trip`` as a block train of its own: the scheduled
+        train has no room, the service runs block trains, and the cargo fills at least the
+        service's minimum and at most one train."""
+        minimum = pattern.service.block_train_min_teu
+        if minimum is None or not minimum <= teu <= pattern.capacity_teu:
+            return False
+        return pattern.capacity_teu - self.booked.get((pattern.key, trip), 0.0) < teu
 
     def book(self, pattern_key: str, trip: int, teu: float) -> None:
         """Take ``teu`` of capacity on one departure (used by capacity booking and tests)."""
