@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +89,19 @@ def dataset_fingerprint(directory: Path) -> str:
     return digest.hexdigest()
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many long-lived objects (loading a
+    dataset, building a timetable): nothing built is garbage, and rescanning it is slow."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def check_dataset(directory: Path) -> list[Problem]:
     """Every problem of the dataset in ``directory``; an empty list means it is clean."""
     raw = read_dataset(directory)
@@ -102,8 +118,9 @@ def load_network(directory: Path | None = None) -> Network:
         from corridor.settings import get_settings
 
         directory = get_settings().network_dir
-    raw = read_dataset(directory)
-    validate.check(raw)
+    with gc_paused():
+        raw = read_dataset(directory)
+        validate.check(raw)
     if raw.problems:
         raise DatasetError(raw.problems)
     return Network(

@@ -206,9 +206,7 @@ def _service(data: dict[str, Any]) -> dict[str, Any]:
                 f"departure_time: {data['departure_time']!r} is not a time of day (HH:MM)"
             ) from None
     _yes_no(data, "both_directions")
-    return _refs(
-        data, "source", "load_wait_source", "usable_capacity_source", "block_train_source"
-    )
+    return _refs(data, "source", "load_wait_source", "usable_capacity_source", "block_train_source")
 
 
 def _sailing(data: dict[str, Any]) -> dict[str, Any]:

@@ -4,10 +4,12 @@ consignments split into lots."""
 from __future__ import annotations
 
 import copy
+import gc
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from corridor.network import Corridor, Network
+from corridor.network.dataset import gc_paused
 from corridor.network.geo import great_circle_km
 from corridor.routing.errors import NoRouteError
 from corridor.routing.itinerary import CrossingPassed, Itinerary, Leg, Lot
@@ -38,8 +40,15 @@ def window_days() -> int:
 
 
 def build_planner(network: Network, ready: datetime) -> Planner:
-    """A new planner whose timetable covers every query ready in the window of ``ready``."""
-    return Planner(Timetable(network, window_start(ready), days=window_days()))
+    """A new planner whose timetable covers every query ready in the window of ``ready``.
+
+    The build allocates hundreds of thousands of small objects that all stay alive; the cyclic
+    garbage collector would rescan them again and again (most of the build time on a network 100
+    times the corridor), so it is paused for the build."""
+    with gc_paused():
+        planner = Planner(Timetable(network, window_start(ready), days=window_days()))
+    gc.freeze()  # what exists now lives as long as the process: later collections skip it
+    return planner
 
 
 def planner_for(network: Network, query: Query) -> Planner:

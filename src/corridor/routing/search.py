@@ -311,6 +311,7 @@ class Planner:
             for node in self.net.nodes
             if (point := self.net.transshipment_at(node)) is not None
         }
+        self._amounts_cache: dict[tuple[str, str | None], _Amounts] = {}
         self.ways: dict[str, list[_LinkWay]] = {node: [] for node in self.net.nodes}
         for link in self.net.links.values():
             if not capability(link.mode).scheduled:
@@ -375,6 +376,13 @@ class Planner:
 
     # -- precomputation -----------------------------------------------------------------------
     def _amounts(self, link: Link, vehicle: str | None) -> _Amounts:
+        key = (link.id, vehicle)
+        found = self._amounts_cache.get(key)
+        if found is None:
+            found = self._amounts_cache[key] = self._compute_amounts(link, vehicle)
+        return found
+
+    def _compute_amounts(self, link: Link, vehicle: str | None) -> _Amounts:
         usd = link.tariff_usd or 0.0
         unit = link.tariff_unit
         kg_tonne = kg_teu = 0.0
