@@ -212,3 +212,60 @@ def test_accessibility_phone_layout_one_login_and_languages(server, browser):
     assert "Page not found" in docs.inner_text("h1")
     context.close()
     assert errors == []
+
+
+def test_shipment_page_and_declaration_form(server, browser):
+    url, logins = server
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(page, url, "forwarder@demo.corridor", logins["forwarder@demo.corridor"])
+    # The demo shipment is held at the Caspian: in transit, late, and not cancellable in one click.
+    page.click("#nav-shipments")
+    page.click("#shipments-table a:has-text('DEMO-CASPIAN-1')")
+    page.wait_for_selector("#shipment-view:not([hidden]) #sh-state:has-text('in transit')")
+    assert page.is_hidden("#sh-cancel")
+    page.wait_for_selector("#sh-events li:not(.muted)")
+    assert page.locator("#sh-legs tbody tr").count() >= 3
+    page.wait_for_selector("#shipment-map .leaflet-interactive")
+    assert _serious_violations(page) == []
+
+    # A new booking: lodge its declaration from the shipment page, with a field-level error first.
+    page.goto(url + "#planner")
+    page.fill("#route-from", "Dostyk")
+    page.fill("#route-to", "Tbilisi")
+    page.fill("#route-via", "Port of Aktau")
+    page.fill("#route-ready", "2026-03-03")
+    page.fill("#route-containers", "1")
+    page.click("#plan-button")
+    page.wait_for_selector("#option-0")
+    page.click("#option-0 button.book")
+    page.wait_for_selector("#shipments-table tbody tr")
+    page.click("#shipments-table a:has-text('WEB-')")
+    page.wait_for_selector("#declaration-form:not([hidden])")
+    for field, value in {
+        "#d-holder-id": "KZ123456789",
+        "#d-holder-country": "KZ",
+        "#d-consignor": "Almaty Furniture Works",
+        "#d-consignee": "Tbilisi Interiors",
+        "#d-hs": "940360",
+        "#d-description": "Wooden furniture",
+        "#d-packages": "20",
+        "#d-gross": "4000",
+        "#d-net": "3600",
+        "#d-value": "40000",
+        "#d-container": "CSQU3054384",  # wrong ISO 6346 check digit (3 is right)
+        "#d-seals": "KZ-0001",
+        "#d-guarantee-ref": "GRN-1",
+        "#d-guarantee-amount": "10000",
+    }.items():
+        page.fill(field, value)
+    page.click("#d-submit")
+    page.wait_for_selector("#d-container[aria-invalid=true]")
+    assert "check digit" in page.inner_text("#declaration-error")
+    page.fill("#d-container", "CSQU3054383")
+    page.click("#d-submit")
+    page.wait_for_selector("#sh-customs table")
+    assert "departure" in page.inner_text("#sh-customs")
+    page.screenshot(path=str(ARTIFACTS / "e2e-shipment.png"), full_page=True)
+    assert errors == []

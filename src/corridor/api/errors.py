@@ -15,6 +15,7 @@ from corridor.customs.lifecycle import TransitionError
 from corridor.disruptions import DisruptionError
 from corridor.jobs import JobError
 from corridor.routing import NoRouteError, RoutingError
+from corridor.simulation.errors import ScenarioError
 from corridor.store.accounts import AccountError
 from corridor.store.customs import CustomsError
 from corridor.store.shipments import ShipmentError
@@ -69,6 +70,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ShipmentError)
     async def _shipment(_: Request, exc: ShipmentError) -> JSONResponse:
         return _json(STATUS.get(exc.code, 422), exc.code, exc.field, exc.reason)
+
+    @app.exception_handler(ScenarioError)
+    async def _scenario(_: Request, exc: ScenarioError) -> JSONResponse:
+        status = 404 if exc.code == "not_found" else 422
+        reason = str(exc).split(": field ", 1)[0] + ": " + exc.reason if exc.file else exc.reason
+        return _json(status, exc.code, exc.field, reason)
 
     @app.exception_handler(CustomsError)
     async def _customs(_: Request, exc: CustomsError) -> JSONResponse:

@@ -13,7 +13,7 @@ const $ = (id) => document.getElementById(id);
 const { api, busy, esc: escapeHtml, t } = Corridor;
 
 function show(view) {
-  for (const id of ["login-view", "planner-view", "shipments-view", "customs-view"]) $(id).hidden = id !== view;
+  for (const id of ["login-view", "planner-view", "shipments-view", "shipment-view", "customs-view"]) $(id).hidden = id !== view;
   $("nav").hidden = view === "login-view";
   if (view === "login-view") setTimeout(() => $("login-email").focus(), 0);
   $("nav-planner").classList.toggle("active", view === "planner-view");
@@ -63,6 +63,7 @@ async function drawNotices(map, nodes, links) {
 function route() {
   if (!state.me) return;
   if (location.hash === "#shipments") { show("shipments-view"); loadShipments(); }
+  else if (location.hash.startsWith("#shipment/")) { show("shipment-view"); loadShipment(decodeURIComponent(location.hash.slice(10))); }
   else if (location.hash === "#customs" && state.me.kind === "customs") { show("customs-view"); loadOffices(); }
   else { show("planner-view"); }
 }
@@ -250,7 +251,7 @@ async function loadShipments() {
   $("shipments-empty").hidden = rows.length > 0;
   $("shipments-table").querySelector("tbody").innerHTML = rows.map((s) => `
     <tr class="status-${s.status}" data-id="${s.id}">
-      <td>${escapeHtml(s.reference)}</td><td>${escapeHtml(s.itinerary.legs[0].from_name)}</td><td>${escapeHtml(s.itinerary.legs[s.itinerary.legs.length - 1].to_name)}</td>
+      <td><a href="#shipment/${encodeURIComponent(s.id)}">${escapeHtml(s.reference)}</a></td><td>${escapeHtml(s.itinerary.legs[0].from_name)}</td><td>${escapeHtml(s.itinerary.legs[s.itinerary.legs.length - 1].to_name)}</td>
       <td>${fmt(s.arrival_at)}</td><td class="num">${s.teu}</td><td class="num">${money(s.cost_usd)}</td><td class="num">${(s.co2e_kg / 1000).toFixed(1)}</td>
       <td>${s.countries.join(" ")}</td><td>${s.status}</td>
       <td class="position" data-id="${s.id}">…</td><td class="eta" data-id="${s.id}">…</td>
@@ -273,6 +274,138 @@ async function loadShipments() {
       catch (e) { $("shipments-error").textContent = e.message; }
     }));
   }
+}
+
+// -- one shipment: timeline, map, customs, events, alerts -----------------------------------
+// Where a shipment is, from its events: planned until the first event, then in transit, arrived at
+// the destination, or cancelled.
+function shipmentState(shipment, tracking) {
+  if (shipment.status === "cancelled") return "cancelled";
+  if (!tracking || !tracking.events) return "planned";
+  const last = shipment.itinerary.legs[shipment.itinerary.legs.length - 1];
+  return tracking.position && tracking.position.node === last.to_node ? "arrived" : "in_transit";
+}
+
+async function loadShipment(id) {
+  $("shipment-error").textContent = "";
+  $("declaration-form").hidden = true;  // until this shipment's customs state is known
+  $("sh-customs").innerHTML = "";
+  let shipment;
+  try { shipment = await api(`/shipments/${encodeURIComponent(id)}`); } catch (e) { $("shipment-error").textContent = e.message; return; }
+  const [tracking, declarations] = await Promise.all([
+    api(`/shipments/${encodeURIComponent(id)}/tracking`).catch(() => null),
+    api("/customs/declarations").catch(() => []),
+  ]);
+  const stateName = shipmentState(shipment, tracking);
+  $("sh-reference").textContent = shipment.reference;
+  $("sh-state").textContent = t(`shipment.state_${stateName}`);
+  $("sh-summary").textContent = `${shipment.itinerary.legs[0].from_name} → ${shipment.itinerary.legs[shipment.itinerary.legs.length - 1].to_name} · ${shipment.teu} TEU · ${Corridor.money(shipment.cost_usd)} · ${Corridor.num(shipment.co2e_kg / 1000, 1)} t CO2e`;
+  $("sh-eta").innerHTML = tracking
+    ? `${t("shipment.planned")} ${fmt(tracking.planned_arrival)} · ${t("shipment.eta")} <strong>${fmt(tracking.eta)}</strong> (${tracking.slip_h > 0 ? "+" : ""}${Corridor.num(tracking.slip_h, 0)} h)<br><span class="muted">${escapeHtml(tracking.basis)}</span>`
+    : "";
+  const cancel = $("sh-cancel");
+  cancel.hidden = !(stateName === "planned" && state.me.kind === "forwarder");
+  cancel.onclick = () => busy(cancel, async () => {
+    if (!confirm(t("shipments.confirm_cancel"))) return;
+    try { await api(`/shipments/${encodeURIComponent(id)}/cancel`, { method: "POST" }); loadShipment(id); }
+    catch (e) { $("shipment-error").textContent = e.message; }
+  });
+  const legs = tracking ? tracking.legs : shipment.itinerary.legs.map((l) => ({ from: l.from_node, to: l.to_node, mode: l.mode, planned_departure: l.departure, planned_arrival: l.arrival }));
+  const name = (nodeId) => (state.nodes.find((n) => n.id === nodeId) || { name: nodeId }).name;
+  $("sh-legs").querySelector("tbody").innerHTML = legs.map((l) => `<tr>
+      <td>${escapeHtml(l.mode)}: ${escapeHtml(name(l.from))} → ${escapeHtml(name(l.to))}</td>
+      <td>${fmt(l.planned_departure)}</td><td>${l.actual_departure ? fmt(l.actual_departure) : "-"}</td>
+      <td>${fmt(l.planned_arrival)}</td><td>${l.actual_arrival ? fmt(l.actual_arrival) : "-"}</td>
+      <td class="num ${l.delay_h > 24 ? "late" : ""}">${l.delay_h == null ? "-" : Corridor.num(l.delay_h, 0)}</td></tr>`).join("");
+  $("sh-alerts").innerHTML = tracking && tracking.alerts && tracking.alerts.length
+    ? tracking.alerts.map((a) => `<li>${fmt(a.created_at)}: ${t("shipment.alert_slip", { h: Corridor.num(a.slip_h, 0) })} (${escapeHtml(a.status)})</li>`).join("")
+    : `<li class="muted">${t("shipment.no_alerts")}</li>`;
+  const events = await api(`/epcis/events?EQ_shipment=${encodeURIComponent(id)}&perPage=100`).catch(() => null);
+  const list = events && events.epcisBody ? events.epcisBody.queryResults.resultsBody.eventList : [];
+  $("sh-events").innerHTML = list.length
+    ? list.map((e) => `<li>${fmt(e.eventTime)}: ${escapeHtml(String(e.bizStep || e.type).split(/[:/]/).pop())} · ${escapeHtml(name(String((e.bizLocation || {}).id || "").split(":").pop()))}</li>`).join("")
+    : `<li class="muted empty">${t("shipment.no_events")}</li>`;
+  renderCustoms(shipment, declarations.find((d) => d.shipment_id === shipment.id));
+  drawShipmentMap(shipment, tracking);
+}
+
+function renderCustoms(shipment, declaration) {
+  const form = $("declaration-form");
+  if (declaration) {
+    form.hidden = true;
+    $("sh-customs").innerHTML = `<p>LRN ${escapeHtml(declaration.lrn)} · <strong>${escapeHtml(declaration.state)}</strong> · ${t("shipment.guarantee")} ${escapeHtml(declaration.guarantee_state)}</p>
+      <div class="table-scroll"><table><thead><tr><th>#</th><th>${t("customs.office")}</th><th>${t("customs.role")}</th><th>${t("customs.channel")}</th><th>${t("customs.state")}</th></tr></thead><tbody>
+      ${declaration.offices.map((o) => `<tr><td>${o.index + 1}</td><td>${escapeHtml(o.name)} (${escapeHtml(o.country)})</td><td>${escapeHtml(o.role)}</td>
+        <td><span class="channel channel-${escapeHtml(o.channel)}">${escapeHtml(o.channel)}</span></td>
+        <td>${o.index < declaration.next_office ? t("shipment.office_done") : o.index === declaration.next_office ? t("shipment.office_next") : "-"}</td></tr>`).join("")}</tbody></table></div>
+      <p class="muted">${t("shipment.containers")}: ${declaration.declaration.containers.map((c) => `${escapeHtml(c.number)} (${c.seals.map(escapeHtml).join(", ")})`).join("; ")}</p>`;
+    return;
+  }
+  $("sh-customs").innerHTML = `<p class="muted">${t("shipment.no_declaration")}</p>`;
+  form.hidden = !(state.me.kind === "forwarder" && shipment.status === "planned");
+  if (!form.hidden && form.dataset.shipment !== shipment.id) {
+    form.reset();
+    form.dataset.shipment = shipment.id;
+    $("d-lrn").value = `LRN-${shipment.reference}`.slice(0, 50);
+    $("d-holder").value = state.me.organisation;
+  }
+  form.onsubmit = (ev) => { ev.preventDefault(); busy($("d-submit"), () => lodge(shipment)); };
+}
+
+// The form's fields by the API's field path, so an error lands next to its field.
+const DECLARATION_FIELDS = {
+  lrn: "d-lrn", transport_means: "d-means", "holder.name": "d-holder", "holder.identifier": "d-holder-id", "holder.country": "d-holder-country",
+  "consignor.name": "d-consignor", "consignee.name": "d-consignee", "goods.0.hs_code": "d-hs", "goods.0.description": "d-description",
+  "goods.0.packages": "d-packages", "goods.0.gross_kg": "d-gross", "goods.0.net_kg": "d-net", "goods.0.value": "d-value", "goods.0.currency": "d-currency",
+  "containers.0.number": "d-container", "containers.0.seals": "d-seals", "guarantee.reference": "d-guarantee-ref", "guarantee.amount": "d-guarantee-amount", "guarantee.currency": "d-guarantee-currency",
+};
+
+async function lodge(shipment) {
+  const v = (id) => $(id).value.trim();
+  for (const el of document.querySelectorAll("#declaration-form [aria-invalid]")) el.removeAttribute("aria-invalid");
+  $("declaration-error").textContent = "";
+  const country = v("d-holder-country").toUpperCase();
+  const declaration = {
+    lrn: v("d-lrn"),
+    holder: { name: v("d-holder"), country, identifier: v("d-holder-id"), aeo: $("d-aeo").checked },
+    consignor: { name: v("d-consignor"), country },
+    consignee: { name: v("d-consignee"), country: state.nodes.find((n) => n.id === shipment.destination)?.country || country },
+    goods: [{ hs_code: v("d-hs"), description: v("d-description"), packages: Number(v("d-packages")), gross_kg: Number(v("d-gross")), net_kg: Number(v("d-net")), value: Number(v("d-value")), currency: v("d-currency").toUpperCase(), origin_country: country }],
+    containers: [{ number: v("d-container").toUpperCase(), seals: v("d-seals").split(",").map((x) => x.trim()).filter(Boolean) }],
+    transport_means: v("d-means"),
+    guarantee: { reference: v("d-guarantee-ref"), amount: Number(v("d-guarantee-amount")), currency: v("d-guarantee-currency").toUpperCase() },
+  };
+  try {
+    await api("/customs/declarations", { method: "POST", body: JSON.stringify({ shipment_id: shipment.id, declaration }) });
+    loadShipment(shipment.id);
+  } catch (e) {
+    const field = (e.field || "").replace(/^declaration\./, "");
+    const input = DECLARATION_FIELDS[field] && $(DECLARATION_FIELDS[field]);
+    if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+    $("declaration-error").textContent = e.message;
+  }
+}
+
+async function drawShipmentMap(shipment, tracking) {
+  if (!state.shipmentMap) {
+    state.shipmentMap = L.map("shipment-map").setView([43, 55], 4);
+    const countries = await fetch("countries.geojson").then((r) => r.json());
+    L.geoJSON(countries, { style: { color: "#9fb3c2", weight: 0.7, fillColor: "#f7f5ef", fillOpacity: 1 }, interactive: false }).addTo(state.shipmentMap);
+  }
+  const map = state.shipmentMap;
+  if (state.shipmentLayer) state.shipmentLayer.remove();
+  const layer = L.featureGroup().addTo(map);
+  state.shipmentLayer = layer;
+  for (const leg of shipment.itinerary.legs) {
+    for (const linkId of leg.links) {
+      L.polyline(await linkGeometry(linkId), { color: "#0b6e8a", weight: 4, dashArray: leg.mode === "ferry" || leg.mode === "sea" ? "8 8" : null }).addTo(layer);
+    }
+  }
+  if (tracking && tracking.position) {
+    L.circleMarker([tracking.position.lat, tracking.position.lon], { radius: 10, color: "#fff", weight: 3, fillColor: "#e4572e", fillOpacity: 1 })
+      .bindTooltip(`${t("shipment.position")}: ${tracking.position.name}`, { permanent: true }).addTo(layer);
+  }
+  setTimeout(() => { map.invalidateSize(); if (layer.getLayers().length) map.fitBounds(layer.getBounds(), { padding: [20, 20] }); }, 50);
 }
 
 // -- customs officer page -------------------------------------------------------------------
