@@ -231,6 +231,14 @@ def _crossing(dwell: dict[str, list[Dwell]]) -> Callable[[dict[str, Any]], dict[
             data["dwell_h"] = round(
                 sum(p.p50_h * (1.0 if p.direction == "both" else 0.5) for p in parts), 2
             )
+            slowest = 0.0  # p90 of the slower direction, side by side
+            for side in {p.side for p in parts}:
+                mine = [p for p in parts if p.side == side]
+                slowest += sum(p.p90_h for p in mine if p.direction == "both") + max(
+                    (p.p90_h for p in mine if p.direction != "both"), default=0.0
+                )
+            data["dwell_min_h"] = 0.0
+            data["dwell_max_h"] = round(max(slowest, data["dwell_h"]), 2)
         return _crossing_fields(data)
 
     return convert

@@ -347,18 +347,30 @@ class Crossing(_Record):
     at: Id
     dwell_h: float = Field(ge=0, le=24 * 60)
     dwell_p90_h: float | None = Field(default=None, ge=0, le=24 * 60)
-    dwell_min_h: float | None = Field(default=None, ge=0, le=24 * 60)
-    dwell_max_h: float | None = Field(default=None, ge=0, le=24 * 60)
+    #: Plausible range of the total dwell; blank means the typical figure (no spread). With
+    #: dwell.csv rows the range is 0 to the 90th percentile of the slower direction.
+    dwell_min_h: float = Field(default=-1.0, le=24 * 60)
+    dwell_max_h: float = Field(default=-1.0, le=24 * 60)
     gauge_change: tuple[int, int] | None = None
     office_a: str = ""
     office_b: str = ""
     source: SourceRefs
     dwell: tuple[Dwell, ...] = ()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _range(cls, data: object) -> object:
+        if isinstance(data, dict) and "dwell_h" in data:
+            for name in ("dwell_min_h", "dwell_max_h"):
+                if data.get(name) in (None, "", -1.0):
+                    data = {**data, name: data["dwell_h"]}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> Crossing:
-        low = self.dwell_min_h if self.dwell_min_h is not None else self.dwell_h
-        high = self.dwell_max_h if self.dwell_max_h is not None else self.dwell_h
+        low, high = self.dwell_min_h, self.dwell_max_h
+        if low < 0:
+            raise ValueError("dwell_min_h: a dwell cannot be negative")
         if not low <= self.dwell_h <= high:
             raise ValueError("dwell_h: the typical dwell must lie within dwell_min_h..dwell_max_h")
         if self.dwell_p90_h is not None and self.dwell_p90_h < self.dwell_h:
