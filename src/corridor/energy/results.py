@@ -95,7 +95,7 @@ def extract(n: pypsa.Network, data: EnergyData, scenario: dict[str, Any], first:
             "flow": _r(f.sum() / mwh_per_bcm), "unit": "bcm",
             "capacity": seg.capacity_bcm_per_yr, "capacity_unit": "bcm/yr",
             "utilisation": _r(f.abs().mean() / cap if cap else 0.0),
-            "hours_at_capacity": int((f.abs() >= 0.999 * cap * avail).sum()) if cap else 0,
+            "hours_at_capacity": int(((f.abs() >= 0.999 * cap * avail) & (avail > 0)).sum()),
             "entry": seg.entry,
         })
     for cab in data.interconnectors.values():
