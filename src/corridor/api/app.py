@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from corridor import __version__
 from corridor.api import admin, auth, customs, errors, network, routes, shipments, tracking
+from corridor.api import energy as energy_api
 from corridor.api import jobs as jobs_api
 from corridor.customs.risk import load_profiles
 from corridor.jobs import JobQueue
@@ -106,7 +107,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
             },
         }
 
-    for module in (auth, network, routes, shipments, customs, tracking, admin, jobs_api):
+    for module in (auth, network, routes, shipments, customs, tracking, admin, jobs_api, energy_api):
         api.include_router(module.router)
     app.include_router(api)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")

@@ -111,3 +111,32 @@ def run_name(prep: Prepared) -> str:
     """Directory name of a run: the scenario, plus the outage asset if any."""
     name = Path(prep.scenario.name).stem
     return f"{name}--{prep.outage.asset_id}" if prep.outage else name
+
+
+def n1_job(params: dict[str, Any], progress: Callable[[float, str], None]) -> dict[str, Any]:
+    """Background job: the n-1 sweep of a scenario over a window (default: January).
+
+    params: ``scenario`` (required), ``first_hour``/``last_hour`` (optional, default 0-743),
+    ``workers`` (optional), ``results_dir`` (optional). Returns the ranking, worst first.
+    """
+    scenario = params.get("scenario")
+    if not isinstance(scenario, str) or not scenario:
+        raise EnergyError("invalid", "scenario", "a scenario name is required")
+    first = params.get("first_hour", 0)
+    last = params.get("last_hour", 743)
+    if not (isinstance(first, int) and isinstance(last, int) and 0 <= first <= last < HOURS):
+        raise EnergyError("invalid", "first_hour", f"hours must satisfy 0 <= first <= last < {HOURS}")
+    workers = params.get("workers")
+    if workers is not None and not (isinstance(workers, int) and 1 <= workers <= 32):
+        raise EnergyError("invalid", "workers", "must be an integer from 1 to 32")
+    prep = prepare(scenario)
+    from corridor.energy.outages import n1
+
+    rows = n1(prep.data, prep.scenario.year, first, last, workers, progress)
+    result = {"scenario": prep.describe(), "first_hour": first, "last_hour": last, "ranking": rows}
+    target = results_dir(params.get("results_dir")) / f"{run_name(prep)}--n1.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    import json
+
+    target.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    return result
