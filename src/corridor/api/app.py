@@ -107,7 +107,17 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
             },
         }
 
-    for module in (auth, network, routes, shipments, customs, tracking, admin, jobs_api, energy_api):
+    for module in (
+        auth,
+        network,
+        routes,
+        shipments,
+        customs,
+        tracking,
+        admin,
+        jobs_api,
+        energy_api,
+    ):
         api.include_router(module.router)
     app.include_router(api)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")

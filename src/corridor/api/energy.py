@@ -154,8 +154,11 @@ def scenarios(_: PrincipalDep) -> list[ScenarioOut]:
     return out
 
 
-@router.get("/scenarios/{scenario}/assets", response_model=list[AssetOut],
-            summary="Assets of a scenario that an outage can take out")
+@router.get(
+    "/scenarios/{scenario}/assets",
+    response_model=list[AssetOut],
+    summary="Assets of a scenario that an outage can take out",
+)
 def scenario_assets(scenario: str, _: PrincipalDep) -> list[AssetOut]:
     from corridor.energy.assets import assets, n1_candidates
     from corridor.energy.run import prepare
@@ -167,13 +170,21 @@ def scenario_assets(scenario: str, _: PrincipalDep) -> list[AssetOut]:
     except EnergyError as exc:
         raise _bad(exc) from None
     n1 = set(n1_candidates(prep.data))
-    return [AssetOut(asset=a.asset_id, kind=a.kind, name=a.name, region=a.region,
-                     n1=a.asset_id in n1) for a in assets(prep.data).values()]
+    return [
+        AssetOut(asset=a.asset_id, kind=a.kind, name=a.name, region=a.region, n1=a.asset_id in n1)
+        for a in assets(prep.data).values()
+    ]
 
 
-@router.post("/runs", status_code=202, response_model=JobOut,
-             summary="Run a scenario (optionally with an outage) as a background job")
-def start_run(body: EnergyRunIn, request: Request, jobs: JobsDep, who: PrincipalDep) -> JSONResponse:
+@router.post(
+    "/runs",
+    status_code=202,
+    response_model=JobOut,
+    summary="Run a scenario (optionally with an outage) as a background job",
+)
+def start_run(
+    body: EnergyRunIn, request: Request, jobs: JobsDep, who: PrincipalDep
+) -> JSONResponse:
     from corridor.energy.run import prepare
 
     if "/" in body.scenario or body.scenario.endswith(".toml"):
@@ -182,14 +193,23 @@ def start_run(body: EnergyRunIn, request: Request, jobs: JobsDep, who: Principal
         prepare(body.scenario, body.outage, body.start, body.end)
     except EnergyError as exc:
         raise _bad(exc) from None
-    params = {"scenario": body.scenario, "outage": body.outage, "from": body.start,
-              "to": body.end, "results_dir": str(_dir(request))}
+    params = {
+        "scenario": body.scenario,
+        "outage": body.outage,
+        "from": body.start,
+        "to": body.end,
+        "results_dir": str(_dir(request)),
+    }
     job = jobs.submit("energy.run", params, who.organisation_id)
     return accepted(job)
 
 
-@router.post("/n1", status_code=202, response_model=JobOut,
-             summary="Run the n-1 sweep of a scenario over a window of hours as a background job")
+@router.post(
+    "/n1",
+    status_code=202,
+    response_model=JobOut,
+    summary="Run the n-1 sweep of a scenario over a window of hours as a background job",
+)
 def start_n1(body: EnergyN1In, request: Request, jobs: JobsDep, who: PrincipalDep) -> JSONResponse:
     from corridor.energy.run import prepare
 
@@ -201,8 +221,12 @@ def start_n1(body: EnergyN1In, request: Request, jobs: JobsDep, who: PrincipalDe
         prepare(body.scenario)
     except EnergyError as exc:
         raise _bad(exc) from None
-    params = {"scenario": body.scenario, "first_hour": body.first_hour,
-              "last_hour": body.last_hour, "results_dir": str(_dir(request))}
+    params = {
+        "scenario": body.scenario,
+        "first_hour": body.first_hour,
+        "last_hour": body.last_hour,
+        "results_dir": str(_dir(request)),
+    }
     job = jobs.submit("energy.n1", params, who.organisation_id)
     return accepted(job)
 
@@ -214,8 +238,12 @@ def _summary(request: Request, run: str) -> dict[str, Any]:
         raise ApiError(404, "not_found", "run", f"no saved run {run!r}")
     summary = load_summary(_dir(request) / run)
     if summary is None:
-        raise ApiError(404, "not_found", "run",
-                       f"no saved run {run!r}; start one with POST /api/v1/energy/runs")
+        raise ApiError(
+            404,
+            "not_found",
+            "run",
+            f"no saved run {run!r}; start one with POST /api/v1/energy/runs",
+        )
     return summary
 
 
@@ -224,8 +252,11 @@ def run_summary(run: str, request: Request, _: PrincipalDep) -> dict[str, Any]:
     return _summary(request, run)
 
 
-@router.get("/runs/{run}/flows", response_model=FlowsOut,
-            summary="A saved run's pipeline and cable flows as GeoJSON (dashboard energy layer)")
+@router.get(
+    "/runs/{run}/flows",
+    response_model=FlowsOut,
+    summary="A saved run's pipeline and cable flows as GeoJSON (dashboard energy layer)",
+)
 def run_flows(run: str, request: Request, _: PrincipalDep) -> dict[str, Any]:
     from corridor.energy.geo import flows_geojson
 

@@ -44,8 +44,14 @@ def _fail(exc: EnergyError) -> typer.Exit:
 
 @contextmanager
 def _bar(label: str) -> Iterator[Callable[[float, str], None]]:
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[msg]}"),
-                  TimeElapsedColumn(), console=err, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[msg]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
         task = bar.add_task(label, total=1.0, msg="importing PyPSA")
 
         def update(fraction: float, message: str) -> None:
@@ -56,13 +62,26 @@ def _bar(label: str) -> Iterator[Callable[[float, str], None]]:
 
 def _pipelines_table(summary: dict[str, Any]) -> Table:
     table = Table(title=f"Gas pipelines, {summary['hours']} h from {summary['start']}")
-    for col in ("asset", "name", "throughput bcm", "bcm/yr rate", "capacity bcm/yr", "utilisation",
-                "hours at capacity"):
+    for col in (
+        "asset",
+        "name",
+        "throughput bcm",
+        "bcm/yr rate",
+        "capacity bcm/yr",
+        "utilisation",
+        "hours at capacity",
+    ):
         table.add_column(col, justify="left" if col in ("asset", "name") else "right")
     for p in summary["pipelines"]:
-        table.add_row(p["asset"], p["name"], f"{p['throughput_bcm']:.2f}",
-                      f"{p['throughput_bcm_per_yr']:.2f}", f"{p['capacity_bcm_per_yr']:.2f}",
-                      f"{p['utilisation']:.0%}", str(p["hours_at_capacity"]))
+        table.add_row(
+            p["asset"],
+            p["name"],
+            f"{p['throughput_bcm']:.2f}",
+            f"{p['throughput_bcm_per_yr']:.2f}",
+            f"{p['capacity_bcm_per_yr']:.2f}",
+            f"{p['utilisation']:.0%}",
+            str(p["hours_at_capacity"]),
+        )
     return table
 
 
@@ -72,43 +91,78 @@ def _cables_table(summary: dict[str, Any]) -> Table:
         table.add_column(col, justify="left" if col == "asset" else "right")
     for s in summary["segments"]:
         if s["carrier"] == "electricity":
-            table.add_row(s["asset"], f"{s['forward']:.2f}", f"{s['backward']:.2f}",
-                          f"{s['capacity']:,.0f}", f"{s['utilisation']:.0%}")
+            table.add_row(
+                s["asset"],
+                f"{s['forward']:.2f}",
+                f"{s['backward']:.2f}",
+                f"{s['capacity']:,.0f}",
+                f"{s['utilisation']:.0%}",
+            )
     return table
 
 
 def _prices_table(summary: dict[str, Any]) -> Table:
     table = Table(title="Prices (load-weighted, EUR/MWh), unserved energy and CO2")
-    for col in ("country", "electricity", "gas", "unserved el MWh", "unserved gas MWh", "CO2 Mt",
-                "gas net exports bcm"):
+    for col in (
+        "country",
+        "electricity",
+        "gas",
+        "unserved el MWh",
+        "unserved gas MWh",
+        "CO2 Mt",
+        "gas net exports bcm",
+    ):
         table.add_column(col, justify="left" if col == "country" else "right")
     countries = sorted({b.split("-")[0] for b in summary["prices"] if b.count("-") == 1})
     for c in countries:
         pe = summary["prices"].get(f"{c}-el", {}).get("load_weighted")
         pg = summary["prices"].get(f"{c}-gas", {}).get("load_weighted")
         bal = summary["gas_balance"].get(c, {})
-        table.add_row(c, "" if pe is None else f"{pe:.1f}", "" if pg is None else f"{pg:.1f}",
-                      f"{summary['unserved_mwh'].get(f'{c}-el', 0):,.0f}",
-                      f"{summary['unserved_mwh'].get(f'{c}-gas', 0):,.0f}",
-                      f"{summary['co2_mt'].get(c, 0):.1f}",
-                      f"{bal.get('net_exports_bcm', 0):.2f}" if bal else "")
+        table.add_row(
+            c,
+            "" if pe is None else f"{pe:.1f}",
+            "" if pg is None else f"{pg:.1f}",
+            f"{summary['unserved_mwh'].get(f'{c}-el', 0):,.0f}",
+            f"{summary['unserved_mwh'].get(f'{c}-gas', 0):,.0f}",
+            f"{summary['co2_mt'].get(c, 0):.1f}",
+            f"{bal.get('net_exports_bcm', 0):.2f}" if bal else "",
+        )
     return table
 
 
 def _harm_table(rows: list[dict[str, Any]], title: str, top: int) -> Table:
     table = Table(title=title)
-    for col in ("rank", "asset", "kind", "harm M EUR", "Europe M EUR", "Central Asia M EUR",
-                "unserved GWh", "largest price rise", "main reroute"):
-        table.add_column(col, justify="left" if col in ("asset", "kind", "largest price rise",
-                                                        "main reroute") else "right")
+    for col in (
+        "rank",
+        "asset",
+        "kind",
+        "harm M EUR",
+        "Europe M EUR",
+        "Central Asia M EUR",
+        "unserved GWh",
+        "largest price rise",
+        "main reroute",
+    ):
+        table.add_column(
+            col,
+            justify="left"
+            if col in ("asset", "kind", "largest price rise", "main reroute")
+            else "right",
+        )
     for i, r in enumerate(rows[:top], start=1):
         rise = max(r["price_change_eur_per_mwh"].items(), key=lambda kv: kv[1], default=("", 0.0))
         reroute = max(r["rerouted_bcm"].items(), key=lambda kv: kv[1], default=("", 0.0))
-        table.add_row(str(i), r["asset"], r["kind"], f"{r['harm_eur'] / 1e6:,.1f}",
-                      f"{r['harm_europe_eur'] / 1e6:,.1f}", f"{r['harm_central_asia_eur'] / 1e6:,.1f}",
-                      f"{r['unserved_mwh'] / 1e3:,.1f}",
-                      f"{rise[0]} +{rise[1]:.1f}" if rise[1] > 0 else "-",
-                      f"{reroute[0]} +{reroute[1]:.2f} bcm" if reroute[1] > 0 else "-")
+        table.add_row(
+            str(i),
+            r["asset"],
+            r["kind"],
+            f"{r['harm_eur'] / 1e6:,.1f}",
+            f"{r['harm_europe_eur'] / 1e6:,.1f}",
+            f"{r['harm_central_asia_eur'] / 1e6:,.1f}",
+            f"{r['unserved_mwh'] / 1e3:,.1f}",
+            f"{rise[0]} +{rise[1]:.1f}" if rise[1] > 0 else "-",
+            f"{reroute[0]} +{reroute[1]:.2f} bcm" if reroute[1] > 0 else "-",
+        )
     return table
 
 
@@ -125,9 +179,11 @@ def validate(
             load_scenario(name, data)
     except EnergyError as exc:
         raise _fail(exc) from None
-    out.print(f"[green]OK[/green] {len(data.buses)} buses, {len(data.pipelines)} pipeline segments, "
-              f"{len(data.interconnectors)} interconnectors, {len(data.generation)} fleets, "
-              f"scenarios: {', '.join(shipped_scenarios())}")
+    out.print(
+        f"[green]OK[/green] {len(data.buses)} buses, {len(data.pipelines)} pipeline segments, "
+        f"{len(data.interconnectors)} interconnectors, {len(data.generation)} fleets, "
+        f"scenarios: {', '.join(shipped_scenarios())}"
+    )
 
 
 @app.command("assets")
@@ -186,22 +242,29 @@ def run(
         from corridor.energy.outages import sweep
 
         with _bar("base case for comparison") as progress:
-            rows = sweep(prep.data, prep.scenario.year, [prep.outage.asset_id], first, last, 1,
-                         progress)
+            rows = sweep(
+                prep.data, prep.scenario.year, [prep.outage.asset_id], first, last, 1, progress
+            )
         out.print(_harm_table(rows, f"Harm of losing {prep.outage.asset_id}", 1))
-    out.print(f"CO2 {res.summary['co2_total_mt']:.1f} Mt; unserved "
-              f"{res.summary['unserved_total_mwh']:,.0f} MWh; results in {target}")
+    out.print(
+        f"CO2 {res.summary['co2_total_mt']:.1f} Mt; unserved "
+        f"{res.summary['unserved_total_mwh']:,.0f} MWh; results in {target}"
+    )
 
 
 @app.command()
 def n1(
     scenario: str = typer.Argument(..., help=SCENARIO_HELP),
-    start: str | None = typer.Option(None, "--from", help="Start of the window (default: 1 January)."),
+    start: str | None = typer.Option(
+        None, "--from", help="Start of the window (default: 1 January)."
+    ),
     end: str | None = typer.Option(
-        None, "--to", help="End of the window, exclusive (default: 1 February, the winter peak)."),
+        None, "--to", help="End of the window, exclusive (default: 1 February, the winter peak)."
+    ),
     full_year: bool = typer.Option(False, "--full-year", help="Sweep all 8,760 hours."),
-    workers: int | None = typer.Option(None, "--workers", min=1, max=32,
-                                       help="Parallel processes (default: CPUs, at most 4)."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, max=32, help="Parallel processes (default: CPUs, at most 4)."
+    ),
     top: int = typer.Option(15, "--top", min=1, help="Rows to print."),
     results: Path | None = typer.Option(None, "--out", help=OUT_HELP),
 ) -> None:
@@ -227,9 +290,16 @@ def n1(
         rows = sweep_n1(prep.data, year, first, min(last, 8759), workers, progress)
     target = results_dir(results) / f"{prep.scenario.name}--n1.json"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps({"scenario": prep.describe(), "first_hour": first,
-                                  "last_hour": last, "ranking": rows}, indent=1), encoding="utf-8")
-    out.print(_harm_table(rows, f"n-1 {prep.scenario.name}: hours {first}-{last}, worst first", top))
+    target.write_text(
+        json.dumps(
+            {"scenario": prep.describe(), "first_hour": first, "last_hour": last, "ranking": rows},
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
+    out.print(
+        _harm_table(rows, f"n-1 {prep.scenario.name}: hours {first}-{last}, worst first", top)
+    )
     europe = sorted(rows, key=lambda r: -r["harm_europe_eur"])[:5]
     asia = sorted(rows, key=lambda r: -r["harm_central_asia_eur"])[:5]
     out.print("Worst for Europe: " + ", ".join(r["asset"] for r in europe))
@@ -241,7 +311,9 @@ def n1(
 def report(
     scenarios: list[str] = typer.Argument(None, help="Scenarios to include (default: 2025 2030)."),
     results: Path | None = typer.Option(None, "--out", help=OUT_HELP),
-    html: Path | None = typer.Option(None, "--html", help="Report file (default: <out>/report.html)."),
+    html: Path | None = typer.Option(
+        None, "--html", help="Report file (default: <out>/report.html)."
+    ),
 ) -> None:
     """A self-contained HTML report: flow duration curves, utilisation bars and price maps.
 

@@ -63,26 +63,43 @@ def assets(data: EnergyData) -> dict[str, Asset]:
     out: dict[str, Asset] = {}
     for asset_id, segs in data.pipeline_assets().items():
         first = next(s for s in segs if s.entry)
-        out[asset_id] = Asset(asset_id, "pipeline", first.name.split(" (")[0],
-                              region[data.buses[first.bus1].country],
-                              links=tuple(gas_link(s.segment_id) for s in segs))
+        out[asset_id] = Asset(
+            asset_id,
+            "pipeline",
+            first.name.split(" (")[0],
+            region[data.buses[first.bus1].country],
+            links=tuple(gas_link(s.segment_id) for s in segs),
+        )
     for asset_id, cab in data.interconnectors.items():
-        out[asset_id] = Asset(asset_id, "interconnector", cab.name,
-                              region[data.buses[cab.bus1].country], links=(cable_link(asset_id),))
+        out[asset_id] = Asset(
+            asset_id,
+            "interconnector",
+            cab.name,
+            region[data.buses[cab.bus1].country],
+            links=(cable_link(asset_id),),
+        )
     for sid, sup in data.gas_supply.items():
         if sup.kind != "scarcity":
-            out[sid] = Asset(sid, "supply", sup.name, region[data.buses[sup.bus].country],
-                             generators=(supply_generator(sid),))
+            out[sid] = Asset(
+                sid,
+                "supply",
+                sup.name,
+                region[data.buses[sup.bus].country],
+                generators=(supply_generator(sid),),
+            )
     for (country, tech), mw in data.generation.items():
         if mw <= 0:
             continue
         comp = plant_component(country, tech)
         aid = f"{country}.{tech}"
         if tech == "gas":
-            out[aid] = Asset(aid, "plant", f"{country} gas-fired fleet", region[country], links=(comp,))
+            out[aid] = Asset(
+                aid, "plant", f"{country} gas-fired fleet", region[country], links=(comp,)
+            )
         else:
-            out[aid] = Asset(aid, "plant", f"{country} {tech} fleet", region[country],
-                             generators=(comp,))
+            out[aid] = Asset(
+                aid, "plant", f"{country} {tech} fleet", region[country], generators=(comp,)
+            )
     return out
 
 
@@ -93,13 +110,16 @@ def n1_candidates(data: EnergyData, min_plant_mw: float = 1500.0) -> list[str]:
     """
     out: list[str] = []
     for aid, asset in assets(data).items():
-        if asset.kind in ("pipeline", "interconnector"):
-            out.append(aid)
-        elif asset.kind == "supply" and data.gas_supply[aid].kind == "production":
+        if asset.kind in ("pipeline", "interconnector") or (
+            asset.kind == "supply" and data.gas_supply[aid].kind == "production"
+        ):
             out.append(aid)
         elif asset.kind == "plant":
             country, tech = aid.split(".", 1)
-            if tech in ("nuclear", "coal", "gas") and data.generation[(country, tech)] >= min_plant_mw:
+            if (
+                tech in ("nuclear", "coal", "gas")
+                and data.generation[(country, tech)] >= min_plant_mw
+            ):
                 out.append(aid)
     return sorted(out)
 
@@ -117,8 +137,9 @@ def hour_of_year(value: str, year: int, field: str) -> int:
     return hour
 
 
-def make_outage(data: EnergyData, year: int, asset_id: str, start: str | None = None,
-                end: str | None = None) -> Outage:
+def make_outage(
+    data: EnergyData, year: int, asset_id: str, start: str | None = None, end: str | None = None
+) -> Outage:
     """A checked outage: the asset exists in this scenario and the window lies in its year.
 
     ``end`` is exclusive (``--from 2025-01-01 --to 2025-02-01`` is all of January).
@@ -127,7 +148,9 @@ def make_outage(data: EnergyData, year: int, asset_id: str, start: str | None = 
     if asset_id not in known:
         close = sorted(a for a in known if asset_id.lower() in a.lower())[:5]
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise EnergyError("not_found", "asset", f"unknown asset {asset_id!r} in this scenario{hint}")
+        raise EnergyError(
+            "not_found", "asset", f"unknown asset {asset_id!r} in this scenario{hint}"
+        )
     first = hour_of_year(start, year, "from") if start else 0
     last = hour_of_year(end, year, "to") - 1 if end else HOURS - 1
     last = min(last, HOURS - 1)

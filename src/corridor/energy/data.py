@@ -142,21 +142,28 @@ def _source_ids(path: Path) -> set[str]:
         return {row["id"] for row in csv.DictReader(handle) if row.get("id")}
 
 
-def _check_sources(name: str, rows: list[tuple[int, dict[str, Any]]], key: str,
-                   known: set[str], problems: list[Problem]) -> None:
+def _check_sources(
+    name: str,
+    rows: list[tuple[int, dict[str, Any]]],
+    key: str,
+    known: set[str],
+    problems: list[Problem],
+) -> None:
     for line, row in rows:
         for ref in str(row.get("source") or "").split(";"):
             if ref.strip() and ref.strip() not in known:
                 problems.append(Problem(name, line, row[key], "source", f"unknown source {ref!r}"))
 
 
-def _unique(name: str, rows: list[tuple[int, dict[str, Any]]], key: str,
-            problems: list[Problem]) -> dict[str, tuple[int, dict[str, Any]]]:
+def _unique(
+    name: str, rows: list[tuple[int, dict[str, Any]]], key: str, problems: list[Problem]
+) -> dict[str, tuple[int, dict[str, Any]]]:
     out: dict[str, tuple[int, dict[str, Any]]] = {}
     for line, row in rows:
         if row[key] in out:
-            problems.append(Problem(name, line, row[key], key,
-                                    f"duplicate (first on line {out[row[key]][0]})"))
+            problems.append(
+                Problem(name, line, row[key], key, f"duplicate (first on line {out[row[key]][0]})")
+            )
         else:
             out[row[key]] = (line, row)
     return out
@@ -167,11 +174,17 @@ def load_assumptions(path: Path) -> Assumptions:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise EnergyDataError([Problem(path.name, None, None, None, f"unreadable: {exc}")]) from None
+        raise EnergyDataError(
+            [Problem(path.name, None, None, None, f"unreadable: {exc}")]
+        ) from None
     problems: list[Problem] = []
     values: dict[str, float] = {}
-    for key in ("twh_per_bcm", "voll_electricity_eur_per_mwh", "voll_gas_eur_per_mwh",
-                "window_hours"):
+    for key in (
+        "twh_per_bcm",
+        "voll_electricity_eur_per_mwh",
+        "voll_gas_eur_per_mwh",
+        "window_hours",
+    ):
         value = raw.get(key)
         if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
             problems.append(Problem(path.name, None, None, key, "needs a positive number"))
@@ -179,8 +192,12 @@ def load_assumptions(path: Path) -> Assumptions:
             values[key] = float(value)
     if problems:
         raise EnergyDataError(problems)
-    return Assumptions(values["twh_per_bcm"], values["voll_electricity_eur_per_mwh"],
-                       values["voll_gas_eur_per_mwh"], int(values["window_hours"]))
+    return Assumptions(
+        values["twh_per_bcm"],
+        values["voll_electricity_eur_per_mwh"],
+        values["voll_gas_eur_per_mwh"],
+        int(values["window_hours"]),
+    )
 
 
 def load_energy_data(directory: Path | None = None, sources_csv: Path | None = None) -> EnergyData:
@@ -190,12 +207,27 @@ def load_energy_data(directory: Path | None = None, sources_csv: Path | None = N
     if not sources:
         sources = _source_ids(SOURCES_CSV)
     problems: list[Problem] = []
-    tables = {name: read_table(directory / name, problems) for name in (
-        "buses.csv", "pipelines.csv", "interconnectors.csv", "technologies.csv",
-        "countries.csv", "generation.csv", "gas_supply.csv")}
-    keys = {"buses.csv": "bus_id", "pipelines.csv": "segment_id", "interconnectors.csv": "asset",
-            "technologies.csv": "technology", "countries.csv": "country",
-            "generation.csv": "country", "gas_supply.csv": "supply_id"}
+    tables = {
+        name: read_table(directory / name, problems)
+        for name in (
+            "buses.csv",
+            "pipelines.csv",
+            "interconnectors.csv",
+            "technologies.csv",
+            "countries.csv",
+            "generation.csv",
+            "gas_supply.csv",
+        )
+    }
+    keys = {
+        "buses.csv": "bus_id",
+        "pipelines.csv": "segment_id",
+        "interconnectors.csv": "asset",
+        "technologies.csv": "technology",
+        "countries.csv": "country",
+        "generation.csv": "country",
+        "gas_supply.csv": "supply_id",
+    }
     for name, rows in tables.items():
         _check_sources(name, rows, keys[name], sources, problems)
     buses = _unique("buses.csv", tables["buses.csv"], "bus_id", problems)
@@ -213,8 +245,15 @@ def load_energy_data(directory: Path | None = None, sources_csv: Path | None = N
 
     for line, row in buses.values():
         if row["country"] not in countries:
-            problems.append(Problem("buses.csv", line, row["bus_id"], "country",
-                                    f"unknown country {row['country']!r} (not in countries.csv)"))
+            problems.append(
+                Problem(
+                    "buses.csv",
+                    line,
+                    row["bus_id"],
+                    "country",
+                    f"unknown country {row['country']!r} (not in countries.csv)",
+                )
+            )
     for sid, (line, row) in segments.items():
         bus_ok("pipelines.csv", line, sid, "bus0", row["bus0"], "gas")
         bus_ok("pipelines.csv", line, sid, "bus1", row["bus1"], "gas")
@@ -226,37 +265,82 @@ def load_energy_data(directory: Path | None = None, sources_csv: Path | None = N
     for asset, count in entries.items():
         if count != 1:
             line = next(ln for ln, r in segments.values() if r["asset"] == asset)
-            problems.append(Problem("pipelines.csv", line, asset, "entry",
-                                    f"asset {asset!r} needs exactly one entry segment, has {count}"))
+            problems.append(
+                Problem(
+                    "pipelines.csv",
+                    line,
+                    asset,
+                    "entry",
+                    f"asset {asset!r} needs exactly one entry segment, has {count}",
+                )
+            )
     for aid, (line, row) in cables.items():
         bus_ok("interconnectors.csv", line, aid, "bus0", row["bus0"], "electricity")
         bus_ok("interconnectors.csv", line, aid, "bus1", row["bus1"], "electricity")
         if aid in entries:
-            problems.append(Problem("interconnectors.csv", line, aid, "asset",
-                                    "asset id also used by a pipeline"))
+            problems.append(
+                Problem(
+                    "interconnectors.csv", line, aid, "asset", "asset id also used by a pipeline"
+                )
+            )
     generation: dict[tuple[str, str], float] = {}
     for line, row in tables["generation.csv"]:
         key = (row["country"], row["technology"])
         if row["country"] not in countries:
-            problems.append(Problem("generation.csv", line, row["country"], "country",
-                                    f"unknown country {row['country']!r}"))
+            problems.append(
+                Problem(
+                    "generation.csv",
+                    line,
+                    row["country"],
+                    "country",
+                    f"unknown country {row['country']!r}",
+                )
+            )
         elif f"{row['country']}-el" not in buses:
-            problems.append(Problem("generation.csv", line, row["country"], "country",
-                                    f"no electricity bus {row['country']}-el"))
+            problems.append(
+                Problem(
+                    "generation.csv",
+                    line,
+                    row["country"],
+                    "country",
+                    f"no electricity bus {row['country']}-el",
+                )
+            )
         if row["technology"] not in techs:
-            problems.append(Problem("generation.csv", line, row["country"], "technology",
-                                    f"unknown technology {row['technology']!r}"))
+            problems.append(
+                Problem(
+                    "generation.csv",
+                    line,
+                    row["country"],
+                    "technology",
+                    f"unknown technology {row['technology']!r}",
+                )
+            )
         if key in generation:
-            problems.append(Problem("generation.csv", line, row["country"], "technology",
-                                    f"{row['technology']} given twice for {row['country']}"))
+            problems.append(
+                Problem(
+                    "generation.csv",
+                    line,
+                    row["country"],
+                    "technology",
+                    f"{row['technology']} given twice for {row['country']}",
+                )
+            )
         generation[key] = row["capacity_mw"]
     for sid, (line, row) in supplies.items():
         bus_ok("gas_supply.csv", line, sid, "bus", row["bus"], "gas")
         if row["kind"] != "production" and row["capacity_bcm_per_yr"] is None:
             problems.append(Problem("gas_supply.csv", line, sid, "capacity_bcm_per_yr", "empty"))
         if row["kind"] == "production" and row["capacity_bcm_per_yr"] is not None:
-            problems.append(Problem("gas_supply.csv", line, sid, "capacity_bcm_per_yr",
-                                    "production takes its capacity from countries.csv; leave empty"))
+            problems.append(
+                Problem(
+                    "gas_supply.csv",
+                    line,
+                    sid,
+                    "capacity_bcm_per_yr",
+                    "production takes its capacity from countries.csv; leave empty",
+                )
+            )
     assumptions = None
     try:
         assumptions = load_assumptions(directory / "assumptions.toml")
@@ -265,22 +349,38 @@ def load_energy_data(directory: Path | None = None, sources_csv: Path | None = N
     if problems or assumptions is None:
         raise EnergyDataError(problems)
     return EnergyData(
-        buses={k: Bus(**{f: r[f] for f in Bus.__dataclass_fields__}) for k, (_, r) in buses.items()},
+        buses={
+            k: Bus(**{f: r[f] for f in Bus.__dataclass_fields__}) for k, (_, r) in buses.items()
+        },
         pipelines={
-            k: Pipeline(**{f: r[f] for f in Pipeline.__dataclass_fields__
-                           if f not in ("entry", "bidirectional")},
-                        entry=r["entry"] == "yes", bidirectional=r["bidirectional"] == "yes")
+            k: Pipeline(
+                **{
+                    f: r[f]
+                    for f in Pipeline.__dataclass_fields__
+                    if f not in ("entry", "bidirectional")
+                },
+                entry=r["entry"] == "yes",
+                bidirectional=r["bidirectional"] == "yes",
+            )
             for k, (_, r) in segments.items()
         },
-        interconnectors={k: Interconnector(**{f: r[f] for f in Interconnector.__dataclass_fields__})
-                         for k, (_, r) in cables.items()},
-        technologies={k: Technology(**{f: r[f] for f in Technology.__dataclass_fields__})
-                      for k, (_, r) in techs.items()},
-        countries={k: Country(**{f: r[f] for f in Country.__dataclass_fields__})
-                   for k, (_, r) in countries.items()},
+        interconnectors={
+            k: Interconnector(**{f: r[f] for f in Interconnector.__dataclass_fields__})
+            for k, (_, r) in cables.items()
+        },
+        technologies={
+            k: Technology(**{f: r[f] for f in Technology.__dataclass_fields__})
+            for k, (_, r) in techs.items()
+        },
+        countries={
+            k: Country(**{f: r[f] for f in Country.__dataclass_fields__})
+            for k, (_, r) in countries.items()
+        },
         generation=generation,
-        gas_supply={k: GasSupply(**{f: r[f] for f in GasSupply.__dataclass_fields__})
-                    for k, (_, r) in supplies.items()},
+        gas_supply={
+            k: GasSupply(**{f: r[f] for f in GasSupply.__dataclass_fields__})
+            for k, (_, r) in supplies.items()
+        },
         assumptions=assumptions,
         directory=directory,
     )

@@ -21,18 +21,25 @@ def flows_geojson(summary: dict[str, Any]) -> dict[str, Any]:
     """A FeatureCollection with one LineString per pipeline segment and cable of the run."""
     features = []
     for seg in summary["segments"]:
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "LineString", "coordinates": seg["coordinates"]},
-            "properties": {
-                "id": seg["id"], "asset": seg["asset"], "name": seg["name"],
-                "carrier": seg["carrier"], "status": seg["status"],
-                "flow": seg["flow"], "unit": seg["unit"],
-                "capacity": seg["capacity"], "capacity_unit": seg["capacity_unit"],
-                "utilisation": seg["utilisation"],
-                "colour": utilisation_colour(seg["utilisation"]),
-            },
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": seg["coordinates"]},
+                "properties": {
+                    "id": seg["id"],
+                    "asset": seg["asset"],
+                    "name": seg["name"],
+                    "carrier": seg["carrier"],
+                    "status": seg["status"],
+                    "flow": seg["flow"],
+                    "unit": seg["unit"],
+                    "capacity": seg["capacity"],
+                    "capacity_unit": seg["capacity_unit"],
+                    "utilisation": seg["utilisation"],
+                    "colour": utilisation_colour(seg["utilisation"]),
+                },
+            }
+        )
     return {
         "type": "FeatureCollection",
         "features": features,

@@ -14,6 +14,7 @@ import logging
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,7 +56,9 @@ def _marginal_cost(data: EnergyData, country: str, tech: str) -> float:
     co2 = data.countries[country].co2_price_eur_per_t
     if t.profile != "flat":
         return t.vom_eur_per_mwh
-    return (t.fuel_cost_eur_per_mwh_th + t.co2_t_per_mwh_th * co2) / t.efficiency + t.vom_eur_per_mwh
+    return (
+        t.fuel_cost_eur_per_mwh_th + t.co2_t_per_mwh_th * co2
+    ) / t.efficiency + t.vom_eur_per_mwh
 
 
 class _Batch:
@@ -72,13 +75,13 @@ class _Batch:
         for key, values in self.static.items():
             values.append(static.get(key))
         self.names.append(name)
-        for key, values in (series or {}).items():
-            self.series.setdefault(key, {})[name] = values
+        for key, profile in (series or {}).items():
+            self.series.setdefault(key, {})[name] = profile
 
     def add_to(self, n: pypsa.Network, component: str) -> None:
         if not self.names:
             return
-        kwargs: dict[str, object] = {k: v for k, v in self.static.items()}
+        kwargs: dict[str, Any] = dict(self.static)
         for key, cols in self.series.items():
             kwargs[key] = pd.DataFrame(cols, index=n.snapshots)
         n.add(component, self.names, **kwargs)
@@ -99,29 +102,54 @@ def build(data: EnergyData, year: int, outage: Outage | None = None) -> pypsa.Ne
         el_bus, gas_bus = f"{code}-el", f"{code}-gas"
         if el_bus in data.buses and c.el_demand_twh_per_yr > 0:
             lon = data.buses[el_bus].lon_deg
-            loads.row(f"load {el_bus}", bus=el_bus, series={
-                "p_set": profiles.electricity_demand(code, lon, c.el_demand_twh_per_yr)})
+            loads.row(
+                f"load {el_bus}",
+                bus=el_bus,
+                series={"p_set": profiles.electricity_demand(code, lon, c.el_demand_twh_per_yr)},
+            )
         non_power = c.gas_demand_bcm_per_yr * (1 - c.gas_power_share) * a.twh_per_bcm * 1e6
         if gas_bus in data.buses and non_power > 0:
-            loads.row(f"load {gas_bus}", bus=gas_bus, series={
-                "p_set": profiles.gas_demand(code, non_power, c.heating_amplitude)})
+            loads.row(
+                f"load {gas_bus}",
+                bus=gas_bus,
+                series={"p_set": profiles.gas_demand(code, non_power, c.heating_amplitude)},
+            )
     loaded = set(loads.static.get("bus", []))
     for bus in data.buses.values():
         if bus.bus_id in loaded:
-            voll = (a.voll_electricity_eur_per_mwh if bus.carrier == "electricity"
-                    else a.voll_gas_eur_per_mwh)
-            gens.row(f"shed {bus.bus_id}", bus=bus.bus_id, carrier="load shedding", p_nom=1e6,
-                     marginal_cost=voll, p_max_pu=1.0)
+            voll = (
+                a.voll_electricity_eur_per_mwh
+                if bus.carrier == "electricity"
+                else a.voll_gas_eur_per_mwh
+            )
+            gens.row(
+                f"shed {bus.bus_id}",
+                bus=bus.bus_id,
+                carrier="load shedding",
+                p_nom=1e6,
+                marginal_cost=voll,
+                p_max_pu=1.0,
+            )
     for (code, tech), mw in data.generation.items():
         if mw <= 0:
             continue
         t = data.technologies[tech]
         el_bus = f"{code}-el"
         if tech == "gas":
-            links.row(plant_component(code, tech), bus0=f"{code}-gas", bus1=el_bus, carrier=tech,
-                      p_nom=mw / t.efficiency, efficiency=t.efficiency, p_min_pu=0.0, length=0.0,
-                      marginal_cost=(t.co2_t_per_mwh_th * data.countries[code].co2_price_eur_per_t
-                                     + t.vom_eur_per_mwh * t.efficiency))
+            links.row(
+                plant_component(code, tech),
+                bus0=f"{code}-gas",
+                bus1=el_bus,
+                carrier=tech,
+                p_nom=mw / t.efficiency,
+                efficiency=t.efficiency,
+                p_min_pu=0.0,
+                length=0.0,
+                marginal_cost=(
+                    t.co2_t_per_mwh_th * data.countries[code].co2_price_eur_per_t
+                    + t.vom_eur_per_mwh * t.efficiency
+                ),
+            )
             continue
         c = data.countries[code]
         bus = data.buses[el_bus]
@@ -134,26 +162,62 @@ def build(data: EnergyData, year: int, outage: Outage | None = None) -> pypsa.Ne
         elif t.profile == "hydro":
             pu = profiles.hydro(code, c.hydro_cf)
         if pu is None:
-            gens.row(plant_component(code, tech), bus=el_bus, carrier=tech, p_nom=mw,
-                     marginal_cost=_marginal_cost(data, code, tech), p_max_pu=1.0)
+            gens.row(
+                plant_component(code, tech),
+                bus=el_bus,
+                carrier=tech,
+                p_nom=mw,
+                marginal_cost=_marginal_cost(data, code, tech),
+                p_max_pu=1.0,
+            )
         else:
-            weather.row(plant_component(code, tech), bus=el_bus, carrier=tech, p_nom=mw,
-                        marginal_cost=_marginal_cost(data, code, tech), series={"p_max_pu": pu})
+            weather.row(
+                plant_component(code, tech),
+                bus=el_bus,
+                carrier=tech,
+                p_nom=mw,
+                marginal_cost=_marginal_cost(data, code, tech),
+                series={"p_max_pu": pu},
+            )
     for sid, s in data.gas_supply.items():
         code = data.buses[s.bus].country
-        bcm = (data.countries[code].gas_production_bcm_per_yr if s.kind == "production"
-               else s.capacity_bcm_per_yr or 0.0)
-        gens.row(supply_generator(sid), bus=s.bus, carrier="gas", p_nom=bcm * mw_per_bcm,
-                 marginal_cost=s.price_eur_per_mwh, p_max_pu=1.0)
+        bcm = (
+            data.countries[code].gas_production_bcm_per_yr
+            if s.kind == "production"
+            else s.capacity_bcm_per_yr or 0.0
+        )
+        gens.row(
+            supply_generator(sid),
+            bus=s.bus,
+            carrier="gas",
+            p_nom=bcm * mw_per_bcm,
+            marginal_cost=s.price_eur_per_mwh,
+            p_max_pu=1.0,
+        )
     for seg in data.pipelines.values():
-        links.row(gas_link(seg.segment_id), bus0=seg.bus0, bus1=seg.bus1, carrier="gas pipeline",
-                  p_nom=seg.capacity_bcm_per_yr * mw_per_bcm, efficiency=1.0,
-                  p_min_pu=-1.0 if seg.bidirectional else 0.0, length=seg.length_km,
-                  marginal_cost=seg.tariff_eur_per_mwh)
+        links.row(
+            gas_link(seg.segment_id),
+            bus0=seg.bus0,
+            bus1=seg.bus1,
+            carrier="gas pipeline",
+            p_nom=seg.capacity_bcm_per_yr * mw_per_bcm,
+            efficiency=1.0,
+            p_min_pu=-1.0 if seg.bidirectional else 0.0,
+            length=seg.length_km,
+            marginal_cost=seg.tariff_eur_per_mwh,
+        )
     for cab in data.interconnectors.values():
-        links.row(cable_link(cab.asset), bus0=cab.bus0, bus1=cab.bus1, carrier=cab.kind,
-                  p_nom=cab.capacity_mw, efficiency=1.0, p_min_pu=-1.0, length=cab.length_km,
-                  marginal_cost=0.01)
+        links.row(
+            cable_link(cab.asset),
+            bus0=cab.bus0,
+            bus1=cab.bus1,
+            carrier=cab.kind,
+            p_nom=cab.capacity_mw,
+            efficiency=1.0,
+            p_min_pu=-1.0,
+            length=cab.length_km,
+            marginal_cost=0.01,
+        )
     with _quiet():
         n.add("Carrier", carriers)
         buses.add_to(n, "Bus")
@@ -177,8 +241,11 @@ def apply_outage(n: pypsa.Network, data: EnergyData, outage: Outage) -> None:
             series.loc[hours] = 0.0
             n.links_t[attr][link] = series
     for gen in asset.generators:
-        current = (n.generators_t.p_max_pu[gen] if gen in n.generators_t.p_max_pu
-                   else pd.Series(float(n.generators.at[gen, "p_max_pu"]), index=n.snapshots))
+        current = (
+            n.generators_t.p_max_pu[gen]
+            if gen in n.generators_t.p_max_pu
+            else pd.Series(float(n.generators.at[gen, "p_max_pu"]), index=n.snapshots)
+        )
         current = current.copy()
         current.loc[hours] = 0.0
         n.generators_t.p_max_pu[gen] = current
@@ -189,8 +256,13 @@ def windows(first: int, last: int, size: int) -> list[tuple[int, int]]:
     return [(s, min(s + size, last + 1) - 1) for s in range(first, last + 1, size)]
 
 
-def solve(n: pypsa.Network, first: int = 0, last: int = HOURS - 1, window_hours: int = 730,
-          progress: Progress | None = None) -> None:
+def solve(
+    n: pypsa.Network,
+    first: int = 0,
+    last: int = HOURS - 1,
+    window_hours: int = 730,
+    progress: Progress | None = None,
+) -> None:
     """Solve hours ``first``..``last`` window by window with HiGHS (dual simplex, one thread)."""
     parts = windows(first, last, window_hours)
     for i, (a, b) in enumerate(parts):
@@ -198,7 +270,9 @@ def solve(n: pypsa.Network, first: int = 0, last: int = HOURS - 1, window_hours:
             progress(i / len(parts), f"solving hours {a}-{b}")
         with _quiet():
             status, condition = n.optimize(
-                snapshots=n.snapshots[a : b + 1], solver_name="highs", io_api="direct",
+                snapshots=n.snapshots[a : b + 1],
+                solver_name="highs",
+                io_api="direct",
                 include_objective_constant=False,
                 solver_options={"threads": 1, "output_flag": False, "log_to_console": False},
             )

@@ -27,8 +27,9 @@ def _silent(_: float, __: str) -> None:
     return None
 
 
-def case_metrics(data: EnergyData, year: int, outage: Outage | None, first: int, last: int
-                 ) -> dict[str, Any]:
+def case_metrics(
+    data: EnergyData, year: int, outage: Outage | None, first: int, last: int
+) -> dict[str, Any]:
     """Solve hours ``first``..``last`` with ``outage`` and return the window's metrics."""
     from corridor.energy import model
     from corridor.energy.results import window_metrics
@@ -42,8 +43,9 @@ def _case(args: tuple[EnergyData, int, Outage | None, int, int]) -> dict[str, An
     return case_metrics(*args)
 
 
-def harm(data: EnergyData, base: dict[str, Any], case: dict[str, Any], asset_id: str
-         ) -> dict[str, Any]:
+def harm(
+    data: EnergyData, base: dict[str, Any], case: dict[str, Any], asset_id: str
+) -> dict[str, Any]:
     """How much worse ``case`` is than ``base``: unserved energy, prices, rerouted flows, harm."""
     a = data.assumptions
     mwh_per_bcm = a.twh_per_bcm * 1e6
@@ -53,7 +55,9 @@ def harm(data: EnergyData, base: dict[str, Any], case: dict[str, Any], asset_id:
         c = case["buses"][bus]
         carrier = data.buses[bus].carrier
         region = data.countries[data.buses[bus].country].region
-        voll = a.voll_electricity_eur_per_mwh if carrier == "electricity" else a.voll_gas_eur_per_mwh
+        voll = (
+            a.voll_electricity_eur_per_mwh if carrier == "electricity" else a.voll_gas_eur_per_mwh
+        )
         d_unserved = c["unserved_mwh"] - b["unserved_mwh"]
         served = c["load_mwh"] - c["unserved_mwh"]
         d_price = c["price_eur_per_mwh"] - b["price_eur_per_mwh"]
@@ -67,14 +71,19 @@ def harm(data: EnergyData, base: dict[str, Any], case: dict[str, Any], asset_id:
     }
     asset = assets(data)[asset_id]
     return {
-        "asset": asset_id, "kind": asset.kind, "name": asset.name, "region": asset.region,
+        "asset": asset_id,
+        "kind": asset.kind,
+        "name": asset.name,
+        "region": asset.region,
         "harm_eur": round(sum(r["harm_eur"] for r in by_region.values())),
         "harm_europe_eur": round(by_region.get("europe", {}).get("harm_eur", 0.0)),
         "harm_central_asia_eur": round(by_region.get("central_asia", {}).get("harm_eur", 0.0)),
         "unserved_mwh": round(sum(r["unserved_mwh"] for r in by_region.values()), 1),
         "system_cost_change_eur": round(case["system_cost_eur"] - base["system_cost_eur"]),
-        "by_region": {k: {"unserved_mwh": round(v["unserved_mwh"], 1),
-                          "harm_eur": round(v["harm_eur"])} for k, v in sorted(by_region.items())},
+        "by_region": {
+            k: {"unserved_mwh": round(v["unserved_mwh"], 1), "harm_eur": round(v["harm_eur"])}
+            for k, v in sorted(by_region.items())
+        },
         "price_change_eur_per_mwh": price_change,
         "rerouted_bcm": {k: v for k, v in reroute.items() if abs(v) >= 0.001},
     }
@@ -89,9 +98,15 @@ def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def sweep(data: EnergyData, year: int, asset_ids: list[str], first: int = 0,
-          last: int = HOURS - 1, workers: int | None = None, progress: Progress = _silent
-          ) -> list[dict[str, Any]]:
+def sweep(
+    data: EnergyData,
+    year: int,
+    asset_ids: list[str],
+    first: int = 0,
+    last: int = HOURS - 1,
+    workers: int | None = None,
+    progress: Progress = _silent,
+) -> list[dict[str, Any]]:
     """Take out each asset alone over hours ``first``..``last``; rows ranked by harm, worst first."""
     workers = workers or default_workers()
     progress(0.0, f"base case and {len(asset_ids)} outage(s) on {workers} process(es)")
@@ -113,7 +128,13 @@ def sweep(data: EnergyData, year: int, asset_ids: list[str], first: int = 0,
     return sorted(rows, key=lambda r: (-r["harm_eur"], r["asset"]))
 
 
-def n1(data: EnergyData, year: int, first: int = 0, last: int = HOURS - 1,
-       workers: int | None = None, progress: Progress = _silent) -> list[dict[str, Any]]:
+def n1(
+    data: EnergyData,
+    year: int,
+    first: int = 0,
+    last: int = HOURS - 1,
+    workers: int | None = None,
+    progress: Progress = _silent,
+) -> list[dict[str, Any]]:
     """The n-1 sweep over every candidate asset (see ``assets.n1_candidates``)."""
     return sweep(data, year, n1_candidates(data), first, last, workers, progress)

@@ -33,8 +33,8 @@ def scale_to_mean(shape: Array, mean: float, cap: float = 1.0) -> Array:
     """``shape`` scaled so that, once clipped to [0, cap], its mean is ``mean``."""
     if mean <= 0 or shape.max() <= 0:
         return np.zeros_like(shape)
-    k = mean / shape.mean()
-    out = np.clip(shape * k, 0.0, cap)
+    k = mean / float(shape.mean())
+    out: Array = np.clip(shape * k, 0.0, cap)
     for _ in range(50):
         got = out.mean()
         if abs(got - mean) < 1e-6 * mean:
@@ -48,11 +48,18 @@ def electricity_demand(country: str, lon_deg: float, annual_twh: float) -> Array
     """Hourly load (MW): evening and midday peaks, winter and summer highs, summing to the year."""
     day, hour = _clock(lon_deg)
     daily = 1.0 + 0.12 * np.sin(np.pi * (hour - 7.0) / 12.0) * (hour >= 7) * (hour <= 19)
-    daily += 0.10 * np.exp(-(((hour - 19.5) / 2.0) ** 2)) - 0.12 * np.exp(-(((hour - 4.0) / 3.0) ** 2))
-    seasonal = 1.0 + 0.10 * np.cos(2 * np.pi * (day - 15) / 365) + 0.05 * np.cos(4 * np.pi * (day - 15) / 365)
+    daily += 0.10 * np.exp(-(((hour - 19.5) / 2.0) ** 2)) - 0.12 * np.exp(
+        -(((hour - 4.0) / 3.0) ** 2)
+    )
+    seasonal = (
+        1.0
+        + 0.10 * np.cos(2 * np.pi * (day - 15) / 365)
+        + 0.05 * np.cos(4 * np.pi * (day - 15) / 365)
+    )
     noise = 1.0 + 0.02 * _rng(country, "el").standard_normal(HOURS)
-    shape = daily * seasonal * noise
-    return shape / shape.mean() * annual_twh * 1e6 / HOURS
+    shape: Array = daily * seasonal * noise
+    out: Array = shape / shape.mean() * annual_twh * 1e6 / HOURS
+    return out
 
 
 def gas_demand(country: str, annual_mwh: float, amplitude: float) -> Array:
@@ -60,8 +67,9 @@ def gas_demand(country: str, annual_mwh: float, amplitude: float) -> Array:
     day = np.arange(HOURS) // 24
     seasonal = np.maximum(1.0 + amplitude * np.cos(2 * np.pi * (day - 15) / 365), 0.1)
     noise = 1.0 + 0.03 * _rng(country, "gas").standard_normal(HOURS)
-    shape = seasonal * noise
-    return shape / shape.mean() * annual_mwh / HOURS
+    shape: Array = seasonal * noise
+    out: Array = shape / shape.mean() * annual_mwh / HOURS
+    return out
 
 
 def solar(country: str, lat_deg: float, lon_deg: float, capacity_factor: float) -> Array:

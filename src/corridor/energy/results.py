@@ -62,15 +62,25 @@ def window_metrics(n: pypsa.Network, data: EnergyData, first: int, last: int) ->
             "load_mwh": float(loads[bus].sum()),
             "unserved_mwh": float(shed[bus].sum()) if bus in shed else 0.0,
             "consumer_cost_eur": float((served * prices[bus]).sum()),
-            "price_eur_per_mwh": float((loads[bus] * prices[bus]).sum() / max(loads[bus].sum(), 1e-9)),
+            "price_eur_per_mwh": float(
+                (loads[bus] * prices[bus]).sum() / max(loads[bus].sum(), 1e-9)
+            ),
         }
-    throughput = {a: float(flows[gas_link(next(s for s in segs if s.entry).segment_id)].sum())
-                  for a, segs in data.pipeline_assets().items()}
+    throughput = {
+        a: float(flows[gas_link(next(s for s in segs if s.entry).segment_id)].sum())
+        for a, segs in data.pipeline_assets().items()
+    }
     return {"system_cost_eur": cost, "buses": buses, "throughput_mwh": throughput}
 
 
-def extract(n: pypsa.Network, data: EnergyData, scenario: dict[str, Any], first: int = 0,
-            last: int = HOURS - 1, outage: dict[str, Any] | None = None) -> Results:
+def extract(
+    n: pypsa.Network,
+    data: EnergyData,
+    scenario: dict[str, Any],
+    first: int = 0,
+    last: int = HOURS - 1,
+    outage: dict[str, Any] | None = None,
+) -> Results:
     """Results of hours ``first``..``last`` of a solved network."""
     a = data.assumptions
     flows, prices, shed, gen, loads = hourly_frames(n, first, last)
@@ -87,48 +97,85 @@ def extract(n: pypsa.Network, data: EnergyData, scenario: dict[str, Any], first:
         f = flows[gas_link(seg.segment_id)]
         cap = seg.capacity_bcm_per_yr * a.mw_per_bcm_per_yr()
         avail = n.get_switchable_as_dense("Link", "p_max_pu").iloc[first : last + 1][
-            gas_link(seg.segment_id)]
-        segments.append({
-            "id": seg.segment_id, "asset": seg.asset, "carrier": "gas", "name": seg.name,
-            "status": seg.status, "bus0": seg.bus0, "bus1": seg.bus1,
-            "coordinates": coords(seg.bus0, seg.bus1),
-            "flow": _r(f.sum() / mwh_per_bcm), "unit": "bcm",
-            "capacity": seg.capacity_bcm_per_yr, "capacity_unit": "bcm/yr",
-            "utilisation": _r(f.abs().mean() / cap if cap else 0.0),
-            "hours_at_capacity": int(((f.abs() >= 0.999 * cap * avail) & (avail > 0)).sum()),
-            "entry": seg.entry,
-        })
+            gas_link(seg.segment_id)
+        ]
+        segments.append(
+            {
+                "id": seg.segment_id,
+                "asset": seg.asset,
+                "carrier": "gas",
+                "name": seg.name,
+                "status": seg.status,
+                "bus0": seg.bus0,
+                "bus1": seg.bus1,
+                "coordinates": coords(seg.bus0, seg.bus1),
+                "flow": _r(f.sum() / mwh_per_bcm),
+                "unit": "bcm",
+                "capacity": seg.capacity_bcm_per_yr,
+                "capacity_unit": "bcm/yr",
+                "utilisation": _r(f.abs().mean() / cap if cap else 0.0),
+                "hours_at_capacity": int(((f.abs() >= 0.999 * cap * avail) & (avail > 0)).sum()),
+                "entry": seg.entry,
+            }
+        )
     for cab in data.interconnectors.values():
         f = flows[cable_link(cab.asset)]
-        segments.append({
-            "id": cab.asset, "asset": cab.asset, "carrier": "electricity", "name": cab.name,
-            "status": cab.status, "bus0": cab.bus0, "bus1": cab.bus1,
-            "coordinates": coords(cab.bus0, cab.bus1),
-            "flow": _r(f.sum() / 1e6), "unit": "TWh",
-            "forward": _r(f.clip(lower=0).sum() / 1e6), "backward": _r(-f.clip(upper=0).sum() / 1e6),
-            "capacity": cab.capacity_mw, "capacity_unit": "MW",
-            "utilisation": _r(f.abs().mean() / cab.capacity_mw if cab.capacity_mw else 0.0),
-            "hours_at_capacity": int((f.abs() >= 0.999 * cab.capacity_mw).sum()),
-            "entry": True,
-        })
+        segments.append(
+            {
+                "id": cab.asset,
+                "asset": cab.asset,
+                "carrier": "electricity",
+                "name": cab.name,
+                "status": cab.status,
+                "bus0": cab.bus0,
+                "bus1": cab.bus1,
+                "coordinates": coords(cab.bus0, cab.bus1),
+                "flow": _r(f.sum() / 1e6),
+                "unit": "TWh",
+                "forward": _r(f.clip(lower=0).sum() / 1e6),
+                "backward": _r(-f.clip(upper=0).sum() / 1e6),
+                "capacity": cab.capacity_mw,
+                "capacity_unit": "MW",
+                "utilisation": _r(f.abs().mean() / cab.capacity_mw if cab.capacity_mw else 0.0),
+                "hours_at_capacity": int((f.abs() >= 0.999 * cab.capacity_mw).sum()),
+                "entry": True,
+            }
+        )
     pipelines = [
-        {"asset": s["asset"], "name": s["name"].split(" (")[0], "status": s["status"],
-         "throughput_bcm": s["flow"], "throughput_bcm_per_yr": _r(s["flow"] * HOURS / hours),
-         "capacity_bcm_per_yr": s["capacity"], "utilisation": s["utilisation"],
-         "hours_at_capacity": s["hours_at_capacity"]}
-        for s in segments if s["carrier"] == "gas" and s["entry"]
+        {
+            "asset": s["asset"],
+            "name": s["name"].split(" (")[0],
+            "status": s["status"],
+            "throughput_bcm": s["flow"],
+            "throughput_bcm_per_yr": _r(s["flow"] * HOURS / hours),
+            "capacity_bcm_per_yr": s["capacity"],
+            "utilisation": s["utilisation"],
+            "hours_at_capacity": s["hours_at_capacity"],
+        }
+        for s in segments
+        if s["carrier"] == "gas" and s["entry"]
     ]
     # Gas balance per country: production, consumption (power plants included), net exports.
     balance: dict[str, dict[str, float]] = {}
-    for code, c in data.countries.items():
+    for code in data.countries:
         gas_bus = f"{code}-gas"
         if gas_bus not in buses:
             continue
-        prod = sum(gen[supply_generator(sid)].sum() for sid, s in data.gas_supply.items()
-                   if s.bus == gas_bus and s.kind == "production")
-        imports = sum(gen[supply_generator(sid)].sum() for sid, s in data.gas_supply.items()
-                      if s.bus == gas_bus and s.kind != "production")
-        power = flows[plant_component(code, "gas")].sum() if plant_component(code, "gas") in flows else 0.0
+        prod = sum(
+            gen[supply_generator(sid)].sum()
+            for sid, s in data.gas_supply.items()
+            if s.bus == gas_bus and s.kind == "production"
+        )
+        imports = sum(
+            gen[supply_generator(sid)].sum()
+            for sid, s in data.gas_supply.items()
+            if s.bus == gas_bus and s.kind != "production"
+        )
+        power = (
+            flows[plant_component(code, "gas")].sum()
+            if plant_component(code, "gas") in flows
+            else 0.0
+        )
         exports = 0.0
         for seg in data.pipelines.values():
             c0, c1 = buses[seg.bus0].country, buses[seg.bus1].country
@@ -138,9 +185,11 @@ def extract(n: pypsa.Network, data: EnergyData, scenario: dict[str, Any], first:
                 exports -= flows[gas_link(seg.segment_id)].sum()
         demand = loads[gas_bus].sum() if gas_bus in loads else 0.0
         balance[code] = {
-            "production_bcm": _r(prod / mwh_per_bcm), "other_supply_bcm": _r(imports / mwh_per_bcm),
+            "production_bcm": _r(prod / mwh_per_bcm),
+            "other_supply_bcm": _r(imports / mwh_per_bcm),
             "consumption_bcm": _r((demand + power) / mwh_per_bcm),
-            "power_bcm": _r(power / mwh_per_bcm), "net_exports_bcm": _r(exports / mwh_per_bcm),
+            "power_bcm": _r(power / mwh_per_bcm),
+            "net_exports_bcm": _r(exports / mwh_per_bcm),
             "unserved_bcm": _r(shed[gas_bus].sum() / mwh_per_bcm if gas_bus in shed else 0.0),
         }
     co2: dict[str, float] = {}
@@ -155,10 +204,13 @@ def extract(n: pypsa.Network, data: EnergyData, scenario: dict[str, Any], first:
             continue
         co2[code] = co2.get(code, 0.0) + fuel * t.co2_t_per_mwh_th / 1e6
     price_summary = {
-        bus: {"mean": _r(prices[bus].mean(), 2),
-              "load_weighted": _r((prices[bus] * loads[bus]).sum() / loads[bus].sum(), 2)
-              if bus in loads and loads[bus].sum() > 0 else _r(prices[bus].mean(), 2),
-              "max": _r(prices[bus].max(), 2)}
+        bus: {
+            "mean": _r(prices[bus].mean(), 2),
+            "load_weighted": _r((prices[bus] * loads[bus]).sum() / loads[bus].sum(), 2)
+            if bus in loads and loads[bus].sum() > 0
+            else _r(prices[bus].mean(), 2),
+            "max": _r(prices[bus].max(), 2),
+        }
         for bus in prices.columns
     }
     unserved = {bus: _r(shed[bus].sum(), 1) for bus in shed.columns}
@@ -168,10 +220,18 @@ def extract(n: pypsa.Network, data: EnergyData, scenario: dict[str, Any], first:
         entry = by_region.setdefault(r, {"electricity_mwh": 0.0, "gas_mwh": 0.0})
         entry[f"{buses[bus].carrier}_mwh"] += mwh
     summary = {
-        "scenario": scenario, "hours": hours, "first_hour": first, "last_hour": last,
-        "start": str(n.snapshots[first]), "end": str(n.snapshots[last]),
-        "outage": outage, "pipelines": pipelines, "segments": segments, "prices": price_summary,
-        "unserved_mwh": unserved, "unserved_by_region": by_region,
+        "scenario": scenario,
+        "hours": hours,
+        "first_hour": first,
+        "last_hour": last,
+        "start": str(n.snapshots[first]),
+        "end": str(n.snapshots[last]),
+        "outage": outage,
+        "pipelines": pipelines,
+        "segments": segments,
+        "prices": price_summary,
+        "unserved_mwh": unserved,
+        "unserved_by_region": by_region,
         "unserved_total_mwh": _r(sum(unserved.values()), 1),
         "co2_mt": {k: _r(v) for k, v in sorted(co2.items())},
         "co2_total_mt": _r(sum(co2.values())),

@@ -34,12 +34,20 @@ class Prepared:
     outage: Outage | None
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.scenario.name, "year": self.scenario.year,
-                "description": self.scenario.description}
+        return {
+            "name": self.scenario.name,
+            "year": self.scenario.year,
+            "description": self.scenario.description,
+        }
 
 
-def prepare(scenario: str, outage: str | None = None, start: str | None = None,
-            end: str | None = None, data_dir: Path | None = None) -> Prepared:
+def prepare(
+    scenario: str,
+    outage: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    data_dir: Path | None = None,
+) -> Prepared:
     """Load and check everything a run needs; raises ``EnergyError`` on bad input."""
     if (start or end) and not outage:
         raise EnergyError("invalid", "outage", "--from/--to need an asset to take out (--outage)")
@@ -50,21 +58,28 @@ def prepare(scenario: str, outage: str | None = None, start: str | None = None,
     return Prepared(sc, data, out)
 
 
-def solve_prepared(prep: Prepared, first: int = 0, last: int = HOURS - 1,
-                   progress: Progress = _silent) -> Results:
+def solve_prepared(
+    prep: Prepared, first: int = 0, last: int = HOURS - 1, progress: Progress = _silent
+) -> Results:
     """Build and solve hours ``first``..``last``; the outage (if any) applies inside its window."""
     from corridor.energy import model
     from corridor.energy.results import extract
 
     progress(0.0, "building the model")
     n = model.build(prep.data, prep.scenario.year, prep.outage)
-    model.solve(n, first, last, prep.data.assumptions.window_hours,
-                lambda f, m: progress(0.05 + 0.9 * f, m))
+    model.solve(
+        n, first, last, prep.data.assumptions.window_hours, lambda f, m: progress(0.05 + 0.9 * f, m)
+    )
     outage = None
     if prep.outage:
         o = prep.outage
-        outage = {"asset": o.asset_id, "first_hour": o.first, "last_hour": o.last,
-                  "start": str(n.snapshots[o.first]), "end": str(n.snapshots[o.last])}
+        outage = {
+            "asset": o.asset_id,
+            "first_hour": o.first,
+            "last_hour": o.last,
+            "start": str(n.snapshots[o.first]),
+            "end": str(n.snapshots[o.last]),
+        }
     results = extract(n, prep.data, prep.describe(), first, last, outage)
     progress(1.0, "done")
     return results
@@ -86,7 +101,9 @@ def run(params: dict[str, Any], progress: Callable[[float, str], None]) -> dict[
     first = params.get("first_hour", 0)
     last = params.get("last_hour", HOURS - 1)
     if not (isinstance(first, int) and isinstance(last, int) and 0 <= first <= last < HOURS):
-        raise EnergyError("invalid", "first_hour", f"hours must satisfy 0 <= first <= last < {HOURS}")
+        raise EnergyError(
+            "invalid", "first_hour", f"hours must satisfy 0 <= first <= last < {HOURS}"
+        )
     prep = prepare(scenario, params.get("outage"), params.get("from"), params.get("to"))
     if prep.outage and params.get("first_hour") is None:
         first, last = prep.outage.first, prep.outage.last
@@ -125,7 +142,9 @@ def n1_job(params: dict[str, Any], progress: Callable[[float, str], None]) -> di
     first = params.get("first_hour", 0)
     last = params.get("last_hour", 743)
     if not (isinstance(first, int) and isinstance(last, int) and 0 <= first <= last < HOURS):
-        raise EnergyError("invalid", "first_hour", f"hours must satisfy 0 <= first <= last < {HOURS}")
+        raise EnergyError(
+            "invalid", "first_hour", f"hours must satisfy 0 <= first <= last < {HOURS}"
+        )
     workers = params.get("workers")
     if workers is not None and not (isinstance(workers, int) and 1 <= workers <= 32):
         raise EnergyError("invalid", "workers", "must be an integer from 1 to 32")

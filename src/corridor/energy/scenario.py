@@ -20,8 +20,15 @@ from corridor.network.problems import Problem
 SCENARIO_DIR = DATA_DIR / "scenarios"
 
 _KEYS = {
-    "name", "description", "year", "enable", "pipeline_capacity_bcm_per_yr",
-    "interconnector_capacity_mw", "gas_production_bcm_per_yr", "generation_mw", "demand_scale",
+    "name",
+    "description",
+    "year",
+    "enable",
+    "pipeline_capacity_bcm_per_yr",
+    "interconnector_capacity_mw",
+    "gas_production_bcm_per_yr",
+    "generation_mw",
+    "demand_scale",
     "co2_price_eur_per_t",
 }
 _WRONG_UNIT = {
@@ -66,14 +73,16 @@ def scenario_path(name_or_path: str) -> Path:
     if path.suffix == ".toml" and path.is_file():
         return path
     raise EnergyError(
-        "not_found", "scenario",
+        "not_found",
+        "scenario",
         f"unknown scenario {name_or_path!r}; shipped: {', '.join(shipped_scenarios())}, "
         "or give the path of a .toml file",
     )
 
 
-def _number_table(problems: list[Problem], fname: str, key: str, value: Any,
-                  known: set[str] | None, what: str) -> dict[str, float]:
+def _number_table(
+    problems: list[Problem], fname: str, key: str, value: Any, known: set[str] | None, what: str
+) -> dict[str, float]:
     out: dict[str, float] = {}
     if not isinstance(value, dict):
         problems.append(Problem(fname, None, None, key, "must be a table of id = number"))
@@ -95,14 +104,19 @@ def load_scenario(name_or_path: str, data: EnergyData) -> Scenario:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise EnergyDataError([Problem(fname, None, None, None, f"not valid TOML: {exc}")]) from None
+        raise EnergyDataError(
+            [Problem(fname, None, None, None, f"not valid TOML: {exc}")]
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise EnergyDataError([Problem(fname, None, None, None, f"unreadable: {exc}")]) from None
     problems: list[Problem] = []
     for key in raw:
         if key in _WRONG_UNIT:
-            problems.append(Problem(fname, None, None, key,
-                                    f"wrong unit: give capacities as {_WRONG_UNIT[key]!r}"))
+            problems.append(
+                Problem(
+                    fname, None, None, key, f"wrong unit: give capacities as {_WRONG_UNIT[key]!r}"
+                )
+            )
         elif key not in _KEYS:
             problems.append(Problem(fname, None, None, key, "unknown key"))
     name = raw.get("name", path.stem)
@@ -118,36 +132,79 @@ def load_scenario(name_or_path: str, data: EnergyData) -> Scenario:
     for asset in enable:
         if asset not in assets:
             problems.append(Problem(fname, None, asset, "enable", f"unknown asset {asset!r}"))
-    pipes = _number_table(problems, fname, "pipeline_capacity_bcm_per_yr",
-                          raw.get("pipeline_capacity_bcm_per_yr", {}), set(data.pipelines),
-                          "pipeline segment")
-    cables = _number_table(problems, fname, "interconnector_capacity_mw",
-                           raw.get("interconnector_capacity_mw", {}), set(data.interconnectors),
-                           "interconnector")
-    prod = _number_table(problems, fname, "gas_production_bcm_per_yr",
-                         raw.get("gas_production_bcm_per_yr", {}), set(data.countries), "country")
-    co2 = _number_table(problems, fname, "co2_price_eur_per_t", raw.get("co2_price_eur_per_t", {}),
-                        set(data.countries), "country")
-    scale = _number_table(problems, fname, "demand_scale", raw.get("demand_scale", {}),
-                          {"electricity", "gas"}, "carrier")
+    pipes = _number_table(
+        problems,
+        fname,
+        "pipeline_capacity_bcm_per_yr",
+        raw.get("pipeline_capacity_bcm_per_yr", {}),
+        set(data.pipelines),
+        "pipeline segment",
+    )
+    cables = _number_table(
+        problems,
+        fname,
+        "interconnector_capacity_mw",
+        raw.get("interconnector_capacity_mw", {}),
+        set(data.interconnectors),
+        "interconnector",
+    )
+    prod = _number_table(
+        problems,
+        fname,
+        "gas_production_bcm_per_yr",
+        raw.get("gas_production_bcm_per_yr", {}),
+        set(data.countries),
+        "country",
+    )
+    co2 = _number_table(
+        problems,
+        fname,
+        "co2_price_eur_per_t",
+        raw.get("co2_price_eur_per_t", {}),
+        set(data.countries),
+        "country",
+    )
+    scale = _number_table(
+        problems,
+        fname,
+        "demand_scale",
+        raw.get("demand_scale", {}),
+        {"electricity", "gas"},
+        "carrier",
+    )
     gen: dict[tuple[str, str], float] = {}
-    for key, value in _number_table(problems, fname, "generation_mw", raw.get("generation_mw", {}),
-                                    None, "plant").items():
+    for key, value in _number_table(
+        problems, fname, "generation_mw", raw.get("generation_mw", {}), None, "plant"
+    ).items():
         country, _, tech = key.partition(".")
         if f"{country}-el" not in data.buses:
-            problems.append(Problem(fname, None, key, "generation_mw",
-                                    f"unknown country {country!r} (write COUNTRY.technology)"))
+            problems.append(
+                Problem(
+                    fname,
+                    None,
+                    key,
+                    "generation_mw",
+                    f"unknown country {country!r} (write COUNTRY.technology)",
+                )
+            )
         elif tech not in data.technologies:
-            problems.append(Problem(fname, None, key, "generation_mw",
-                                    f"unknown technology {tech!r}"))
+            problems.append(
+                Problem(fname, None, key, "generation_mw", f"unknown technology {tech!r}")
+            )
         else:
             gen[(country, tech)] = value
     if problems:
         raise EnergyDataError(problems)
     return Scenario(
-        name=str(name), description=str(raw.get("description", "")), year=year,
-        enable=tuple(enable), pipeline_capacity_bcm_per_yr=pipes, interconnector_capacity_mw=cables,
-        gas_production_bcm_per_yr=prod, generation_mw=gen, demand_scale=scale,
+        name=str(name),
+        description=str(raw.get("description", "")),
+        year=year,
+        enable=tuple(enable),
+        pipeline_capacity_bcm_per_yr=pipes,
+        interconnector_capacity_mw=cables,
+        gas_production_bcm_per_yr=prod,
+        generation_mw=gen,
+        demand_scale=scale,
         co2_price_eur_per_t=co2,
     )
 
@@ -157,12 +214,16 @@ def apply(data: EnergyData, scenario: Scenario) -> EnergyData:
     on = set(scenario.enable)
     pipes = {
         k: dataclasses.replace(
-            p, capacity_bcm_per_yr=scenario.pipeline_capacity_bcm_per_yr.get(k, p.capacity_bcm_per_yr))
+            p,
+            capacity_bcm_per_yr=scenario.pipeline_capacity_bcm_per_yr.get(k, p.capacity_bcm_per_yr),
+        )
         for k, p in data.pipelines.items()
         if p.status == "operating" or p.asset in on
     }
     cables = {
-        k: dataclasses.replace(c, capacity_mw=scenario.interconnector_capacity_mw.get(k, c.capacity_mw))
+        k: dataclasses.replace(
+            c, capacity_mw=scenario.interconnector_capacity_mw.get(k, c.capacity_mw)
+        )
         for k, c in data.interconnectors.items()
         if c.status == "operating" or k in on
     }
@@ -174,12 +235,16 @@ def apply(data: EnergyData, scenario: Scenario) -> EnergyData:
             el_demand_twh_per_yr=c.el_demand_twh_per_yr * el,
             gas_demand_bcm_per_yr=c.gas_demand_bcm_per_yr * gas,
             gas_production_bcm_per_yr=scenario.gas_production_bcm_per_yr.get(
-                k, c.gas_production_bcm_per_yr),
+                k, c.gas_production_bcm_per_yr
+            ),
             co2_price_eur_per_t=scenario.co2_price_eur_per_t.get(k, c.co2_price_eur_per_t),
         )
         for k, c in data.countries.items()
     }
     return dataclasses.replace(
-        data, pipelines=pipes, interconnectors=cables, countries=countries,
+        data,
+        pipelines=pipes,
+        interconnectors=cables,
+        countries=countries,
         generation={**data.generation, **scenario.generation_mw},
     )

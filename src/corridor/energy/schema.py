@@ -49,9 +49,15 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         Column("capacity_bcm_per_yr", "float", "Capacity, billion m3 per year at a flat rate"),
         Column("length_km", "float", "Length"),
         Column("status", "choice", "operating, planned or proposed", choices=STATUS),
-        Column("entry", "choice", "yes on the segment whose flow is the asset's throughput",
-               choices=("yes", "no")),
-        Column("bidirectional", "choice", "yes if gas may flow bus1 -> bus0", choices=("yes", "no")),
+        Column(
+            "entry",
+            "choice",
+            "yes on the segment whose flow is the asset's throughput",
+            choices=("yes", "no"),
+        ),
+        Column(
+            "bidirectional", "choice", "yes if gas may flow bus1 -> bus0", choices=("yes", "no")
+        ),
         Column("tariff_eur_per_mwh", "float", "Transport tariff charged on the flow"),
         Column("source", "str", "Source id(s), `;`-separated"),
         Column("note", "str", "Free note", required=False),
@@ -75,26 +81,40 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         Column("fuel_cost_eur_per_mwh_th", "float", "Fuel price per MWh of fuel"),
         Column("vom_eur_per_mwh", "float", "Variable operation cost per MWh of electricity"),
         Column("co2_t_per_mwh_th", "float", "CO2 per MWh of fuel"),
-        Column("profile", "choice", "Availability profile", choices=("flat", "wind", "solar", "hydro")),
+        Column(
+            "profile", "choice", "Availability profile", choices=("flat", "wind", "solar", "hydro")
+        ),
         Column("source", "str", "Source id(s), `;`-separated"),
         Column("note", "str", "Free note", required=False),
     ),
     "countries.csv": (
         Column("country", "str", "ISO 3166-1 alpha-2 code"),
         Column("name", "str", "Human name"),
-        Column("region", "choice", "Region the harm of an outage is summed over",
-               choices=("central_asia", "south_caucasus", "turkiye", "europe", "china")),
+        Column(
+            "region",
+            "choice",
+            "Region the harm of an outage is summed over",
+            choices=("central_asia", "south_caucasus", "turkiye", "europe", "china"),
+        ),
         Column("el_demand_twh_per_yr", "float", "Annual electricity demand"),
         Column("gas_demand_bcm_per_yr", "float", "Annual gas consumption, power plants included"),
-        Column("gas_power_share", "float", "Share of the gas consumption burnt in power plants",
-               maximum=1.0),
+        Column(
+            "gas_power_share",
+            "float",
+            "Share of the gas consumption burnt in power plants",
+            maximum=1.0,
+        ),
         Column("gas_production_bcm_per_yr", "float", "Marketable gas production"),
         Column("co2_price_eur_per_t", "float", "Carbon price paid by power plants"),
         Column("wind_cf", "float", "Wind capacity factor (annual mean)", maximum=1.0),
         Column("solar_cf", "float", "Solar capacity factor (annual mean)", maximum=1.0),
         Column("hydro_cf", "float", "Hydro capacity factor (annual mean)", maximum=1.0),
-        Column("heating_amplitude", "float", "Winter swing of gas demand (0 flat, 1 strong)",
-               maximum=1.0),
+        Column(
+            "heating_amplitude",
+            "float",
+            "Winter swing of gas demand (0 flat, 1 strong)",
+            maximum=1.0,
+        ),
         Column("source", "str", "Source id(s), `;`-separated"),
         Column("note", "str", "Free note", required=False),
     ),
@@ -107,8 +127,12 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
     "gas_supply.csv": (
         Column("supply_id", "str", "Supply id"),
         Column("bus", "str", "Gas bus supplied"),
-        Column("kind", "choice", "production (capacity from countries.csv), import or scarcity",
-               choices=("production", "import", "scarcity")),
+        Column(
+            "kind",
+            "choice",
+            "production (capacity from countries.csv), import or scarcity",
+            choices=("production", "import", "scarcity"),
+        ),
         Column("name", "str", "Human name"),
         Column("capacity_bcm_per_yr", "float", "Capacity (empty for production)", required=False),
         Column("price_eur_per_mwh", "float", "Price of this supply"),
@@ -169,8 +193,13 @@ def read_table(path: Path, problems: list[Problem]) -> list[tuple[int, dict[str,
                     continue
                 if len(cells) != len(header):
                     problems.append(
-                        Problem(name, line, cells[0], None,
-                                f"{len(cells)} fields where the header has {len(header)}")
+                        Problem(
+                            name,
+                            line,
+                            cells[0],
+                            None,
+                            f"{len(cells)} fields where the header has {len(header)}",
+                        )
                     )
                     continue
                 row: dict[str, Any] = {}
