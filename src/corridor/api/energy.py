@@ -54,14 +54,22 @@ class _In(BaseModel):
 
 
 class EnergyRunIn(_In):
-    scenario: str = Field(min_length=1, max_length=80, examples=["2025"])
+    scenario: str = Field(min_length=1, max_length=80, description="Shipped scenario, e.g. 2025")
     outage: str | None = Field(default=None, max_length=80, description="Asset to take out")
-    start: str | None = Field(default=None, alias="from", max_length=40, examples=["2025-01-10"])
-    end: str | None = Field(default=None, alias="to", max_length=40, examples=["2025-02-10"])
+    start: str | None = Field(
+        default=None, alias="from", max_length=40, description="Outage start (ISO date)"
+    )
+    end: str | None = Field(
+        default=None, alias="to", max_length=40, description="Outage end, exclusive (ISO date)"
+    )
+    first_hour: int | None = Field(
+        default=None, ge=0, le=8759, description="First hour to solve (default: the whole year)"
+    )
+    last_hour: int | None = Field(default=None, ge=0, le=8759, description="Last hour to solve")
 
 
 class EnergyN1In(_In):
-    scenario: str = Field(min_length=1, max_length=80, examples=["2030"])
+    scenario: str = Field(min_length=1, max_length=80, description="Shipped scenario, e.g. 2030")
     first_hour: int = Field(default=0, ge=0, le=8759)
     last_hour: int = Field(default=743, ge=0, le=8759)
 

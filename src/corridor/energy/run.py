@@ -111,8 +111,11 @@ def run(params: dict[str, Any], progress: Callable[[float, str], None]) -> dict[
     target = results_dir(params.get("results_dir"))
     from corridor.energy.results import save
 
-    save(results, target / run_name(prep))
-    return results.summary
+    name = run_name(prep)
+    if not prep.outage and (first, last) != (0, HOURS - 1):
+        name += f"--h{first}-{last}"
+    save(results, target / name)
+    return {**results.summary, "run": name}
 
 
 def results_dir(given: str | Path | None = None) -> Path:
