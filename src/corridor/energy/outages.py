@@ -4,8 +4,11 @@ Because the hours of the model are independent (no storage, no annual constraint
 only the hours it covers: each case solves just its window and is compared with the base over the
 same window. Cases run in parallel worker processes.
 
-Harm of a case, per region: unserved energy valued at the value of lost load, plus what consumers
-pay more for the energy they still get (load-weighted price change times served load). The sweep
+Harm of a case, per bus: unserved energy valued at the value of lost load, plus what consumers pay
+more for the energy they still get (load-weighted price change times served load), counted only
+where it is a loss: gas stranded upstream of a broken pipeline gets cheap, and that windfall must
+not cancel the loss downstream. Harm per region is the sum over its buses. The change in total
+system cost (the economist's welfare loss) is reported beside it. The sweep
 ranks by total harm and also gives Europe's and Central Asia's share, so each can read its own list.
 """
 
@@ -63,7 +66,8 @@ def harm(
         d_price = c["price_eur_per_mwh"] - b["price_eur_per_mwh"]
         r = by_region.setdefault(region, {"unserved_mwh": 0.0, "harm_eur": 0.0})
         r["unserved_mwh"] += d_unserved
-        r["harm_eur"] += d_unserved * voll + served * d_price
+        # A windfall somewhere (stranded gas getting cheap) does not cancel a loss elsewhere.
+        r["harm_eur"] += max(0.0, d_unserved * voll + served * d_price)
         price_change[bus] = round(d_price, 2)
     reroute = {
         k: round((case["throughput_mwh"].get(k, 0.0) - v) / mwh_per_bcm, 3)

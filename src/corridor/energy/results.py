@@ -34,7 +34,7 @@ class Results:
     summary: dict[str, Any]
 
 
-def _r(x: float, nd: int = 3) -> float:
+def _r(x: float, nd: int = 4) -> float:
     return round(float(x), nd)
 
 
