@@ -24,9 +24,9 @@ p2,p2,Planned pipe,AZ-gas,GE-gas,2.0,500,planned,yes,no,1.0,est-en-tariff,
     "technologies.csv": """technology,fuel,efficiency,fuel_cost_eur_per_mwh_th,vom_eur_per_mwh,co2_t_per_mwh_th,profile,source,note
 gas,gas,0.5,0,2.5,0.202,flat,est-en-costs,
 """,
-    "countries.csv": """country,name,region,el_demand_twh_per_yr,gas_demand_bcm_per_yr,gas_power_share,gas_production_bcm_per_yr,co2_price_eur_per_t,wind_cf,solar_cf,hydro_cf,heating_amplitude,source,note
-AZ,Producer,south_caucasus,0,0,0,10,0,0,0,0,0,est-en-gas-balances,
-GE,Consumer,europe,8.76,5,0,0,0,0,0,0,0,est-en-gas-balances,
+    "countries.csv": """country,name,region,el_demand_twh_per_yr,gas_demand_bcm_per_yr,gas_power_share,gas_production_bcm_per_yr,co2_price_eur_per_t,wind_cf,solar_cf,hydro_cf,heating_amplitude,production_swing,source,note
+AZ,Producer,south_caucasus,0,0,0,10,0,0,0,0,0,0,est-en-gas-balances,
+GE,Consumer,europe,8.76,5,0,0,0,0,0,0,0,0,est-en-gas-balances,
 """,
     "generation.csv": """country,technology,capacity_mw,source
 GE,gas,5000,est-en-costs

@@ -87,6 +87,7 @@ class Country:
     solar_cf: float
     hydro_cf: float
     heating_amplitude: float
+    production_swing: float
 
 
 @dataclass(frozen=True)

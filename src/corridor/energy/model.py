@@ -181,11 +181,25 @@ def build(data: EnergyData, year: int, outage: Outage | None = None) -> pypsa.Ne
             )
     for sid, s in data.gas_supply.items():
         code = data.buses[s.bus].country
+        swing = data.countries[code].production_swing if s.kind == "production" else 0.0
         bcm = (
             data.countries[code].gas_production_bcm_per_yr
             if s.kind == "production"
             else s.capacity_bcm_per_yr or 0.0
         )
+        if swing > 0:
+            # p_nom is the winter peak; p_max_pu (mean 1 / peak) keeps the annual total.
+            shape = profiles.production_swing(swing)
+            peak = float(shape.max())
+            weather.row(
+                supply_generator(sid),
+                bus=s.bus,
+                carrier="gas",
+                p_nom=bcm * mw_per_bcm * peak,
+                marginal_cost=s.price_eur_per_mwh,
+                series={"p_max_pu": shape / peak},
+            )
+            continue
         gens.row(
             supply_generator(sid),
             bus=s.bus,

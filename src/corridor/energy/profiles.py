@@ -105,3 +105,15 @@ def hydro(country: str, capacity_factor: float) -> Array:
     shape = 1.0 + 0.45 * np.cos(2 * np.pi * (day - 130) / 365)
     noise = 1.0 + 0.03 * _rng(country, "hydro").standard_normal(HOURS)
     return scale_to_mean(shape * noise, capacity_factor)
+
+
+def production_swing(swing: float) -> Array:
+    """Per-unit output of a gas producer with a winter-high swing; mean 1 over the year.
+
+    Multiplied by the annual-average rate it keeps the annual production while following winter
+    demand, as storage withdrawal and field swing do.
+    """
+    day = np.arange(HOURS) // 24
+    shape: Array = 1.0 + swing * np.cos(2 * np.pi * (day - 15) / 365)
+    out: Array = shape / shape.mean()
+    return out

@@ -115,6 +115,12 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
             "Winter swing of gas demand (0 flat, 1 strong)",
             maximum=1.0,
         ),
+        Column(
+            "production_swing",
+            "float",
+            "Winter-high swing of gas output plus storage withdrawal (0 flat); annual total kept",
+            maximum=0.9,
+        ),
         Column("source", "str", "Source id(s), `;`-separated"),
         Column("note", "str", "Free note", required=False),
     ),
