@@ -201,13 +201,19 @@ def start_run(
         prepare(body.scenario, body.outage, body.start, body.end)
     except EnergyError as exc:
         raise _bad(exc) from None
-    params = {
+    params: dict[str, Any] = {
         "scenario": body.scenario,
         "outage": body.outage,
         "from": body.start,
         "to": body.end,
         "results_dir": str(_dir(request)),
     }
+    if body.first_hour is not None or body.last_hour is not None:
+        first = body.first_hour or 0
+        last = 8759 if body.last_hour is None else body.last_hour
+        if last < first:
+            raise ApiError(422, "invalid", "last_hour", "must not be before first_hour")
+        params.update(first_hour=first, last_hour=last)
     job = jobs.submit("energy.run", params, who.organisation_id)
     return accepted(job)
 
