@@ -42,8 +42,9 @@ print(json.dumps({
 
 
 def full_year(scenario: str) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-c", CHILD, scenario], capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, scenario], capture_output=True, text=True, check=True
+    )
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
@@ -62,8 +63,13 @@ def n1_sweep(scenario: str, hours: int, workers: int) -> dict[str, float | str]:
     c1 = os.times()
     child_cpu = (c1.children_user - c0.children_user) + (c1.children_system - c0.children_system)
     return {
-        "scenario": scenario, "cases": cases, "hours": hours, "workers": workers,
-        "wall_s": wall, "cpu_s_parent": (c1.user - c0.user), "cpu_s_workers": child_cpu,
+        "scenario": scenario,
+        "cases": cases,
+        "hours": hours,
+        "workers": workers,
+        "wall_s": wall,
+        "cpu_s_parent": (c1.user - c0.user),
+        "cpu_s_workers": child_cpu,
         "peak_rss_mb_worker": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "worst": rows[0]["asset"],
         "worst_for_europe": max(rows, key=lambda r: r["harm_europe_eur"])["asset"],
@@ -82,17 +88,21 @@ def main() -> None:
     print(f"cpus: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
     for scenario in args.scenarios:
         r = full_year(scenario)
-        print(f"full year {scenario}: {r['hours']:.0f} h, solve {r['solve_wall_s']:.1f} s wall / "
-              f"{r['solve_cpu_s']:.1f} s CPU; with PyPSA import {r['total_wall_s']:.1f} s wall / "
-              f"{r['total_cpu_s']:.1f} s CPU (import {r['import_s']:.1f} s); peak memory "
-              f"{r['peak_rss_mb']:.0f} MB; CO2 {r['co2_mt']:.0f} Mt; unserved "
-              f"{r['unserved_mwh']:.0f} MWh")
+        print(
+            f"full year {scenario}: {r['hours']:.0f} h, solve {r['solve_wall_s']:.1f} s wall / "
+            f"{r['solve_cpu_s']:.1f} s CPU; with PyPSA import {r['total_wall_s']:.1f} s wall / "
+            f"{r['total_cpu_s']:.1f} s CPU (import {r['import_s']:.1f} s); peak memory "
+            f"{r['peak_rss_mb']:.0f} MB; CO2 {r['co2_mt']:.0f} Mt; unserved "
+            f"{r['unserved_mwh']:.0f} MWh"
+        )
     if not args.skip_n1:
         s = n1_sweep(args.n1, args.n1_hours, args.workers)
-        print(f"n-1 {s['scenario']}: {s['cases']} cases x {s['hours']} h on {s['workers']} "
-              f"processes: {s['wall_s']:.1f} s wall, {s['cpu_s_workers']:.1f} s CPU in workers; "
-              f"peak worker memory {s['peak_rss_mb_worker']:.0f} MB; worst: {s['worst']}, for "
-              f"Europe: {s['worst_for_europe']}, for Central Asia: {s['worst_for_central_asia']}")
+        print(
+            f"n-1 {s['scenario']}: {s['cases']} cases x {s['hours']} h on {s['workers']} "
+            f"processes: {s['wall_s']:.1f} s wall, {s['cpu_s_workers']:.1f} s CPU in workers; "
+            f"peak worker memory {s['peak_rss_mb_worker']:.0f} MB; worst: {s['worst']}, for "
+            f"Europe: {s['worst_for_europe']}, for Central Asia: {s['worst_for_central_asia']}"
+        )
 
 
 if __name__ == "__main__":

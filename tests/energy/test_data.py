@@ -14,7 +14,21 @@ def test_shipped_data_covers_the_corridor_countries_and_assets():
     data = load_energy_data()
     countries = {b.country for b in data.buses.values()}
     # The list: Central Asia, South Caucasus, Turkiye, South-East Europe, Italy, China (sink).
-    assert {"KZ", "UZ", "TM", "AZ", "GE", "TR", "BG", "RO", "HU", "GR", "AL", "IT", "CN"} <= countries
+    assert {
+        "KZ",
+        "UZ",
+        "TM",
+        "AZ",
+        "GE",
+        "TR",
+        "BG",
+        "RO",
+        "HU",
+        "GR",
+        "AL",
+        "IT",
+        "CN",
+    } <= countries
     assets = data.pipeline_assets()
     assert {"scp", "tanap", "tap", "tcp", "cagp"} <= set(assets)
     assert data.pipelines["tcp"].status == "proposed"
@@ -60,31 +74,44 @@ def _edit(path, old, new):
 def test_a_capacity_in_the_wrong_unit_is_named(data_copy):
     _edit(data_copy / "pipelines.csv", "capacity_bcm_per_yr", "capacity_mw")
     problems = _problems(data_copy)
-    assert any("pipelines.csv:1" in p and "found 'capacity_mw'" in p and "wrong unit" in p
-               for p in problems), problems
+    assert any(
+        "pipelines.csv:1" in p and "found 'capacity_mw'" in p and "wrong unit" in p
+        for p in problems
+    ), problems
 
 
 def test_unknown_bus_non_number_and_duplicates_name_file_line_and_field(data_copy):
-    _edit(data_copy / "pipelines.csv", "scp-az-ge,scp,South Caucasus Pipeline (Azerbaijan section),AZ-gas",
-          "scp-az-ge,scp,South Caucasus Pipeline (Azerbaijan section),XX-gas")
+    _edit(
+        data_copy / "pipelines.csv",
+        "scp-az-ge,scp,South Caucasus Pipeline (Azerbaijan section),AZ-gas",
+        "scp-az-ge,scp,South Caucasus Pipeline (Azerbaijan section),XX-gas",
+    )
     _edit(data_copy / "interconnectors.csv", ",1000,600,", ",1 GW,600,")
     _edit(data_copy / "generation.csv", "KZ,gas,5000", "KZ,coal,5000")
     problems = _problems(data_copy)
-    assert any(p.startswith("pipelines.csv:2, record 'scp-az-ge', field 'bus0'") and "XX-gas" in p
-               for p in problems), problems
-    assert any(p.startswith("interconnectors.csv:2") and "capacity_mw" in p and "not a number" in p
-               for p in problems), problems
+    assert any(
+        p.startswith("pipelines.csv:2, record 'scp-az-ge', field 'bus0'") and "XX-gas" in p
+        for p in problems
+    ), problems
+    assert any(
+        p.startswith("interconnectors.csv:2") and "capacity_mw" in p and "not a number" in p
+        for p in problems
+    ), problems
     assert any("generation.csv" in p and "coal given twice for KZ" in p for p in problems), problems
 
 
 def test_a_malformed_row_and_an_unknown_source_are_reported(data_copy):
     with (data_copy / "buses.csv").open("a", encoding="utf-8") as handle:
         handle.write("XX-el,electricity,KZ\n")
-    _edit(data_copy / "countries.csv", "en-ember-2024;est-en-gas-balances,gas figures rounded",
-          "en-nowhere,gas figures rounded")
+    _edit(
+        data_copy / "countries.csv",
+        "en-ember-2024;est-en-gas-balances,gas figures rounded",
+        "en-nowhere,gas figures rounded",
+    )
     problems = _problems(data_copy)
-    assert any(p.startswith("buses.csv:30") and "3 fields where the header has 7" in p
-               for p in problems), problems
+    assert any(
+        p.startswith("buses.csv:30") and "3 fields where the header has 7" in p for p in problems
+    ), problems
     assert any("countries.csv:2" in p and "unknown source 'en-nowhere'" in p for p in problems)
 
 

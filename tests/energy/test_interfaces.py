@@ -26,7 +26,8 @@ def test_cli_and_server_start_without_importing_pypsa():
 def test_validate_reports_ok_for_the_shipped_data():
     result = runner.invoke(app, ["energy", "validate"])
     assert result.exit_code == 0, result.output
-    assert "OK" in result.output and "2025, 2030" in result.output
+    assert "OK" in result.output
+    assert "2025, 2030" in result.output
 
 
 def test_validate_names_the_place_of_a_problem(data_copy):
@@ -34,13 +35,18 @@ def test_validate_names_the_place_of_a_problem(data_copy):
     path.write_text(path.read_text().replace(",1000,600,", ",lots,600,", 1))
     result = runner.invoke(app, ["energy", "validate", "--data", str(data_copy)])
     assert result.exit_code == 2
-    assert "interconnectors.csv:2, record 'kz-uz', field 'capacity_mw': not a number" in result.output
+    assert (
+        "interconnectors.csv:2, record 'kz-uz', field 'capacity_mw': not a number" in result.output
+    )
     assert "Traceback" not in result.output
 
 
 def test_bad_run_arguments_are_clear_errors_without_a_traceback(tmp_path):
     cases = [
-        (["energy", "run", "2025", "--outage", "nord-stream"], "asset: unknown asset 'nord-stream'"),
+        (
+            ["energy", "run", "2025", "--outage", "nord-stream"],
+            "asset: unknown asset 'nord-stream'",
+        ),
         (["energy", "run", "2099"], "scenario: unknown scenario '2099'"),
         (["energy", "run", "2025", "--from", "2025-01-01"], "outage: --from/--to need an asset"),
         (["energy", "run", "2025", "--outage", "tap", "--from", "10 Jan"], "from: not an ISO date"),
@@ -59,7 +65,8 @@ def test_a_bad_user_scenario_lists_its_problems(tmp_path):
     path.write_text("year = 2030\n[pipeline_capacity_mw]\nscp-az-ge = 31\n")
     result = runner.invoke(app, ["energy", "run", str(path)])
     assert result.exit_code == 2
-    assert "bad.toml" in result.output and "wrong unit" in result.output
+    assert "bad.toml" in result.output
+    assert "wrong unit" in result.output
 
 
 def test_api_lists_scenarios_and_assets_and_refuses_bad_runs(api):  # noqa: F811
@@ -69,7 +76,8 @@ def test_api_lists_scenarios_and_assets_and_refuses_bad_runs(api):  # noqa: F811
     assert {"2025", "2030"} <= set(names)
     assets = c.get("/api/v1/energy/scenarios/2030/assets", headers=headers).json()
     assert {"asset": "black-sea-cable", "n1": True}.items() <= next(
-        a for a in assets if a["asset"] == "black-sea-cable").items()
+        a for a in assets if a["asset"] == "black-sea-cable"
+    ).items()
     bad = [
         ({"scenario": "2025", "outage": "nord-stream"}, 404, "asset"),
         ({"scenario": "2099"}, 404, "scenario"),
@@ -82,15 +90,19 @@ def test_api_lists_scenarios_and_assets_and_refuses_bad_runs(api):  # noqa: F811
         assert answer.status_code == status, (body, answer.text)
         assert answer.json()["error"]["field"] == field
     missing = c.get("/api/v1/energy/runs/2025/flows", headers=headers)
-    assert missing.status_code == 404 and missing.json()["error"]["field"] == "run"
+    assert missing.status_code == 404
+    assert missing.json()["error"]["field"] == "run"
     assert c.get("/api/v1/energy/scenarios").status_code == 401
 
 
 def test_api_runs_a_window_as_a_job_and_serves_its_flows(api):  # noqa: F811
     headers = api.headers(FORWARDER)
     c = api.client
-    started = c.post("/api/v1/energy/runs", headers=headers,
-                     json={"scenario": "2025", "first_hour": 0, "last_hour": 23})
+    started = c.post(
+        "/api/v1/energy/runs",
+        headers=headers,
+        json={"scenario": "2025", "first_hour": 0, "last_hour": 23},
+    )
     assert started.status_code == 202, started.text
     location = started.headers["Location"]
     deadline = time.monotonic() + 240

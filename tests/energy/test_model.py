@@ -30,7 +30,7 @@ def _mini(tmp_path, imports_bcm):
 
 
 def test_mini_corridor_matches_the_hand_worked_dispatch(tmp_path):
-    data, n = _mini(tmp_path, imports_bcm=100)
+    _, n = _mini(tmp_path, imports_bcm=100)
     hours = slice(0, WEEK + 1)
     mw_per_bcm = 10.55e6 / 8760
     # The 3 bcm/yr pipe is full every hour: Georgian demand (5 bcm/yr + power) exceeds it.
@@ -49,7 +49,7 @@ def test_mini_corridor_matches_the_hand_worked_dispatch(tmp_path):
 
 
 def test_demand_no_supply_can_meet_is_unserved_energy_not_a_crash(tmp_path):
-    data, n = _mini(tmp_path, imports_bcm=1)
+    _, n = _mini(tmp_path, imports_bcm=1)
     hours = slice(0, WEEK + 1)
     mw_per_bcm = 10.55e6 / 8760
     need = (n.loads_t.p_set["load GE-gas"] + 2 * n.loads_t.p_set["load GE-el"]).iloc[hours].sum()
@@ -78,7 +78,7 @@ def test_an_outage_of_tap_stops_its_flow_and_raises_italian_prices():
 def test_sweep_in_parallel_ranks_losing_tap_above_a_small_interconnector():
     prep = prepare("2025")
     rows = sweep(prep.data, 2025, ["ro-hu-gas", "tap"], 0, 23, workers=2)
-    assert [r["asset"] for r in rows][0] == "tap"
+    assert rows[0]["asset"] == "tap"
     tap = rows[0]
     assert tap["harm_europe_eur"] > 0
     assert tap["price_change_eur_per_mwh"]["IT-gas"] > 0
@@ -95,7 +95,8 @@ def test_outage_components_are_zero_only_in_their_window():
     n = model.build(prep.data, 2025, Outage("scp", 10, 19))
     pu = n.links_t.p_max_pu[gas_link("scp-az-ge")]
     assert (pu.iloc[10:20] == 0).all()
-    assert (pu.iloc[:10] == 1).all() and (pu.iloc[20:] == 1).all()
+    assert (pu.iloc[:10] == 1).all()
+    assert (pu.iloc[20:] == 1).all()
     shed = n.generators_t.p_max_pu
     n2 = model.build(prep.data, 2025, Outage("BG.nuclear", 0, 0))
     assert n2.generators_t.p_max_pu["BG nuclear"].iloc[0] == 0

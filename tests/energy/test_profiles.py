@@ -26,7 +26,8 @@ def test_gas_demand_peaks_in_winter():
 def test_solar_meets_its_capacity_factor_and_is_dark_at_night(cf):
     pu = profiles.solar("GR", 39.5, 22.0, cf)
     assert pu.mean() == pytest.approx(cf, rel=1e-4)
-    assert 0 <= pu.min() and pu.max() <= 1
+    assert pu.min() >= 0
+    assert pu.max() <= 1
     # Local midnight (22:00 UTC at 22 degrees east is about 23:28 local) is dark every day.
     assert np.all(pu[22::24] == 0)
 

@@ -42,8 +42,11 @@ def _user(tmp_path, text):
 
 
 def test_user_scenario_with_the_caspian_cable_and_the_trans_caspian_pipeline(tmp_path, data):
-    path = _user(tmp_path, 'name = "mine"\nyear = 2032\nenable = ["caspian-cable", "tcp"]\n'
-                 "[interconnector_capacity_mw]\ncaspian-cable = 2000\n")
+    path = _user(
+        tmp_path,
+        'name = "mine"\nyear = 2032\nenable = ["caspian-cable", "tcp"]\n'
+        "[interconnector_capacity_mw]\ncaspian-cable = 2000\n",
+    )
     d = apply(data, load_scenario(path, data))
     assert d.interconnectors["caspian-cable"].capacity_mw == 2000
     assert d.pipelines["tcp"].capacity_bcm_per_yr == 30.0
@@ -53,10 +56,17 @@ def test_user_scenario_with_the_caspian_cable_and_the_trans_caspian_pipeline(tmp
     ("text", "field", "reason"),
     [
         ("year = 2030\ncolour = 1\n", "colour", "unknown key"),
-        ("year = 2030\n[pipeline_capacity_mw]\nscp-az-ge = 31\n", "pipeline_capacity_mw", "wrong unit"),
+        (
+            "year = 2030\n[pipeline_capacity_mw]\nscp-az-ge = 31\n",
+            "pipeline_capacity_mw",
+            "wrong unit",
+        ),
         ("year = 2030\nenable = ['nord-stream']\n", "enable", "unknown asset 'nord-stream'"),
-        ("year = 2030\n[pipeline_capacity_bcm_per_yr]\nscp-az-ge = -1\n", "pipeline_capacity_bcm_per_yr",
-         "needs a number >= 0"),
+        (
+            "year = 2030\n[pipeline_capacity_bcm_per_yr]\nscp-az-ge = -1\n",
+            "pipeline_capacity_bcm_per_yr",
+            "needs a number >= 0",
+        ),
         ("year = 2030\n[generation_mw]\n'AZ.fusion' = 5\n", "generation_mw", "unknown technology"),
         ("year = 'soon'\n", "year", "needs a year"),
         ("year = 2030\n[demand_scale\n", None, "not valid TOML"),
@@ -65,8 +75,10 @@ def test_user_scenario_with_the_caspian_cable_and_the_trans_caspian_pipeline(tmp
 def test_bad_user_scenarios_are_refused_with_the_key(tmp_path, data, text, field, reason):
     with pytest.raises(EnergyDataError) as caught:
         load_scenario(_user(tmp_path, text), data)
-    assert any(p.field == field and reason in p.message and p.file == "mine.toml"
-               for p in caught.value.problems), caught.value.problems
+    assert any(
+        p.field == field and reason in p.message and p.file == "mine.toml"
+        for p in caught.value.problems
+    ), caught.value.problems
 
 
 def test_unknown_scenario_and_asset_are_errors_naming_the_field(data):
