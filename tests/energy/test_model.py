@@ -101,3 +101,17 @@ def test_outage_components_are_zero_only_in_their_window():
     n2 = model.build(prep.data, 2025, Outage("BG.nuclear", 0, 0))
     assert n2.generators_t.p_max_pu["BG nuclear"].iloc[0] == 0
     assert "BG nuclear" not in shed
+
+
+def test_2030_sends_more_gas_to_europe_and_power_over_the_black_sea_than_2025():
+    week = (2160, 2327)  # the first week of April
+    now = solve_prepared(prepare("2025"), *week).summary
+    later = solve_prepared(prepare("2030"), *week).summary
+
+    def tap(summary):
+        return {p["asset"]: p["throughput_bcm"] for p in summary["pipelines"]}["tap"]
+
+    assert tap(later) > tap(now) * 1.3  # TAP 11.5 -> 20 bcm/yr, SCP 31, TANAP 24
+    cable = {s["id"]: s for s in later["segments"]}["black-sea-cable"]
+    assert cable["forward"] > 0
+    assert "black-sea-cable" not in {s["id"] for s in now["segments"]}
