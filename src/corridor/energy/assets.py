@@ -103,24 +103,18 @@ def assets(data: EnergyData) -> dict[str, Asset]:
     return out
 
 
-def n1_candidates(data: EnergyData, min_plant_mw: float = 1500.0) -> list[str]:
-    """Assets whose single loss the n-1 sweep tries: pipelines, cables, production, large fleets.
+def n1_candidates(data: EnergyData) -> list[str]:
+    """Assets whose single loss the n-1 sweep tries: pipelines, cables and nuclear stations.
 
-    Weather-driven fleets (wind, solar, hydro) are left out: they do not fail as one unit.
+    These fail as one unit. A country's whole gas, coal or hydro fleet or its whole gas production
+    is many plants and fields: it stays available to ``--outage`` but is not a single contingency.
     """
     out: list[str] = []
     for aid, asset in assets(data).items():
-        if asset.kind in ("pipeline", "interconnector") or (
-            asset.kind == "supply" and data.gas_supply[aid].kind == "production"
-        ):
+        if asset.kind in ("pipeline", "interconnector"):
             out.append(aid)
-        elif asset.kind == "plant":
-            country, tech = aid.split(".", 1)
-            if (
-                tech in ("nuclear", "coal", "gas")
-                and data.generation[(country, tech)] >= min_plant_mw
-            ):
-                out.append(aid)
+        elif asset.kind == "plant" and aid.endswith(".nuclear"):
+            out.append(aid)
     return sorted(out)
 
 
