@@ -300,10 +300,16 @@ def n1(
     out.print(
         _harm_table(rows, f"n-1 {prep.scenario.name}: hours {first}-{last}, worst first", top)
     )
-    europe = sorted(rows, key=lambda r: -r["harm_europe_eur"])[:5]
-    asia = sorted(rows, key=lambda r: -r["harm_central_asia_eur"])[:5]
-    out.print("Worst for Europe: " + ", ".join(r["asset"] for r in europe))
-    out.print("Worst for Central Asia: " + ", ".join(r["asset"] for r in asia))
+    europe = [
+        r for r in sorted(rows, key=lambda r: -r["harm_europe_eur"]) if r["harm_europe_eur"] > 0
+    ]
+    asia = [
+        r
+        for r in sorted(rows, key=lambda r: -r["harm_central_asia_eur"])
+        if r["harm_central_asia_eur"] > 0
+    ]
+    out.print("Worst for Europe: " + (", ".join(r["asset"] for r in europe[:5]) or "none"))
+    out.print("Worst for Central Asia: " + (", ".join(r["asset"] for r in asia[:5]) or "none"))
     out.print(f"Ranking saved to {target}")
 
 
