@@ -43,15 +43,38 @@ def _fail(exc: EnergyError) -> typer.Exit:
 
 
 @contextmanager
+def _solver_quiet() -> Iterator[None]:
+    """HiGHS prints a banner on the process's standard output (fd 1), which would corrupt --json
+    output and tables; while solving, fd 1 goes to /dev/null (progress is on stderr)."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+@contextmanager
 def _bar(label: str) -> Iterator[Callable[[float, str], None]]:
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.fields[msg]}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
+    with (
+        _solver_quiet(),
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[msg]}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as bar,
+    ):
         task = bar.add_task(label, total=1.0, msg="importing PyPSA")
 
         def update(fraction: float, message: str) -> None:
