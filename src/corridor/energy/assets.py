@@ -111,9 +111,9 @@ def n1_candidates(data: EnergyData) -> list[str]:
     """
     out: list[str] = []
     for aid, asset in assets(data).items():
-        if asset.kind in ("pipeline", "interconnector"):
-            out.append(aid)
-        elif asset.kind == "plant" and aid.endswith(".nuclear"):
+        if asset.kind in ("pipeline", "interconnector") or (
+            asset.kind == "plant" and aid.endswith(".nuclear")
+        ):
             out.append(aid)
     return sorted(out)
 
