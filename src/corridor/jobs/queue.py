@@ -13,6 +13,7 @@ conditional UPDATE before running it, so a redelivered message is a no-op.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -64,7 +65,9 @@ class JobQueue:
         self._execute = self.huey.task(name="corridor.jobs.execute", retries=0)(self.execute)
         # Each consumer thread holds its own connections (PostgreSQL: a LISTEN connection);
         # close them in that thread when it stops, not at garbage collection.
-        self.huey.on_shutdown(name="corridor-close-storage")(self.huey.storage.close)
+        # huey's storage shares one connection between threads: close it under a lock.
+        self._close_lock = threading.Lock()
+        self.huey.on_shutdown(name="corridor-close-storage")(self._close_storage)
         self._consumer: Consumer | None = None
 
     def submit(self, kind: str, params: dict[str, Any], organisation_id: str | None) -> Job:
@@ -130,12 +133,16 @@ class JobQueue:
         consumer.start()
         self._consumer = consumer
 
+    def _close_storage(self) -> None:
+        with self._close_lock:
+            self.huey.storage.close()
+
     def close(self) -> None:
         """Stop this process's consumer threads (letting running jobs finish) and disconnect."""
         if self._consumer is not None:
             self._consumer.stop(graceful=True)
             self._consumer = None
-        self.huey.storage.close()
+        self._close_storage()
 
     def run_consumer(self, workers: int) -> None:
         """Consume in the foreground until interrupted (``corridor worker``)."""
