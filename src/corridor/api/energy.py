@@ -1,7 +1,7 @@
 """The energy corridor over HTTP: start runs and n-1 sweeps as background jobs, read their results.
 
 Input is checked here before a job is queued (that needs no PyPSA, so it is fast); the solve runs in
-the job consumer. Saved runs live in ``<var_dir>/energy/<run>/``; the dashboard's energy layer reads
+the job consumer (kinds ``energy.run`` and ``energy.n1`` in ``corridor.jobs.kinds``). Saved runs live in ``<var_dir>/energy/<run>/``; the dashboard's energy layer reads
 ``GET /energy/runs/{run}/flows`` as GeoJSON.
 """
 
@@ -19,34 +19,9 @@ from corridor.api.deps import PrincipalDep
 from corridor.api.errors import ApiError
 from corridor.api.jobs import JobOut, JobsDep, accepted
 from corridor.energy.errors import EnergyError
-from corridor.jobs import JobError, Progress, register
 
 router = APIRouter(prefix="/energy", tags=["energy"])
 RUN_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
-
-
-def energy_run_job(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """Job kind ``energy.run``: the domain's run, its input errors kept for the user."""
-    from corridor.energy.run import run
-
-    try:
-        return run(params, progress)
-    except EnergyError as exc:
-        raise JobError(exc.code, exc.field, exc.reason) from None
-
-
-def energy_n1_job(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """Job kind ``energy.n1``: the n-1 sweep."""
-    from corridor.energy.run import n1_job
-
-    try:
-        return n1_job(params, progress)
-    except EnergyError as exc:
-        raise JobError(exc.code, exc.field, exc.reason) from None
-
-
-register("energy.run", "corridor.api.energy:energy_run_job")
-register("energy.n1", "corridor.api.energy:energy_n1_job")
 
 
 class _In(BaseModel):
