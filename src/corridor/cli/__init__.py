@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "track": ("corridor.cli.track", "app"),
     "notices": ("corridor.cli.notices", "app"),
     "simulate": ("corridor.cli.simulate", "simulate"),
+    "energy": ("corridor.cli.energy", "app"),
 }
 
 

@@ -83,6 +83,8 @@ async function initMap() {
     onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.name} (${f.properties.country})`),
   }).addTo(map);
   drawNotices(map, nodes, links);
+  // The energy corridor beside the transport network, once an energy run has been saved.
+  CorridorEnergy.addTo(map, api, { run: "2025" }).catch(() => {});
   const legend = L.control({ position: "bottomleft" });
   legend.onAdd = () => {
     const div = L.DomUtil.create("div", "legend");
