@@ -13,8 +13,10 @@ from sqlalchemy import text
 
 from corridor import __version__
 from corridor.api import admin, auth, customs, errors, network, routes, shipments, tracking
+from corridor.api.middleware import EdgeMiddleware
 from corridor.customs.risk import load_profiles
 from corridor.settings import Settings
+from corridor.store import files
 from corridor.store.db import Database
 from corridor.store.network import load_stored_network
 from corridor.web import STATIC_DIR
@@ -53,10 +55,13 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.hash_slots = auth.hash_slots(settings)
+    files.secure(settings.var_dir, db.url)
     with db.session() as session:
         app.state.network = load_stored_network(session, settings.network_dir)
     app.state.risk_profiles = load_profiles(settings.network_dir / "customs_risk_profiles.csv")
     errors.install(app)
+    app.add_middleware(EdgeMiddleware, settings=settings)
 
     api = APIRouter(prefix="/api/v1")
 

@@ -132,6 +132,7 @@ def translate(exc: BaseException) -> CorridorError | None:
 
 def install(app: FastAPI) -> None:
     """Register the one handler for every exception class the table knows."""
+
     async def handle(_: Request, exc: Exception) -> JSONResponse:
         error = translate(exc)
         if error is None:

@@ -219,18 +219,21 @@ def find_user(session: Session, email: str) -> User:
     return user
 
 
-def _user_visible(session: Session, who: Principal, user_id: str) -> User:
-    """The user ``user_id`` if ``who`` may manage them (itself, or anyone for the admin).
+def _user_visible(session: Session, who: Principal | None, user_id: str) -> User:
+    """The user ``user_id`` if ``who`` may manage them (itself, or anyone for the admin and for
+    the operator at the command line, ``who`` None).
 
     Anyone else's user answers not_found, as an unknown one does, so ids reveal nothing.
     """
     user = session.get(User, user_id)
-    if user is None or (who.kind is not OrgKind.ADMIN and user.id != who.user_id):
+    if user is None or (
+        who is not None and who.kind is not OrgKind.ADMIN and user.id != who.user_id
+    ):
         raise AccountError("user_id", f"no user {user_id!r}", code="not_found")
     return user
 
 
-def tokens_of(session: Session, who: Principal, user_id: str) -> list[ApiToken]:
+def tokens_of(session: Session, who: Principal | None, user_id: str) -> list[ApiToken]:
     """The tokens of ``user_id``, newest first (never their values: only hashes are stored)."""
     user = _user_visible(session, who, user_id)
     return list(
