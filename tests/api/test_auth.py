@@ -188,7 +188,8 @@ def test_admin_disables_a_user_whose_tokens_stop_working(svc):
     assert svc.login(FORWARDER).status_code == 401  # the right password, but disabled
     tokens = svc.client.get(f"/api/v1/admin/users/{forwarder['id']}/tokens", headers=admin)
     assert tokens.status_code == 200
-    assert tokens.json() and all(t["revoked"] for t in tokens.json())
+    assert tokens.json()
+    assert all(t["revoked"] for t in tokens.json())
     enabled = svc.client.post(f"/api/v1/admin/users/{forwarder['id']}/enable", headers=admin)
     assert enabled.json()["disabled"] is False
     assert svc.client.get("/api/v1/me", headers=victim).status_code == 401  # stays revoked
