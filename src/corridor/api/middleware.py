@@ -194,21 +194,18 @@ def _is_json(scope: Scope) -> bool:
     return True
 
 
-def _reject_constant(name: str) -> Any:
-    raise _Constant(name)
+class _NonFinite:
+    """Stands in for NaN, Infinity or -Infinity while parsing, so the walk can name the field."""
 
-
-class _Constant(Exception):
-    pass
+    def __init__(self, name: str) -> None:
+        self.name = name
 
 
 def check_json(body: bytes, settings: Settings) -> CorridorError | None:
     """The reason to refuse a JSON body, or None. A body that is not JSON at all is left to the
     endpoint, which answers it in its own format (400)."""
     try:
-        document = json.loads(body, parse_constant=_reject_constant)
-    except _Constant as exc:
-        return CorridorError("invalid", "body", f"{exc} is not a JSON number")
+        document = json.loads(body, parse_constant=_NonFinite)
     except RecursionError:
         return _too_deep(settings.max_json_depth)
     except json.JSONDecodeError:
@@ -239,6 +236,8 @@ def check_values(document: Any, settings: Settings) -> CorridorError | None:
             if depth > settings.max_json_depth:
                 return _too_deep(settings.max_json_depth)
             stack.extend((item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value))
+        elif isinstance(value, _NonFinite):
+            return CorridorError("invalid", path or "body", f"{value.name} is not a JSON number")
         elif isinstance(value, float):
             if not math.isfinite(value):
                 return CorridorError("invalid", path or "body", "a number too large to represent")
