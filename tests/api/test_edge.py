@@ -120,13 +120,13 @@ def test_a_body_over_the_limit_is_413_and_under_it_reaches_the_endpoint(edge):
 # -- item 11 (non-tracking) and item 5.2: what no endpoint should see ------------------------
 
 
-@pytest.mark.parametrize("depth", [935, 5000])
-def test_json_nested_deeper_than_the_limit_is_400(edge, depth):
-    text = "[" * depth + "]" * depth
-    for path in ("/api/v1/auth/login", "/api/v1/routes", "/api/v1/epcis/capture"):
-        answer = post_raw(edge, path, text, **edge.forwarder)
-        assert answer.status_code == 400, (path, answer.text)
-        assert error(answer)["code"] == "too_deep"
+def test_json_nested_deeper_than_the_limit_is_400(edge):
+    for depth in (935, 5000):
+        text = "[" * depth + "]" * depth
+        for path in ("/api/v1/auth/login", "/api/v1/routes", "/api/v1/epcis/capture"):
+            answer = post_raw(edge, path, text, **edge.forwarder)
+            assert answer.status_code == 400, (path, answer.text)
+            assert error(answer)["code"] == "too_deep"
 
 
 def test_the_depth_limit_is_the_setting(edge):
@@ -140,15 +140,15 @@ def test_the_depth_limit_is_the_setting(edge):
     assert error(at_limit)["code"] == "invalid"  # the endpoint's own validation: no origin
 
 
-@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e309", "-1e309"])
-def test_non_finite_numbers_are_422_naming_the_field(edge, number):
-    route = f'{{"origin":"xian","destination":"duisburg","ready":"2026-03-03T08:00:00Z","tonnes":{number}}}'
-    answer = post_raw(edge, "/api/v1/routes", route, **edge.forwarder)
-    assert answer.status_code == 422
-    assert error(answer)["field"] == "tonnes"
-    login = post_raw(edge, "/api/v1/auth/login", f'{{"email":"a@b.c","password":{number}}}')
-    assert login.status_code == 422
-    assert error(login)["field"] == "password"
+def test_non_finite_numbers_are_422_naming_the_field(edge):
+    for number in ("NaN", "Infinity", "-Infinity", "1e309", "-1e309"):
+        route = f'{{"origin":"xian","destination":"duisburg","ready":"2026-03-03T08:00:00Z","tonnes":{number}}}'
+        answer = post_raw(edge, "/api/v1/routes", route, **edge.forwarder)
+        assert answer.status_code == 422, number
+        assert error(answer)["field"] == "tonnes"
+        login = post_raw(edge, "/api/v1/auth/login", f'{{"email":"a@b.c","password":{number}}}')
+        assert login.status_code == 422, number
+        assert error(login)["field"] == "password"
 
 
 def test_a_lone_surrogate_is_422_anywhere(edge):
