@@ -113,7 +113,6 @@ def test_stateful_walks_along_the_links_give_no_server_error(target):
     schema, headers = target
     failures: list[str] = []
     statuses: list[int] = []
-    linked: set[str] = set()
 
     class Workflow(schema.as_state_machine()):  # type: ignore[misc]
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
@@ -121,10 +120,6 @@ def test_stateful_walks_along_the_links_give_no_server_error(target):
 
         def validate_response(self, response: Any, case: schemathesis.Case, **_: Any) -> None:
             _record(failures, statuses, case, response)
-
-        def after_call(self, response: Any, case: schemathesis.Case) -> None:
-            if case.path_parameters and response.status_code < 400:
-                linked.add(case.path)  # a path parameter that named an existing resource
 
     Workflow.run(
         settings=settings(max_examples=STATEFUL_RUNS, stateful_step_count=STATEFUL_STEPS, **QUIET)
