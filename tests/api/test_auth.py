@@ -233,3 +233,29 @@ def test_admin_revokes_anyones_token(svc):
     assert svc.client.get("/api/v1/me", headers=victim).status_code == 401
     with svc.db.session() as s:
         assert s.get(ApiToken, token_id).revoked is True
+
+
+def test_the_admin_neither_books_nor_cancels(svc):
+    """docs/service.md: the coordination office reads every shipment and manages accounts."""
+    route = {
+        "origin": "dostyk",
+        "destination": "tbilisi",
+        "ready": "2026-03-03T08:00:00Z",
+        "via": ["aktau_port"],
+        "best": "time",
+    }
+    admin = svc.headers(ADMIN)
+    booked = svc.client.post(
+        "/api/v1/shipments", json={"reference": "ADM", "route": route}, headers=admin
+    )
+    assert booked.status_code == 403
+    shipment = svc.client.post(
+        "/api/v1/shipments",
+        json={"reference": "FWD", "route": route},
+        headers=svc.headers(FORWARDER),
+    ).json()
+    cancel = svc.client.post(f"/api/v1/shipments/{shipment['id']}/cancel", headers=admin)
+    assert cancel.status_code == 403
+    seen = svc.client.get(f"/api/v1/shipments/{shipment['id']}", headers=admin)
+    assert seen.status_code == 200
+    assert seen.json()["status"] == "planned"
