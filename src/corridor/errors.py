@@ -21,6 +21,7 @@ STATUS: dict[str, int] = {
     "unsupported_media_type": 415,
     "invalid": 422,
     "no_route": 422,
+    "unknown_kind": 422,
     "rate_limited": 429,
     "busy": 503,
 }

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from sqlalchemy import select
 
 from corridor.api.account_schemas import AccountOut, TokenOut
 from corridor.api.auth import token_out
 from corridor.api.deps import AdminDep, SessionDep
 from corridor.api.schemas import OrganisationCreate, OrganisationOut, UserCreate, UserOut
 from corridor.store import accounts
-from corridor.store.accounts_tables import DisabledUser
 from corridor.store.models import Organisation, User
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -53,13 +51,7 @@ def create_user(body: UserCreate, s: SessionDep, _: AdminDep) -> UserOut:
 
 @router.get("/users", response_model=list[AccountOut], summary="Every user, with its standing")
 def list_users(s: SessionDep, _: AdminDep) -> list[AccountOut]:
-    rows = s.execute(
-        select(User, Organisation, DisabledUser.user_id)
-        .join(Organisation, Organisation.id == User.organisation_id)
-        .outerjoin(DisabledUser, DisabledUser.user_id == User.id)
-        .order_by(Organisation.name, User.email)
-    ).all()
-    return [account_out(user, org, disabled is not None) for user, org, disabled in rows]
+    return [account_out(user, org, disabled) for user, org, disabled in accounts.all_users(s)]
 
 
 def _account(s: SessionDep, user: User) -> AccountOut:

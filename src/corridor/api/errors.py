@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from corridor.customs.lifecycle import TransitionError
 from corridor.errors import STATUS, CorridorError
+from corridor.jobs import JobError
 from corridor.routing import NoRouteError, RoutingError
 from corridor.store.customs import CustomsError
 from corridor.store.shipments import ShipmentError
@@ -100,7 +101,7 @@ def _transition(exc: TransitionError) -> CorridorError:
     return CorridorError(exc.code if exc.code in STATUS else "conflict", "action", str(exc))
 
 
-def _coded(exc: ShipmentError | CustomsError) -> CorridorError:
+def _coded(exc: ShipmentError | CustomsError | JobError) -> CorridorError:
     return CorridorError(exc.code if exc.code in STATUS else "invalid", exc.field, exc.reason)
 
 
@@ -116,6 +117,7 @@ TRANSLATE: dict[type[Exception], Callable[[Any], CorridorError]] = {
     TransitionError: _transition,
     ShipmentError: _coded,
     CustomsError: _coded,
+    JobError: _coded,
     DataError: lambda _: CorridorError(
         "invalid", None, "a value the database cannot store (for example a NUL character)"
     ),

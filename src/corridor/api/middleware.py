@@ -47,13 +47,13 @@ CSP = (
     "img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-#: The interactive API docs (FastAPI's Swagger UI page) load their script and style from the
-#: jsDelivr CDN and start with an inline script; only that page is allowed to.
+#: The API docs pages (Swagger UI and ReDoc, served from the dashboard's vendor/ folder) start
+#: with an inline script, and ReDoc runs its search in a worker made from a blob; only those pages
+#: are allowed to.
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; object-src 'none'; "
-    "base-uri 'self'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; font-src 'self'; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
 )
 DOCS_PATHS = ("/docs", "/redoc")
 

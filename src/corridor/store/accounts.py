@@ -260,6 +260,17 @@ def revoke_token(session: Session, who: Principal | None, token_id: str) -> ApiT
     return row
 
 
+def all_users(session: Session) -> list[tuple[User, Organisation, bool]]:
+    """Every user with its organisation and whether it is disabled, by organisation and e-mail."""
+    rows = session.execute(
+        select(User, Organisation, DisabledUser.user_id)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .outerjoin(DisabledUser, DisabledUser.user_id == User.id)
+        .order_by(Organisation.name, User.email)
+    ).all()
+    return [(user, org, disabled is not None) for user, org, disabled in rows]
+
+
 def is_disabled(session: Session, user_id: str) -> bool:
     return session.get(DisabledUser, user_id) is not None
 
