@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from corridor.api import create_app
+from corridor.jobs import register
 from corridor.routing import Itinerary
 from corridor.settings import PACKAGE_DATA_DIR, Settings
 from corridor.store import accounts
@@ -73,6 +74,7 @@ POST   /api/v1/admin/users                                    401 403 403 403 20
 POST   /api/v1/admin/users/{user_id}/disable                  401 403 403 403 200 403
 POST   /api/v1/admin/users/{user_id}/enable                   401 403 403 403 200 403
 GET    /api/v1/admin/users/{user_id}/tokens                   401 403 403 403 200 403
+GET    /api/v1/jobs/{job_id}                                  401 404 404 404 200 200
 """
 
 #: Lists that answer 200 to everybody but must not show another forwarder the owner's resources.
@@ -123,6 +125,14 @@ EMAILS = {
     "admin": "admin@demo.corridor",
     "carrier": "ops@carrier.test",
 }
+
+
+def noop(params: dict[str, Any], progress: Any) -> dict[str, Any]:
+    """A job for the matrix to look at; what it does does not matter."""
+    return {}
+
+
+register("matrix-noop", noop)
 
 
 def expected() -> dict[tuple[str, str], dict[str, int]]:
@@ -211,6 +221,7 @@ def _path(world: World, template: str) -> str:
         "declaration_id": world.ids["declaration"],
         "office_id": world.ids["office"],
         "user_id": world.ids["victim"],
+        "job_id": world.ids["job"],
     }
     if template.endswith("/cancel"):
         values["shipment_id"] = world.ids["cancellable"]
@@ -261,6 +272,7 @@ def world(db, tmp_path, monkeypatch):
         w.ids["link"] = "chengdu-xian"
         w.ids["organisation"] = owner_org
         w.ids["victim"] = victim.id
+        w.ids["job"] = app.state.jobs.submit("matrix-noop", {}, owner_org).id
         _issue(db, EMAILS["owner"])
         w.ids["spare_token"] = _spare_token_id(client, owner)
         yield w
