@@ -21,9 +21,11 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from corridor.customs.lifecycle import TransitionError
+from corridor.disruptions import DisruptionError
 from corridor.errors import STATUS, CorridorError
 from corridor.jobs import JobError
 from corridor.routing import NoRouteError, RoutingError
+from corridor.simulation.errors import ScenarioError
 from corridor.store.customs import CustomsError
 from corridor.store.shipments import ShipmentError
 
@@ -39,8 +41,8 @@ class ApiError(CorridorError):
 
     def __init__(self, status: int, code: str, field: str | None, reason: str) -> None:
         super().__init__(code, field, reason)
-        if STATUS[code] != status:
-            raise AssertionError(f"code {code!r} answers {STATUS[code]}, not {status}")
+        if self.status != status:
+            raise AssertionError(f"code {code!r} answers {self.status}, not {status}")
 
 
 def body(code: str, field: str | None, reason: str) -> dict[str, dict[str, str | None]]:
@@ -101,8 +103,14 @@ def _transition(exc: TransitionError) -> CorridorError:
     return CorridorError(exc.code if exc.code in STATUS else "conflict", "action", str(exc))
 
 
-def _coded(exc: ShipmentError | CustomsError | JobError) -> CorridorError:
-    return CorridorError(exc.code if exc.code in STATUS else "invalid", exc.field, exc.reason)
+def _coded(exc: ShipmentError | CustomsError | JobError | DisruptionError) -> CorridorError:
+    return CorridorError(exc.code, exc.field, exc.reason)
+
+
+def _scenario(exc: ScenarioError) -> CorridorError:
+    # A scenario file's error names the file and line ahead of the reason.
+    reason = str(exc).split(": field ", 1)[0] + ": " + exc.reason if exc.file else exc.reason
+    return CorridorError(exc.code, exc.field, reason)
 
 
 #: How each exception that is not a CorridorError becomes one. Domain errors that already carry
@@ -118,6 +126,8 @@ TRANSLATE: dict[type[Exception], Callable[[Any], CorridorError]] = {
     ShipmentError: _coded,
     CustomsError: _coded,
     JobError: _coded,
+    DisruptionError: _coded,
+    ScenarioError: _scenario,
     DataError: lambda _: CorridorError(
         "invalid", None, "a value the database cannot store (for example a NUL character)"
     ),

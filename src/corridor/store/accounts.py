@@ -352,3 +352,15 @@ def throttle_forgive(session: Session, key: str, *, reset: bool) -> None:
             .where(LoginThrottle.key == key, LoginThrottle.count > 0)
             .values(count=LoginThrottle.count - 1)
         )
+
+
+def principal_by_email(session: Session, email: str) -> Principal | None:
+    """Who a user acts as when a command names them (the CLI's ``--as``), or None if unknown."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        return None
+    org = session.get(Organisation, user.organisation_id)
+    assert org is not None
+    return Principal(
+        user.id, user.email, user.name, org.id, org.name, OrgKind(org.kind), org.country, "cli"
+    )

@@ -1,7 +1,7 @@
 """Accounts: disabled users and the login throttle counters.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0010
 Create Date: 2026-11-25
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
