@@ -24,7 +24,7 @@ STATUS: dict[str, int] = {
     "invalid": 422,
     "no_route": 422,
     "rate_limited": 429,
-    "busy": 503,
+    "unavailable": 503,
 }
 
 

@@ -24,11 +24,10 @@ from sqlalchemy import select
 from corridor.api import create_app
 from corridor.jobs import register
 from corridor.routing import Itinerary
-from corridor.settings import PACKAGE_DATA_DIR, Settings
+from corridor.settings import Settings
 from corridor.simulation import scenario_names
 from corridor.store import accounts
 from corridor.store.models import User
-from corridor.store.seed import prepare
 from corridor.tracking.generator import container_numbers, document, events_for
 
 ROLES = ("anonymous", "carrier", "customs", "other", "admin", "owner")
@@ -299,11 +298,11 @@ def _path(world: World, template: str) -> str:
 
 
 @pytest.fixture
-def world(db, tmp_path, monkeypatch):
+def world(seeded, tmp_path, monkeypatch):
     monkeypatch.setattr(accounts, "_hasher", argon2.PasswordHasher(1, 8, 1))
     monkeypatch.setattr(accounts, "_dummy_hash", None)
-    logins = prepare(db, PACKAGE_DATA_DIR, demo_shipment=False)
-    passwords = {lg.email: lg.password for lg in logins}
+    db = seeded.db
+    passwords = seeded.passwords
     with db.session() as s:
         carrier = accounts.create_organisation(s, "Matrix Rail (test)", "carrier")
         accounts.create_user(s, carrier.id, EMAILS["carrier"], "Ops", "carrier password")
@@ -371,7 +370,8 @@ def _spare_token_id(client: TestClient, owner: dict[str, str]) -> str:
     return str(spare["id"])
 
 
-def test_every_operation_and_role_answers_as_the_matrix_says(world, db):
+def test_every_operation_and_role_answers_as_the_matrix_says(world, seeded):
+    db = seeded.db
     table = expected()
     schema = world.client.get("/api/v1/openapi.json").json()
     operations = {

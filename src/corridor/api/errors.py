@@ -94,7 +94,7 @@ def _http(exc: StarletteHTTPException) -> CorridorError:
         413: "too_large",
         415: "unsupported_media_type",
         429: "rate_limited",
-        503: "busy",
+        503: "unavailable",
     }.get(exc.status_code, "invalid")
     return CorridorError(code, None, str(exc.detail))
 
