@@ -20,7 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "route": ("corridor.cli.route", "route"),
     "compare": ("corridor.cli.route", "compare_cmd"),
     "serve": ("corridor.cli.serve", "serve"),
-    "admin": ("corridor.cli.serve", "admin"),
+    "admin": ("corridor.cli.admin", "app"),
     "worker": ("corridor.cli.worker", "worker"),
     "customs": ("corridor.cli.customs", "app"),
     "track": ("corridor.cli.track", "app"),
