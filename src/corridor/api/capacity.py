@@ -43,7 +43,7 @@ from corridor.api.capacity_schemas import (
 )
 from corridor.api.deps import AdminDep, NetworkDep, PrincipalDep, SessionDep, bearer, database
 from corridor.api.errors import ApiError
-from corridor.api.routes import build_query, query_json
+from corridor.api.routes import query_for, query_json
 from corridor.api.schemas import RouteRequest
 from corridor.api.shipments import out as shipment_out
 from corridor.capacity.dispatch import Line
@@ -187,7 +187,7 @@ def create_booking(
 def _plan(
     s: Session, ctx: store.Context, network: NetworkDep, request: RouteRequest
 ) -> tuple[RouteQuery, store.CapacityPlan]:
-    query = build_query(network, request)
+    query = query_for(network, request)
     return query, store.plan_with_capacity(s, ctx, query, request.best)
 
 

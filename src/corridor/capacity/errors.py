@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from corridor.errors import CorridorError
 
-class CapacityError(ValueError):
+
+class CapacityError(CorridorError):
     """Raised for every refused capacity request; nothing has been written when it is raised.
 
     ``code`` maps to an HTTP status in the API (``invalid`` 422, ``not_found`` 404, ``forbidden``
@@ -16,8 +18,5 @@ class CapacityError(ValueError):
     def __init__(
         self, code: str, field: str | None, reason: str, detail: dict[str, Any] | None = None
     ) -> None:
-        self.code = code
-        self.field = field
-        self.reason = reason
+        super().__init__(code, field, reason)
         self.detail = detail or {}
-        super().__init__(f"{field}: {reason}" if field else reason)

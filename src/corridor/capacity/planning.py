@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from corridor.capacity.schedule import minute
+from corridor.capacity.schedule import _hold, minute
 from corridor.routing.timetable import Pattern, Timetable
 
 
@@ -36,7 +36,7 @@ def _index(
             continue
         for stop, node in enumerate(pattern.stops[:-1]):
             for trip, start in enumerate(pattern.departures):
-                when = minute(table.moment(start + pattern.depart[stop]))
+                when = minute(table.moment(start + _hold(pattern, trip) + pattern.depart[stop]))
                 index[(pattern.service.id, node, when)] = (pattern, trip)
     return index
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from corridor.network import Network
-from corridor.routing.timetable import Timetable
+from corridor.routing.timetable import Pattern, Timetable
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,12 @@ class Departure:
     to_node: str  # the next stop
     departure: datetime
     arrival: datetime  # at the next stop
+    nominal: datetime | None = None  # the timetable time, before the typical loading hold
+
+    @property
+    def scheduled(self) -> datetime:
+        """The timetabled departure (what capacity overrides in sailings.csv are keyed by)."""
+        return self.nominal or self.departure
 
 
 def minute(moment: datetime) -> datetime:
@@ -54,6 +60,12 @@ def _timetable(network: Network, day: datetime, days: int) -> Timetable:
     return hit[1]
 
 
+def _hold(pattern: Pattern, trip: int) -> float:
+    """Typical hold of a trip before it leaves (Caspian loading and storms), as the planner uses."""
+    holds = getattr(pattern, "hold50", None)
+    return float(holds[trip]) if holds and trip < len(holds) else 0.0
+
+
 def departures(
     network: Network,
     start: datetime,
@@ -78,8 +90,9 @@ def departures(
                 continue
             if to_node is not None and to_node not in pattern.stops[i + 1 :]:
                 continue
-            for trip in pattern.departures:
-                when = minute(table.moment(trip + pattern.depart[i]))
+            for k, trip in enumerate(pattern.departures):
+                hold = _hold(pattern, k)
+                when = minute(table.moment(trip + hold + pattern.depart[i]))
                 if start <= when < end:
                     out.append(
                         Departure(
@@ -89,7 +102,8 @@ def departures(
                             stop,
                             pattern.stops[i + 1],
                             when,
-                            minute(table.moment(trip + pattern.arrive[i + 1])),
+                            minute(table.moment(trip + hold + pattern.arrive[i + 1])),
+                            minute(table.moment(trip + pattern.depart[i])),
                         )
                     )
     out.sort(key=lambda d: (d.departure, d.service, d.from_node))

@@ -202,7 +202,8 @@ def book_route_cmd(
 ) -> None:
     """Plan a route and book its fastest option, holding capacity on every leg at once
     (``corridor route ... --book``)."""
-    from corridor.routing import Cargo, RoutingError, best, make_query, planner_for
+    from corridor.routing import Cargo, Criterion, RoutingError, make_query
+    from corridor.store import capacity as store
     from corridor.store import shipments
 
     start = _when(ready, "--ready") if ready else datetime.now(UTC)
@@ -217,7 +218,7 @@ def book_route_cmd(
                 cargo=Cargo(containers=containers),
                 via=tuple((v.strip(),) for v in via.split(",") if v.strip()),
             )
-            plan = best(planner_for(ctx.network, query), query)
+            plan = store.plan_with_capacity(s, ctx, query, Criterion.TIME).options[0]
         except RoutingError as exc:
             err.print(f"[red]error:[/red] {exc}", highlight=False)
             raise typer.Exit(2) from None
@@ -460,9 +461,3 @@ def queue_public_key() -> None:
     from corridor.store.capacity_queue import public_key_hex
 
     typer.echo(public_key_hex(get_settings().keys_dir))
-
-
-def register(root: typer.Typer) -> None:
-    """Add ``corridor capacity`` and ``corridor queue`` to the root command."""
-    root.add_typer(app, name="capacity")
-    root.add_typer(queue_app, name="queue")

@@ -10,6 +10,7 @@ transaction, in slot-id order (no deadlock between two multi-leg bookings): all 
 
 from __future__ import annotations
 
+import copy
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
@@ -39,7 +40,8 @@ from corridor.capacity.model import DepartureRule
 from corridor.capacity.planning import Taken, blocked, mark_taken
 from corridor.capacity.schedule import Departure, departures, minute, slot_key
 from corridor.network import Network
-from corridor.routing import Criterion, Itinerary, Query, best, pareto, planner_for
+from corridor.routing import Criterion, Itinerary, Query, best, planner_for
+from corridor.routing.plan import plan as plan_itineraries
 from corridor.store.accounts import Principal
 from corridor.store.accounts import now as clock
 from corridor.store.capacity_tables import (
@@ -160,7 +162,7 @@ def _kind(dep: Departure) -> str:
 
 def _ensure_slot(session: Session, ctx: Context, dep: Departure, now: datetime) -> str:
     key = slot_key(dep.service, dep.from_node, dep.departure)
-    capacity = ctx.data.capacity_of(dep.service, dep.from_node, dep.departure)
+    capacity = ctx.data.capacity_of(dep.service, dep.from_node, dep.scheduled)
     unit = ctx.data.unit_of(dep.service)
     if capacity is None or unit is None:
         raise CapacityError("invalid", "service", f"capacity of {dep.service!r} is not managed")
@@ -323,7 +325,7 @@ def _plan(ctx: Context, legs: list[LegRequest], now: datetime) -> list[_Planned]
             dep = find_departure(ctx, leg.service, leg.from_node, leg.departure)
             check_bookable(dep.departure, now)
             units = ctx.data.units(leg.service, leg.cargo, leg.items)
-            capacity = ctx.data.capacity_of(dep.service, dep.from_node, dep.departure) or 0
+            capacity = ctx.data.capacity_of(dep.service, dep.from_node, dep.scheduled) or 0
             if units > capacity:
                 raise CapacityError(
                     "invalid",
@@ -360,7 +362,7 @@ def alternatives(
     out: list[dict[str, Any]] = []
     for d, key in zip(later, keys, strict=True):
         row = rows.get(key)
-        capacity = ctx.data.capacity_of(d.service, d.from_node, d.departure) or 0
+        capacity = ctx.data.capacity_of(d.service, d.from_node, d.scheduled) or 0
         free = capacity - (row.held + row.confirmed if row else 0)
         if free >= units:
             out.append(
@@ -779,7 +781,7 @@ def _lines(
             unit=unit.value if unit else "",
             capacity=row.capacity
             if row
-            else (ctx.data.capacity_of(d.service, d.from_node, d.departure) or 0),
+            else (ctx.data.capacity_of(d.service, d.from_node, d.scheduled) or 0),
             held=row.held if row else 0,
             confirmed=row.confirmed if row else 0,
             waitlisted=waitlisted.get(key, 0),
@@ -919,15 +921,20 @@ def plan_with_capacity(
     The departures a capacity-blind plan would have used but that cannot take this cargo are
     returned in ``skipped`` so the user sees why the answer leaves later.
     """
-    planner = planner_for(ctx.network, query)
+    shared = planner_for(ctx.network, query)
+    # The process shares one planner per window: mark the bookings on a private copy of its
+    # timetable's booked map, never on the shared one.
+    planner = copy.copy(shared)
+    planner.tt = copy.copy(shared.tt)
+    planner.tt.booked = dict(shared.tt.booked)
     first = planner.tt.epoch
     taken = taken_between(session, first, first + timedelta(hours=planner.tt.horizon_h))
     mark_taken(planner.tt, taken)
-    options = [best(planner, query, criterion)] if criterion else pareto(planner, query)
+    options = plan_itineraries(planner, query, criterion)
     skipped: list[tuple[str, str, str, datetime]] = []
     full = blocked(planner.tt, taken, query.cargo.teu)
     if full:
-        blind = best(planner_for(ctx.network, query), query, criterion or Criterion.TIME)
+        blind = best(shared, query, criterion or Criterion.TIME)
         skipped = [
             (leg.service, leg.from_node, leg.to_node, minute(leg.departure))
             for leg in blind.legs
