@@ -322,9 +322,11 @@ def _plan(ctx: Context, legs: list[LegRequest], now: datetime) -> list[_Planned]
         try:
             if leg.items <= 0:
                 raise CapacityError("invalid", "items", "the number of items must be at least 1")
-            dep = find_departure(ctx, leg.service, leg.from_node, leg.departure)
-            check_bookable(dep.departure, now)
-            units = ctx.data.units(leg.service, leg.cargo, leg.items)
+            if leg.service not in ctx.network.services:
+                raise CapacityError("not_found", "service", f"no service {leg.service!r}")
+            units = ctx.data.units(leg.service, leg.cargo, leg.items)  # before the departure:
+            dep = find_departure(ctx, leg.service, leg.from_node, leg.departure)  # a truck is
+            check_bookable(dep.departure, now)  # refused on a rail ferry whatever the date
             capacity = ctx.data.capacity_of(dep.service, dep.from_node, dep.scheduled) or 0
             if units > capacity:
                 raise CapacityError(
