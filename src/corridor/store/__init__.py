@@ -4,6 +4,7 @@ SQLite is the embedded default (a file, WAL mode, foreign keys on); PostgreSQL i
 ``CORRIDOR_DATABASE_URL`` says so. The same code and the same migrations serve both.
 """
 
+from corridor.store import customs_tables  # noqa: F401  (registers the tables)
 from corridor.store.db import Database
 
 __all__ = ["Database"]

@@ -1,8 +1,9 @@
 """Ed25519 signing keys: one per customs authority, one for the platform (holders' operations).
 
 The private key is a PEM file under ``<var_dir>/keys`` (never in the database, so whoever can edit
-the database still cannot sign); its public half is registered in ``customs_keys`` for anyone
-who verifies the log.
+the database still cannot sign); its public half is registered in ``customs_keys`` for reference.
+Verification never trusts that table: it uses the trust bundle (:func:`trust_bundle`, derived from
+the key files and exported for the authorities to hold).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from corridor.customs.trust import PLATFORM, TrustBundle, TrustedKey, make_bundle
 from corridor.store.accounts import now
-from corridor.store.models import CustomsKey
+from corridor.store.models import CustomsKey, Organisation
 
-PLATFORM = "corridor-platform"
+SUFFIX = "-ed25519"
 _cache: dict[tuple[str, str], Ed25519PrivateKey] = {}
 
 
@@ -29,7 +31,7 @@ def signing_key(
     session: Session, keys_dir: Path, organisation_id: str | None
 ) -> tuple[str, Ed25519PrivateKey]:
     """The key an organisation signs with (created on first use)."""
-    key_id = f"{organisation_id or PLATFORM}-ed25519"
+    key_id = f"{organisation_id or PLATFORM}{SUFFIX}"
     cached = _cache.get((str(keys_dir), key_id))
     if cached is not None:
         # The public half may have been rolled back with the transaction that first stored it.
@@ -77,3 +79,29 @@ def public_keys(session: Session) -> dict[str, Ed25519PublicKey]:
         row.key_id: Ed25519PublicKey.from_public_bytes(bytes.fromhex(row.public_key))
         for row in session.scalars(select(CustomsKey))
     }
+
+
+def trust_bundle(session: Session, keys_dir: Path) -> TrustBundle:
+    """The public halves of the key files in ``keys_dir``, each bound to its authority.
+
+    The binding comes from the key file (named after the authority), not from the database; the
+    organisations table only adds each authority's name and country for the reader.
+    """
+    orgs = {o.id: o for o in session.scalars(select(Organisation))}
+    keys = []
+    for path in sorted(keys_dir.glob(f"*{SUFFIX}.pem")) if keys_dir.is_dir() else []:
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(loaded, Ed25519PrivateKey):
+            continue
+        authority = path.name.removesuffix(f"{SUFFIX}.pem")
+        org = orgs.get(authority)
+        keys.append(
+            TrustedKey(
+                key_id=f"{authority}{SUFFIX}",
+                authority=authority,
+                public_key=_raw(loaded.public_key()),
+                name=org.name if org is not None else "Corridor platform (log operator)",
+                country=org.country if org is not None else None,
+            )
+        )
+    return make_bundle(keys)
