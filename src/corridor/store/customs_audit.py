@@ -90,10 +90,10 @@ def verify(
     """Everything the module docstring lists; the first problem found is the one reported."""
     keys, authorities = trusted.public_keys(), trusted.authorities()
     known = [*heads, *stored_heads(session)]
-    for head in known:
-        problems = head_problems(head, keys, authorities)
-        if problems:
-            return AuditReport(False, 0, "", None, problems[0], heads=len(known), problems=problems)
+    # A head whose signatures do not check out is reported, and not used against the log.
+    verdicts = [(h, head_problems(h, keys, authorities)) for h in known]
+    trusted_heads = [h for h, problems in verdicts if not problems]
+    head_issues = [p for _, problems in verdicts for p in problems]
     head_row = session.get(CustomsLogHead, 1)
     expected = (head_row.seq, head_row.record_hash) if head_row is not None else None
     trails: dict[str, _Trail] = {}
@@ -129,7 +129,7 @@ def verify(
             yield ledger.Entry(r.seq, body, r.prev_hash, r.record_hash, r.key_id, r.signature)
 
     try:
-        report = ledger.verify(entries(), keys, authorities, known, expected)
+        report = ledger.verify(entries(), keys, authorities, trusted_heads, expected)
     finally:
         rows.close()
     n, h = len(trails), len(known)
@@ -137,12 +137,11 @@ def verify(
         return AuditReport(
             False, report.records, report.root, report.first_bad, report.reason, n, h
         )
-    found = sorted(signer_problems + replay_problems) + _compare(session, trails)
-    if found:
-        seq, reason = min(found)
-        return AuditReport(
-            False, report.records, report.root, seq, reason, n, h, [r for _, r in found]
-        )
+    found = sorted(signer_problems + replay_problems + _compare(session, trails))
+    if found or head_issues:
+        seq, reason = found[0] if found else (0, head_issues[0])
+        problems = [r for _, r in found] + head_issues
+        return AuditReport(False, report.records, report.root, seq or None, reason, n, h, problems)
     return AuditReport(True, report.records, report.root, declarations=n, heads=h)
 
 
