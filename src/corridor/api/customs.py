@@ -186,16 +186,7 @@ def create_batch(
     items = [customs.NewDeclaration(i.shipment_id, i.declaration) for i in body.declarations]
     rows = customs.create_many(s, who, network, keys_dir, profiles, items, body.lodge)
     return BatchOut(
-        declarations=[
-            BatchDeclarationOut(
-                id=r.id,
-                lrn=r.lrn,
-                shipment_id=r.shipment_id,
-                state=r.state,
-                departure_channel=r.offices["channels"]["0"]["channel"],
-            )
-            for r in rows
-        ],
+        declarations=[BatchDeclarationOut.model_validate(vars(r)) for r in rows],
         tree_head=_head_out(customs.tree_head(s)),
     )
 

@@ -27,7 +27,7 @@ from corridor.customs.lifecycle import (
     check_action,
 )
 from corridor.customs.offices import OfficeStop
-from corridor.customs.risk import Channel, Profile, assess
+from corridor.customs.risk import Channel, Profile, assess_countries
 
 
 class CustomsError(ValueError):
@@ -124,19 +124,12 @@ def assess_all(
     body: DeclarationBody, stops: list[OfficeStop], profiles: list[Profile], incidents: int
 ) -> dict[str, Any]:
     """The channel, score and reasons at every office of the itinerary (pre-arrival risk)."""
-    result: dict[str, Any] = {}
-    by_country: dict[str, dict[str, Any]] = {}
-    for i, stop in enumerate(stops):
-        country = stop.office.country
-        if country not in by_country:
-            a = assess(body, profiles, country, incidents)
-            by_country[country] = {
-                "channel": a.channel.value,
-                "score": a.score,
-                "reasons": list(a.reasons),
-            }
-        result[str(i)] = by_country[country]
-    return result
+    found = assess_countries(body, profiles, {s.office.country for s in stops}, incidents)
+    by_country = {
+        country: {"channel": a.channel.value, "score": a.score, "reasons": list(a.reasons)}
+        for country, a in found.items()
+    }
+    return {str(i): by_country[stop.office.country] for i, stop in enumerate(stops)}
 
 
 def party_for(kind: str, is_holder: bool) -> Party:

@@ -173,6 +173,37 @@ class NewDeclaration:
     body: DeclarationBody
 
 
+@dataclass(frozen=True)
+class Lodged:
+    """What a batch answers for each declaration it stored."""
+
+    id: str
+    lrn: str
+    shipment_id: str
+    state: str
+    departure_channel: str
+
+
+@dataclass(frozen=True)
+class _Route:
+    """A booked itinerary's offices, computed and serialised once per distinct itinerary."""
+
+    stops: list[OfficeStop]
+    stops_json: list[dict[str, Any]]
+    countries: str
+    office_ids: list[str]
+
+
+def _route(network: Network, itinerary: dict[str, Any]) -> _Route:
+    stops = office_itinerary(network, Itinerary.model_validate(itinerary))
+    return _Route(
+        stops,
+        [s.model_dump(mode="json") for s in stops],
+        ";".join(sorted({s.office.country for s in stops})),
+        [s.office.id for s in stops],
+    )
+
+
 def create_many(
     session: Session,
     who: Principal,
@@ -181,11 +212,13 @@ def create_many(
     profiles: list[Profile],
     items: Sequence[NewDeclaration],
     lodge: bool = True,
-) -> list[CustomsDeclaration]:
+) -> list[Lodged]:
     """Declarations for booked shipments, all or none, in one transaction and one log append.
 
     One declaration per shipment: a shipment already declared, or declared twice in the batch,
-    is refused with a conflict naming it (the unique index settles concurrent batches).
+    is refused with a conflict naming it (the unique index settles concurrent batches). The
+    statements do not grow with the batch: three reads, one multi-row insert of declarations,
+    one of log records, and the log head.
     """
     if who.kind is not OrgKind.FORWARDER:
         raise CustomsError(
@@ -197,90 +230,87 @@ def create_many(
         )
     field = "shipment_id" if len(items) == 1 else "declarations.{}.shipment_id"
     ids = [item.shipment_id for item in items]
+    first = {sid: i for i, sid in reversed(list(enumerate(ids)))}
     for i, sid in enumerate(ids):
-        if ids.index(sid) != i:
+        if first[sid] != i:
             raise CustomsError("conflict", field.format(i), f"shipment {sid!r} is declared twice")
     shipments = {
-        s.id: s
-        for s in session.scalars(
-            select(Shipment).where(
+        r.id: r
+        for r in session.execute(
+            select(Shipment.id, Shipment.status, Shipment.itinerary).where(
                 Shipment.id.in_(ids), Shipment.organisation_id == who.organisation_id
             )
         )
     }
-    for i, sid in enumerate(ids):
-        shipment = shipments.get(sid)
-        if shipment is None:
-            raise CustomsError("not_found", field.format(i), f"no shipment {sid!r}")
-        if shipment.status != "planned":
-            raise CustomsError("conflict", field.format(i), f"the shipment is {shipment.status}")
     taken = set(
         session.scalars(
             select(CustomsDeclaration.shipment_id).where(CustomsDeclaration.shipment_id.in_(ids))
         )
     )
     for i, sid in enumerate(ids):
+        shipment = shipments.get(sid)
+        if shipment is None:
+            raise CustomsError("not_found", field.format(i), f"no shipment {sid!r}")
+        if shipment.status != "planned":
+            raise CustomsError("conflict", field.format(i), f"the shipment is {shipment.status}")
         if sid in taken:
             raise CustomsError(
                 "conflict", field.format(i), f"shipment {sid!r} already has a declaration"
             )
     incidents = _past_incidents(session, who.organisation_id)
     stamp = now()
-    rows: list[CustomsDeclaration] = []
+    state = State.LODGED if lodge else State.DRAFT
+    rows: list[dict[str, Any]] = []
     pending: list[Pending] = []
-    itineraries: dict[str, list[OfficeStop]] = {}
+    answers: list[Lodged] = []
+    routes: dict[str, _Route] = {}
     for item in items:
         shipment = shipments[item.shipment_id]
         key = str(shipment.itinerary)
-        if key not in itineraries:
-            itineraries[key] = office_itinerary(
-                network, Itinerary.model_validate(shipment.itinerary)
-            )
-        stops = itineraries[key]
-        state = State.LODGED if lodge else State.DRAFT
-        row = CustomsDeclaration(
-            id=uuid.uuid4().hex[:16],
-            lrn=item.body.lrn,
-            shipment_id=shipment.id,
-            holder_org=who.organisation_id,
-            state=state.value,
-            position=0,
-            arrived=False,
-            checked=False,
-            body=item.body.model_dump(mode="json"),
-            offices={
-                "stops": [s.model_dump(mode="json") for s in stops],
-                "channels": rules.assess_all(item.body, stops, profiles, incidents),
-            },
-            countries=";".join(sorted({s.office.country for s in stops})),
-            guarantee_state=GuaranteeState.REGISTERED.value,
-            incidents=0,
-            created_at=stamp,
-            updated_at=stamp,
+        route = routes.get(key)
+        if route is None:
+            route = routes[key] = _route(network, shipment.itinerary)
+        channels = rules.assess_all(item.body, route.stops, profiles, incidents)
+        decl_id = uuid.uuid4().hex[:16]
+        rows.append(
+            {
+                "id": decl_id,
+                "lrn": item.body.lrn,
+                "shipment_id": shipment.id,
+                "holder_org": who.organisation_id,
+                "state": state.value,
+                "position": 0,
+                "arrived": False,
+                "checked": False,
+                "body": item.body.model_dump(mode="json"),
+                "offices": {"stops": route.stops_json, "channels": channels},
+                "countries": route.countries,
+                "guarantee_state": GuaranteeState.REGISTERED.value,
+                "incidents": 0,
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
         )
-        rows.append(row)
-        draft = {
-            "lrn": item.body.lrn,
-            "shipment": shipment.id,
-            "offices": [s.office.id for s in stops],
-        }
-        pending.append(Pending(row.id, "draft", None, None, who.organisation_id, None, draft))
+        answers.append(
+            Lodged(decl_id, item.body.lrn, shipment.id, state.value, channels["0"]["channel"])
+        )
+        draft = {"lrn": item.body.lrn, "shipment": shipment.id, "offices": route.office_ids}
+        pending.append(Pending(decl_id, "draft", None, None, who.organisation_id, None, draft))
         if lodge:
             pending.append(
-                Pending(row.id, Action.LODGE.value, None, None, who.organisation_id, None, {})
+                Pending(decl_id, Action.LODGE.value, None, None, who.organisation_id, None, {})
             )
     # Inserted in shipment order, so that two concurrent batches take the unique index in the
     # same order and cannot deadlock.
-    ordered: list[CustomsDeclaration] = sorted(rows, key=lambda r: r.shipment_id)
-    session.add_all(ordered)
+    rows.sort(key=lambda r: str(r["shipment_id"]))
     try:
-        session.flush()
+        session.execute(insert(CustomsDeclaration), rows)
     except IntegrityError:
         raise CustomsError(
             "conflict", "shipment_id", "a declaration for this shipment was made at the same time"
         ) from None
     _append(session, keys_dir, pending)
-    return rows
+    return answers
 
 
 def create(
@@ -294,9 +324,12 @@ def create(
     lodge: bool = False,
 ) -> CustomsDeclaration:
     """A declaration (a draft, or lodged at once) for one booked shipment."""
-    return create_many(
+    (made,) = create_many(
         session, who, network, keys_dir, profiles, [NewDeclaration(shipment_id, body)], lodge
-    )[0]
+    )
+    row = session.get(CustomsDeclaration, made.id)
+    assert row is not None
+    return row
 
 
 def visible(session: Session, who: Principal) -> Iterator[CustomsDeclaration]:
@@ -492,6 +525,7 @@ def tree_head(session: Session) -> ledger.SignedHead:
 __all__ = [
     "MAX_BATCH",
     "CustomsError",
+    "Lodged",
     "NewDeclaration",
     "TransitionError",
     "act",
