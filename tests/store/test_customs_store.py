@@ -152,3 +152,15 @@ def test_an_authority_acts_only_in_its_country_and_the_guarantee_follows_the_dut
     assert caught.value.field == "guarantee.amount"
     assert "duties at risk 12,000.00 (30% of the declared value in KZ)" in caught.value.reason
     assert world.act(decl.id, "KZ", Action.ACCEPT, departure).guarantee_state == "held"
+
+
+def test_workers_creating_the_same_key_at_once_all_sign_with_one_key(tmp_path):
+    from corridor.store.keys import _load_or_create
+
+    path = tmp_path / "keys" / "kz-ed25519.pem"
+    with ThreadPoolExecutor(16) as pool:
+        keys = list(pool.map(lambda _: _load_or_create(path), range(16)))
+    publics = {k.public_key().public_bytes_raw() for k in keys}
+    assert len(publics) == 1
+    assert [p.name for p in path.parent.iterdir()] == ["kz-ed25519.pem"]
+    assert path.stat().st_mode & 0o777 == 0o600

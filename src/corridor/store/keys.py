@@ -8,11 +8,15 @@ the key files and exported for the authorities to hold).
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from corridor.customs.trust import PLATFORM, TrustBundle, TrustedKey, make_bundle
@@ -30,48 +34,62 @@ def _raw(public: Ed25519PublicKey) -> str:
 def signing_key(
     session: Session, keys_dir: Path, organisation_id: str | None
 ) -> tuple[str, Ed25519PrivateKey]:
-    """The key an organisation signs with (created on first use)."""
+    """The key an organisation signs with (created on first use, once across every worker)."""
     key_id = f"{organisation_id or PLATFORM}{SUFFIX}"
-    cached = _cache.get((str(keys_dir), key_id))
-    if cached is not None:
-        # The public half may have been rolled back with the transaction that first stored it.
-        if session.get(CustomsKey, key_id) is None:
-            _register(session, key_id, organisation_id, cached)
-        return key_id, cached
-    path = keys_dir / f"{key_id}.pem"
-    if path.is_file():
-        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        assert isinstance(loaded, Ed25519PrivateKey)
-        key = loaded
-    else:
-        key = Ed25519PrivateKey.generate()
-        keys_dir.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        path.chmod(0o600)
+    key = _cache.get((str(keys_dir), key_id))
+    if key is None:
+        key = _load_or_create(keys_dir / f"{key_id}.pem")
+        _cache[(str(keys_dir), key_id)] = key
+    # The public half may have been rolled back with the transaction that first stored it.
     if session.get(CustomsKey, key_id) is None:
         _register(session, key_id, organisation_id, key)
-    _cache[(str(keys_dir), key_id)] = key
     return key_id, key
+
+
+def _load_or_create(path: Path) -> Ed25519PrivateKey:
+    """The key in ``path``; a new one if there is none. Two workers creating it at once end up
+    with the same key: the file is written under a private name and linked into place, which
+    fails for the second, who then reads the first one's key."""
+    if not path.is_file():
+        key = Ed25519PrivateKey.generate()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            os.write(
+                fd,
+                key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                ),
+            )
+            os.fsync(fd)
+            os.close(fd)
+            os.chmod(tmp, 0o600)
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise ValueError(f"{path}: not an Ed25519 private key")
+    return loaded
 
 
 def _register(
     session: Session, key_id: str, organisation_id: str | None, key: Ed25519PrivateKey
 ) -> None:
-    session.add(
-        CustomsKey(
-            key_id=key_id,
-            organisation_id=organisation_id,
-            public_key=_raw(key.public_key()),
-            created_at=now(),
-        )
-    )
-    session.flush()
+    """Record the public half; a concurrent registration of the same key is not an error."""
+    values = {
+        "key_id": key_id,
+        "organisation_id": organisation_id,
+        "public_key": _raw(key.public_key()),
+        "created_at": now(),
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(CustomsKey).values(values).on_conflict_do_nothing())
 
 
 def public_keys(session: Session) -> dict[str, Ed25519PublicKey]:
