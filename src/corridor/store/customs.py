@@ -33,7 +33,7 @@ from corridor.routing import Itinerary
 from corridor.settings import PACKAGE_DATA_DIR
 from corridor.store.accounts import Principal, now
 from corridor.store.customs_tables import CustomsTreeHead
-from corridor.store.keys import signing_key
+from corridor.store.keys import signing_keys
 from corridor.store.models import (
     CustomsDeclaration,
     CustomsLogEntry,
@@ -88,11 +88,11 @@ def _append(session: Session, keys_dir: Path, pending: Sequence[Pending]) -> led
     """Append ``pending`` under one lock and one signed tree head; returns that head."""
     # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) before anything is
     # read, so two appends never chain to the same predecessor.
-    session.execute(
-        update(CustomsLogHead).where(CustomsLogHead.id == 1).values(seq=CustomsLogHead.seq)
-    )
     head = session.execute(
-        select(CustomsLogHead.seq, CustomsLogHead.record_hash).where(CustomsLogHead.id == 1)
+        update(CustomsLogHead)
+        .where(CustomsLogHead.id == 1)
+        .values(seq=CustomsLogHead.seq)
+        .returning(CustomsLogHead.seq, CustomsLogHead.record_hash)
     ).one()
     tree = session.execute(
         select(CustomsTreeHead.size, CustomsTreeHead.frontier).where(CustomsTreeHead.id == 1)
@@ -101,11 +101,9 @@ def _append(session: Session, keys_dir: Path, pending: Sequence[Pending]) -> led
     seq, prev = head.seq, head.record_hash
     stamp = now()
     at = stamp.isoformat()
-    keys: dict[str | None, tuple[str, Any]] = {}
+    keys = signing_keys(session, keys_dir, {p.signer_org for p in pending} | {None})
     rows = []
     for p in pending:
-        if p.signer_org not in keys:
-            keys[p.signer_org] = signing_key(session, keys_dir, p.signer_org)
         key_id, key = keys[p.signer_org]
         seq += 1
         body = {
@@ -142,7 +140,7 @@ def _append(session: Session, keys_dir: Path, pending: Sequence[Pending]) -> led
         update(CustomsLogHead).where(CustomsLogHead.id == 1).values(seq=seq, record_hash=prev)
     )
     sth = ledger.TreeHead(frontier.size, frontier.root(), int(stamp.timestamp() * 1000))
-    operator_id, operator = keys.get(None) or signing_key(session, keys_dir, None)
+    operator_id, operator = keys[None]
     session.execute(
         update(CustomsTreeHead)
         .where(CustomsTreeHead.id == 1)

@@ -46,6 +46,26 @@ def signing_key(
     return key_id, key
 
 
+def signing_keys(
+    session: Session, keys_dir: Path, organisations: set[str | None]
+) -> dict[str | None, tuple[str, Ed25519PrivateKey]]:
+    """:func:`signing_key` for several organisations, checking their registration in one query."""
+    found = {}
+    for org in organisations:
+        key_id = f"{org or PLATFORM}{SUFFIX}"
+        key = _cache.get((str(keys_dir), key_id))
+        if key is None:
+            key = _load_or_create(keys_dir / f"{key_id}.pem")
+            _cache[(str(keys_dir), key_id)] = key
+        found[org] = (key_id, key)
+    ids = [key_id for key_id, _ in found.values()]
+    registered = set(session.scalars(select(CustomsKey.key_id).where(CustomsKey.key_id.in_(ids))))
+    for org, (key_id, key) in found.items():
+        if key_id not in registered:
+            _register(session, key_id, org, key)
+    return found
+
+
 def _load_or_create(path: Path) -> Ed25519PrivateKey:
     """The key in ``path``; a new one if there is none. Two workers creating it at once end up
     with the same key: the file is written under a private name and linked into place, which
