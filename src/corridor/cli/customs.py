@@ -79,12 +79,17 @@ def verify(trusted_keys: Path | None = TRUSTED, heads: Path | None = HEADS) -> N
             held = [h.signed() for h in load_heads(heads).heads]
         except TrustError as exc:
             raise _fail(f"--heads {exc}") from None
+    from rich.progress import Progress
+
     db = _database()
     started = time.perf_counter()
     try:
-        with db.session() as session:
+        with db.session() as session, Progress(console=err, transient=True) as bar:
             bundle = _trust(session, trusted_keys)
-            report = customs_audit.verify(session, bundle, held)
+            task = bar.add_task("Verifying the customs log", total=customs_audit.log_size(session))
+            report = customs_audit.verify(
+                session, bundle, held, lambda done: bar.update(task, completed=done)
+            )
     finally:
         db.dispose()
     seconds = time.perf_counter() - started

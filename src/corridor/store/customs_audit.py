@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,10 +84,21 @@ def _signer_problem(body: dict[str, Any]) -> str | None:
     return None
 
 
+def log_size(session: Session) -> int:
+    """How many records the log head says there are (for a progress bar)."""
+    head = session.get(CustomsLogHead, 1)
+    return head.seq if head is not None else 0
+
+
 def verify(
-    session: Session, trusted: TrustBundle, heads: Sequence[ledger.SignedHead] = ()
+    session: Session,
+    trusted: TrustBundle,
+    heads: Sequence[ledger.SignedHead] = (),
+    progress: Callable[[int], None] | None = None,
 ) -> AuditReport:
-    """Everything the module docstring lists; the first problem found is the one reported."""
+    """Everything the module docstring lists; the first problem found is the one reported.
+
+    ``progress`` is called with the number of records read so far, every 1,000 records."""
     keys, authorities = trusted.public_keys(), trusted.authorities()
     known = [*heads, *stored_heads(session)]
     # A head whose signatures do not check out is reported, and not used against the log.
@@ -105,6 +116,8 @@ def verify(
 
     def entries() -> Iterator[ledger.Entry]:
         for r in rows:
+            if progress is not None and r.seq % 1000 == 0:
+                progress(r.seq)
             body = r.body
             try:
                 problem = _signer_problem(body)
