@@ -128,6 +128,27 @@ def clone_shipments(db: Database, shipment_id: str, count: int) -> list[str]:
     return ids
 
 
+def cpu_seconds(server_pid: int, database: str | None) -> tuple[float, float]:
+    """CPU time used so far by the server (its process and workers) and by the PostgreSQL
+    backends serving ``database`` (their process titles name it), from /proc. The figures do not
+    depend on what else runs on the machine, unlike wall-clock rates."""
+    tick = os.sysconf("SC_CLK_TCK")
+    app = db = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        used = (int(fields[11]) + int(fields[12])) / tick
+        if pid == server_pid or ppid == server_pid:
+            app += used
+        elif database and f" {database} " in cmdline.replace("\x00", " "):
+            db += used
+    return app, db
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -170,7 +191,7 @@ def run(db: Database, label: str, args: argparse.Namespace, workers: int) -> Non
         logins = {lg.email: lg.password for lg in prepare(db, PACKAGE_DATA_DIR)}
         base, server = start_server(db.url, Path(var), workers)
         try:
-            measure(db, label, args, workers, base, logins, Path(var) / "keys")
+            measure(db, label, args, workers, base, logins, Path(var) / "keys", server.pid)
         finally:
             stop_server(server)
 
@@ -183,6 +204,7 @@ def measure(
     base: str,
     logins: dict[str, str],
     keys_dir: Path,
+    server_pid: int,
 ) -> None:
     client = httpx.Client(base_url=base, timeout=300)
 
@@ -258,15 +280,26 @@ def measure(
             assert r.status_code == 201, r.text[:300]
             return (time.perf_counter() - t0) * 1000
 
+    database = db.url.rsplit("/", 1)[-1] if db.dialect == "postgresql" else None
+    app0, db0 = cpu_seconds(server_pid, database)
     t0 = time.perf_counter()
     with ThreadPoolExecutor(args.clients) as pool:
         latencies = list(pool.map(lodge, payloads))
     seconds = time.perf_counter() - t0
+    app1, db1 = cpu_seconds(server_pid, database)
+    n = len(batch_ids)
     print(
-        f"{label} ({workers} worker{'s' if workers > 1 else ''}): {len(batch_ids)} declarations "
+        f"{label} ({workers} worker{'s' if workers > 1 else ''}): {n} declarations "
         f"lodged in batches of {args.batch} from {args.clients} clients in {seconds:.2f} s: "
-        f"{len(batch_ids) / seconds:,.0f} declarations/s; per batch request "
+        f"{n / seconds:,.0f} declarations/s; per batch request "
         f"p50 {statistics.median(latencies):.0f} ms, p99 {percentile(latencies, 0.99):.0f} ms"
+    )
+    cpu_ms = (app1 - app0 + db1 - db0) * 1000 / n
+    print(
+        f"{label}: CPU per declaration {cpu_ms:.2f} ms (server {(app1 - app0) * 1000 / n:.2f} ms"
+        + (f", PostgreSQL {(db1 - db0) * 1000 / n:.2f} ms" if database else "")
+        + f"), i.e. {1000 / cpu_ms:,.0f} declarations/s per free CPU core; "
+        f"load average during the run {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
 
     def one(sid: str) -> float:
