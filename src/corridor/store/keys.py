@@ -31,25 +31,12 @@ def _raw(public: Ed25519PublicKey) -> str:
     return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
 
 
-def signing_key(
-    session: Session, keys_dir: Path, organisation_id: str | None
-) -> tuple[str, Ed25519PrivateKey]:
-    """The key an organisation signs with (created on first use, once across every worker)."""
-    key_id = f"{organisation_id or PLATFORM}{SUFFIX}"
-    key = _cache.get((str(keys_dir), key_id))
-    if key is None:
-        key = _load_or_create(keys_dir / f"{key_id}.pem")
-        _cache[(str(keys_dir), key_id)] = key
-    # The public half may have been rolled back with the transaction that first stored it.
-    if session.get(CustomsKey, key_id) is None:
-        _register(session, key_id, organisation_id, key)
-    return key_id, key
-
-
 def signing_keys(
     session: Session, keys_dir: Path, organisations: set[str | None]
 ) -> dict[str | None, tuple[str, Ed25519PrivateKey]]:
-    """:func:`signing_key` for several organisations, checking their registration in one query."""
+    """The keys that ``organisations`` sign with (None: the platform), created on first use
+    (once across every worker); their public halves are registered in one query. A public half
+    rolled back with the transaction that first stored it is registered again here."""
     found = {}
     for org in organisations:
         key_id = f"{org or PLATFORM}{SUFFIX}"
@@ -110,13 +97,6 @@ def _register(
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(insert(CustomsKey).values(values).on_conflict_do_nothing())
-
-
-def public_keys(session: Session) -> dict[str, Ed25519PublicKey]:
-    return {
-        row.key_id: Ed25519PublicKey.from_public_bytes(bytes.fromhex(row.public_key))
-        for row in session.scalars(select(CustomsKey))
-    }
 
 
 def trust_bundle(session: Session, keys_dir: Path) -> TrustBundle:
