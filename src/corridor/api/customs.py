@@ -12,7 +12,7 @@ from corridor.api.deps import NetworkDep, PrincipalDep, SessionDep
 from corridor.api.errors import ApiError
 from corridor.customs.declaration import DeclarationBody
 from corridor.customs.lifecycle import Action
-from corridor.customs.offices import all_offices
+from corridor.customs.offices import Office, all_offices
 from corridor.customs.rules import DutyRate, load_duty_rates
 from corridor.settings import PACKAGE_DATA_DIR
 from corridor.store import customs, customs_audit
@@ -230,23 +230,46 @@ def act(
     )
 
 
-@router.get("/offices", summary="Customs offices on the corridor, optionally of one country")
-def offices(
-    network: NetworkDep, _: PrincipalDep, country: str | None = None
-) -> list[dict[str, Any]]:
+class ExpectedOut(BaseModel):
+    declaration_id: str
+    lrn: str
+    state: str
+    role: str
+    arrived: bool = Field(description="The consignment is at this office now")
+    channel: str
+    score: int
+    reasons: list[str]
+
+
+class KpisOut(BaseModel):
+    office_id: str
+    declarations: int = Field(description="Declarations with a record at this office")
+    released: int = Field(description="Of them, released, passed or discharged here")
+    average_hours_to_release: float | None = Field(
+        description="Mean hours from arrival (departure: acceptance) to release or pass"
+    )
+    share_green: float | None = Field(description="Share of those declarations in green here")
+
+
+@router.get(
+    "/offices",
+    response_model=list[Office],
+    summary="Customs offices on the corridor, optionally of one country",
+)
+def offices(network: NetworkDep, _: PrincipalDep, country: str | None = None) -> list[Office]:
     return [
-        o.model_dump()
-        for o in all_offices(network).values()
-        if country is None or o.country == country.upper()
+        o for o in all_offices(network).values() if country is None or o.country == country.upper()
     ]
 
 
 @router.get(
-    "/offices/{office_id}/expected", summary="Pre-arrival: consignments expected at an office"
+    "/offices/{office_id}/expected",
+    response_model=list[ExpectedOut],
+    summary="Pre-arrival: consignments expected at an office",
 )
 def expected(
     office_id: str, s: SessionDep, network: NetworkDep, who: PrincipalDep
-) -> list[dict[str, Any]]:
+) -> list[ExpectedOut]:
     office = all_offices(network).get(office_id)
     if office is None:
         raise ApiError(404, "not_found", "office_id", f"no office {office_id!r}")
@@ -255,28 +278,27 @@ def expected(
             403, "forbidden", "office_id", f"your authority acts only at offices in {who.country}"
         )
     return [
-        {
-            "declaration_id": e["declaration"].id,
-            "lrn": e["declaration"].lrn,
-            "state": e["declaration"].state,
-            "role": e["role"],
-            "arrived": e["arrived"],
+        ExpectedOut(
+            declaration_id=e["declaration"].id,
+            lrn=e["declaration"].lrn,
+            state=e["declaration"].state,
+            role=e["role"],
+            arrived=e["arrived"],
             **e["channel"],
-        }
+        )
         for e in customs.expected_at(s, who, office_id)
     ]
 
 
 @router.get(
     "/offices/{office_id}/kpis",
+    response_model=KpisOut,
     summary="An office's KPIs: time from arrival to release, share green",
 )
-def office_kpis(
-    office_id: str, s: SessionDep, network: NetworkDep, _: PrincipalDep
-) -> dict[str, Any]:
+def office_kpis(office_id: str, s: SessionDep, network: NetworkDep, _: PrincipalDep) -> KpisOut:
     if office_id not in all_offices(network):
         raise ApiError(404, "not_found", "office_id", f"no office {office_id!r}")
-    return customs.kpis(s, office_id)
+    return KpisOut.model_validate(customs.kpis(s, office_id))
 
 
 class VerifyOut(BaseModel):
