@@ -327,15 +327,18 @@ def measure(
             return (time.perf_counter() - t0) * 1000
 
     if single_ids:
+        app0, db0 = cpu_seconds(server_pid, database)
         t0 = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
             singles = list(pool.map(one, single_ids))
         seconds = time.perf_counter() - t0
+        app1, db1 = cpu_seconds(server_pid, database)
         print(
             f"{label}: {len(single_ids)} single declarations lodged, accepted and released "
             f"(3 requests each) from {args.clients} clients in {seconds:.2f} s: "
             f"{len(single_ids) / seconds:,.0f} declarations/s; p50 "
-            f"{statistics.median(singles):.1f} ms, p99 {percentile(singles, 0.99):.1f} ms"
+            f"{statistics.median(singles):.1f} ms, p99 {percentile(singles, 0.99):.1f} ms; "
+            f"CPU {(app1 - app0 + db1 - db0) * 1000 / len(single_ids):.1f} ms per declaration"
         )
     t0 = time.perf_counter()
     report = client.get("/customs/log/verify", headers=admin).json()
