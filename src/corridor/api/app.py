@@ -13,8 +13,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from corridor import __version__
-from corridor.api import admin, auth, customs, errors, network, routes, shipments, tracking
+from corridor.api import admin, auth, customs, errors, network, notices, routes, shipments, tracking
 from corridor.api import jobs as jobs_api
+from corridor.api import simulation as simulation_api
 from corridor.customs.risk import load_profiles
 from corridor.jobs import JobQueue
 from corridor.settings import Settings
@@ -106,7 +107,10 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
             },
         }
 
-    for module in (auth, network, routes, shipments, customs, tracking, admin, jobs_api):
+    for module in (
+        auth, network, routes, shipments, customs, tracking, admin, jobs_api, notices,
+        simulation_api,
+    ):  # fmt: skip
         api.include_router(module.router)
     app.include_router(api)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")

@@ -171,3 +171,15 @@ def revoke(session: Session, token_id: str) -> None:
     row = session.get(ApiToken, token_id)
     if row is not None:
         row.revoked = True
+
+
+def principal_by_email(session: Session, email: str) -> Principal | None:
+    """Who a user acts as when a command names them (the CLI's ``--as``), or None if unknown."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        return None
+    org = session.get(Organisation, user.organisation_id)
+    assert org is not None
+    return Principal(
+        user.id, user.email, user.name, org.id, org.name, OrgKind(org.kind), org.country, "cli"
+    )

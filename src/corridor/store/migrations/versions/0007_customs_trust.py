@@ -1,7 +1,7 @@
 """Customs: one declaration per shipment, the signed tree head, cosigned heads.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0010
 Create Date: 2026-11-26
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
