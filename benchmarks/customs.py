@@ -192,6 +192,11 @@ def statements(
 def run(db: Database, label: str, args: argparse.Namespace, workers: int) -> None:
     with tempfile.TemporaryDirectory() as var:
         logins = {lg.email: lg.password for lg in prepare(db, PACKAGE_DATA_DIR)}
+        # One app built here first creates the job queue's tables, which N workers starting at
+        # once would race to create.
+        from corridor.api import create_app
+
+        create_app(Settings(var_dir=Path(var), database_url=db.url), db)
         base, server = start_server(db.url, Path(var), workers)
         try:
             measure(db, label, args, workers, base, logins, Path(var) / "keys", server.pid)
