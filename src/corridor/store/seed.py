@@ -68,7 +68,7 @@ def _demo_shipment(session: Session, network_dir: Path) -> None:
     """A demo shipment under way, with the EPCIS events of its first days and a delay at the Caspian."""
     from datetime import UTC, datetime, timedelta
 
-    from corridor.routing import Cargo, best, make_query, planner_for
+    from corridor.routing import Cargo, best, make_query, planner_for, with_corridor
     from corridor.store import shipments, tracking
     from corridor.store.accounts import Principal
     from corridor.store.models import Organisation, OrgKind
@@ -85,14 +85,11 @@ def _demo_shipment(session: Session, network_dir: Path) -> None:
     )
     ready = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=13)
     corridor = network.corridors["middle-aktau-btk"]
-    query = make_query(
-        network,
-        origin="xian",
-        destination="duisburg",
-        ready=ready,
-        cargo=Cargo(containers=4),
-        via=corridor.via,
-        avoid_countries=frozenset(corridor.avoid_countries),
+    query = with_corridor(
+        make_query(
+            network, origin="xian", destination="duisburg", ready=ready, cargo=Cargo(containers=4)
+        ),
+        corridor,
     )
     plan = best(planner_for(network, query), query)
     data = query.model_dump(mode="json")
