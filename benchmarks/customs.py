@@ -4,8 +4,8 @@
         [--single 200] [--workers-sqlite 1] [--workers-postgres 4] [--postgres URL] [--skip-postgres]
 
 For each database (embedded SQLite, then PostgreSQL when reachable) it prepares a database, starts
-``uvicorn --factory`` with N worker processes on a free local port, books one shipment through the
-API and copies it ``--declarations + --single`` times in the database (one declaration per
+``uvicorn --factory corridor.api.worker:app`` with N worker processes (what ``corridor serve
+--workers N`` runs) on a free local port, books one shipment through the API and copies it ``--declarations + --single`` times in the database (one declaration per
 shipment is the rule). Then it measures:
 
 * **batch lodging**: ``POST /customs/declarations/batch`` with ``--batch`` declarations per request
@@ -43,7 +43,6 @@ from typing import Any
 import httpx
 from _harness import scratch_postgres
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import FastAPI
 from sqlalchemy import event, insert, select
 
 from corridor.customs import ledger
@@ -63,14 +62,6 @@ ROUTE = {
 }
 
 
-def make_app() -> FastAPI:
-    """The app for ``uvicorn --factory customs:make_app`` (settings from CORRIDOR_* variables)."""
-    from corridor.api import create_app
-
-    settings = Settings()
-    return create_app(settings, Database(settings.resolved_database_url()))
-
-
 def start_server(url: str, var_dir: Path, workers: int) -> tuple[str, subprocess.Popen[bytes]]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -82,9 +73,7 @@ def start_server(url: str, var_dir: Path, workers: int) -> tuple[str, subprocess
             "-m",
             "uvicorn",
             "--factory",
-            "customs:make_app",
-            "--app-dir",
-            str(Path(__file__).parent),
+            "corridor.api.worker:app",
             "--host",
             "127.0.0.1",
             "--port",
