@@ -108,7 +108,7 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
 
 def clone_shipments(db: Database, shipment_id: str, count: int) -> list[str]:
     """``count`` copies of a booked shipment (set-up, not measured)."""
-    with db.session() as s:
+    with db.write_session() as s:
         row = s.execute(select(Shipment.__table__).where(Shipment.id == shipment_id)).one()
         base = dict(row._mapping)
         ids = [uuid.uuid4().hex[:16] for _ in range(count)]
@@ -171,7 +171,7 @@ def statements(
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:
-        with db.session() as s:
+        with db.write_session() as s:
             customs.create_many(s, who, network, keys_dir, profiles, items)
     finally:
         event.remove(db.engine, "before_cursor_execute", count)

@@ -50,7 +50,7 @@ class World:
     itinerary: Itinerary
 
     def book(self, n: int = 1) -> list[str]:
-        with self.db.session() as s:
+        with self.db.write_session() as s:
             return [
                 shipments.create(
                     s, self.forwarder, self.network, f"PO-{i}", self.query, self.itinerary
@@ -59,7 +59,7 @@ class World:
             ]
 
     def declare(self, shipment_id: str, lrn: str = "LRN-1") -> CustomsDeclaration:
-        with self.db.session() as s:
+        with self.db.write_session() as s:
             body = customs.DeclarationBody.model_validate(example_declaration(lrn))
             return customs.create(
                 s, self.forwarder, self.network, self.keys_dir, PROFILES, shipment_id, body, True
@@ -74,7 +74,7 @@ class World:
         **details: object,
     ) -> CustomsDeclaration:
         who = self.forwarder if country is None else self.officers[country]
-        with self.db.session() as s:
+        with self.db.write_session() as s:
             return customs.act(s, who, self.keys_dir, PROFILES, decl, action, office, dict(details))
 
 
@@ -86,7 +86,7 @@ def build(
     db: Database, network: Network, tmp_path: Path, query: dict[str, object], itinerary: Itinerary
 ) -> World:
     migrate.upgrade(db)
-    with db.session() as s:
+    with db.write_session() as s:
         fwd = create_organisation(s, "Silk Way Forwarding", "forwarder")
         s.add(
             User(

@@ -63,7 +63,7 @@ def test_batch_lodging_is_one_append_under_one_signed_tree_head(world):
     statements: list[str] = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(world.db.engine, "before_cursor_execute", listener)
-    with world.db.session() as s:
+    with world.db.write_session() as s:
         rows = customs.create_many(
             s,
             world.forwarder,
@@ -98,7 +98,7 @@ def test_a_batch_is_all_or_nothing_and_names_the_item(world):
     ids = world.book(3)
     world.declare(ids[1])
     body = DeclarationBody.model_validate(example_declaration("B"))
-    with world.db.session() as s, pytest.raises(customs.CustomsError) as caught:
+    with world.db.write_session() as s, pytest.raises(customs.CustomsError) as caught:
         customs.create_many(
             s,
             world.forwarder,
@@ -137,7 +137,7 @@ def test_an_authority_acts_only_in_its_country_and_the_guarantee_follows_the_dut
     # A duty rate of 30 % in Kazakhstan puts USD 12,000 at risk on USD 40,000 of furniture:
     # the USD 10,000 guarantee no longer covers it.
     strict = {"KZ": customs.rules.DutyRate("KZ", 0.22, 0.08, "test")}
-    with world.db.session() as s, pytest.raises(customs.CustomsError) as caught:
+    with world.db.write_session() as s, pytest.raises(customs.CustomsError) as caught:
         customs.act(
             s,
             world.officers["KZ"],

@@ -56,7 +56,7 @@ def log(db, network, tmp_path, route) -> Log:
     walk(world, full)
     partial = world.declare(b, "LRN-B")
     walk(world, partial, steps=1)
-    with db.session() as s:
+    with db.write_session() as s:
         bundle = trust_bundle(s, world.keys_dir)
         cosigned = customs_audit.cosign(
             s, world.keys_dir, world.officers["AZ"].organisation_id, bundle

@@ -161,7 +161,7 @@ def cosign(
         raise _fail(f"--heads {exc}") from None
     db = _database()
     try:
-        with db.session() as session:
+        with db.write_session() as session:
             bundle = _trust(session, trusted_keys)
             head = customs_audit.cosign(
                 session,
