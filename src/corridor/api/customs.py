@@ -357,5 +357,11 @@ def cosign(s: SessionDep, who: PrincipalDep, request: Request) -> TreeHeadOut:
     if who.kind is not OrgKind.CUSTOMS:
         raise ApiError(403, "forbidden", None, "customs authorities cosign tree heads")
     keys_dir, _ = _ctx(request)
-    head = customs_audit.cosign(s, keys_dir, who.organisation_id, trust_bundle(s, keys_dir))
+    # The whole log is checked in a read transaction of its own, so that appends go on meanwhile
+    # (on SQLite the request's own session holds the write lock); only the signature is written.
+    with request.app.state.db.session() as read:
+        signed = customs_audit.witness(
+            read, keys_dir, who.organisation_id, trust_bundle(read, keys_dir)
+        )
+    head = customs_audit.keep(s, signed)
     return _head_out(head)

@@ -24,6 +24,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from corridor.customs import ledger, rules
@@ -221,17 +222,18 @@ def _compare(session: Session, trails: dict[str, _Trail]) -> list[tuple[int, str
     return found
 
 
-def cosign(
+def witness(
     session: Session,
     keys_dir: Path,
     authority: str,
     trusted: TrustBundle,
     heads: Sequence[ledger.SignedHead] = (),
 ) -> ledger.SignedHead:
-    """The authority checks the whole log, then cosigns the current tree head (witnessing it).
+    """The authority checks the whole log, then signs the current tree head (a witness).
 
-    The cosigned head is stored in the database and returned for the authority to keep; the
-    key must already exist (a witness never signs with a key created for the occasion).
+    Reads only, so it may run in a read transaction while appends go on: the head is read
+    first and the log verified against it, so the head signed is one whose records were checked.
+    The key must already exist (a witness never signs with a key created for the occasion).
     """
     path = keys_dir / f"{authority}{SUFFIX}.pem"
     key_id = f"{authority}{SUFFIX}"
@@ -239,39 +241,58 @@ def cosign(
         raise CustomsError(
             "not_found", "authority", f"{authority} has no signing key in the trust bundle"
         )
-    report = verify(session, trusted, heads)
+    current = tree_head(session)
+    if not current.head.size:
+        raise CustomsError("conflict", "log", "the log is empty: there is no tree head to cosign")
+    report = verify(session, trusted, [*heads, current])
     if not report.ok:
         raise CustomsError(
             "conflict", "log", f"the log does not verify, nothing cosigned: {report.reason}"
         )
-    current = tree_head(session)
-    if not current.head.size:
-        raise CustomsError("conflict", "log", "the log is empty: there is no tree head to cosign")
     loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     assert isinstance(loaded, Ed25519PrivateKey)
     mine = ledger.Signature(authority, key_id, ledger.sign_head(loaded, current.head))
+    return ledger.SignedHead(current.head, (*current.signatures, mine))
+
+
+def keep(session: Session, head: ledger.SignedHead) -> ledger.SignedHead:
+    """Store a cosigned head, merging its signatures with those of an equal head already kept."""
     row = session.scalar(
         select(CustomsCosignedHead).where(
-            CustomsCosignedHead.size == current.head.size,
-            CustomsCosignedHead.root_hash == current.head.root,
-            CustomsCosignedHead.timestamp == current.head.timestamp,
+            CustomsCosignedHead.size == head.head.size,
+            CustomsCosignedHead.root_hash == head.head.root,
+            CustomsCosignedHead.timestamp == head.head.timestamp,
         )
     )
-    signatures = [vars(s) for s in current.signatures]
     if row is None:
         row = CustomsCosignedHead(
-            size=current.head.size,
-            root_hash=current.head.root,
-            timestamp=current.head.timestamp,
-            signatures=[*signatures, vars(mine)],
+            size=head.head.size,
+            root_hash=head.head.root,
+            timestamp=head.head.timestamp,
+            signatures=[vars(s) for s in head.signatures],
             created_at=now(),
         )
         session.add(row)
     else:
-        others = [s for s in row.signatures if s["authority"] != authority]
-        row.signatures = [*others, vars(mine)]
-    session.flush()
-    return ledger.SignedHead(
-        current.head,
-        tuple(ledger.Signature(**s) for s in row.signatures),
-    )
+        new = {s.authority: vars(s) for s in head.signatures}
+        row.signatures = [s for s in row.signatures if s["authority"] not in new] + list(
+            new.values()
+        )
+    try:
+        session.flush()
+    except IntegrityError:
+        raise CustomsError(
+            "conflict", "log", "another authority cosigned this head at the same time; retry"
+        ) from None
+    return ledger.SignedHead(head.head, tuple(ledger.Signature(**s) for s in row.signatures))
+
+
+def cosign(
+    session: Session,
+    keys_dir: Path,
+    authority: str,
+    trusted: TrustBundle,
+    heads: Sequence[ledger.SignedHead] = (),
+) -> ledger.SignedHead:
+    """:func:`witness` and :func:`keep` in one transaction (the command line's way)."""
+    return keep(session, witness(session, keys_dir, authority, trusted, heads))
