@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from corridor.customs.lifecycle import TransitionError
 from corridor.disruptions import DisruptionError
+from corridor.energy.errors import EnergyError
 from corridor.jobs import JobError
 from corridor.routing import NoRouteError, RoutingError
 from corridor.simulation.errors import ScenarioError
@@ -80,6 +81,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CustomsError)
     async def _customs(_: Request, exc: CustomsError) -> JSONResponse:
         return _json(STATUS.get(exc.code, 422), exc.code, exc.field, exc.reason)
+
+    @app.exception_handler(EnergyError)
+    async def _energy(_: Request, exc: EnergyError) -> JSONResponse:
+        status = 404 if exc.code == "not_found" else 422
+        return _json(status, exc.code, exc.field, exc.reason.splitlines()[0])
 
     @app.exception_handler(TransitionError)
     async def _transition(_: Request, exc: TransitionError) -> JSONResponse:

@@ -44,6 +44,7 @@ def query_for(network: Network, request: RouteRequest) -> Query:
             latest_arrival=request.latest_arrival,
             via=request.via or (),
             corridor=request.corridor,
+            red_sea_open=request.red_sea_open,
         )
     except RoutingError as exc:
         if exc.field == "corridor":
