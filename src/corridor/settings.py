@@ -70,6 +70,47 @@ class Settings(BaseSettings):
         "`corridor worker` processes run the jobs.",
     )
 
+    # -- the edge: limits every request meets before an endpoint runs (api/middleware.py) --
+    max_body_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body in bytes; a larger one is answered 413 before it is read.",
+    )
+    max_json_depth: int = Field(
+        default=32, ge=2, le=500, description="Deepest nesting of JSON arrays and objects (400)."
+    )
+    max_query_params: int = Field(
+        default=100, ge=1, description="Most query parameters one request may carry (422)."
+    )
+    dates_from_year: int = Field(
+        default=1900, ge=1, description="Earliest year of any date-time a request may carry (422)."
+    )
+    dates_until_year: int = Field(
+        default=2200, le=9998, description="Latest year of any date-time a request may carry (422)."
+    )
+    tls: bool = Field(
+        default=False,
+        description="The service is reached over HTTPS (directly or behind a TLS proxy): send HSTS.",
+    )
+    # -- login protection (api/auth.py) --
+    login_window_s: float = Field(
+        default=900.0, gt=0, description="Window over which login attempts are counted, seconds."
+    )
+    login_max_per_account: int = Field(
+        default=10, ge=1, description="Failed logins for one e-mail address per window (then 429)."
+    )
+    login_max_per_address: int = Field(
+        default=100, ge=1, description="Failed logins from one client address per window (429)."
+    )
+    login_concurrent_hashes: int = Field(
+        default=2,
+        ge=1,
+        description="Password hashes computed at once per process (Argon2id takes 64 MiB each).",
+    )
+    login_hash_wait_s: float = Field(
+        default=5.0, ge=0, description="How long a login waits for a free hash slot before 503."
+    )
+
     def resolved_database_url(self) -> str:
         """The database to use: CORRIDOR_DATABASE_URL, else the embedded SQLite file."""
         if self.database_url:

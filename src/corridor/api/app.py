@@ -16,9 +16,11 @@ from corridor import __version__
 from corridor.api import admin, auth, customs, errors, network, notices, routes, shipments, tracking
 from corridor.api import jobs as jobs_api
 from corridor.api import simulation as simulation_api
+from corridor.api.middleware import EdgeMiddleware
 from corridor.customs.risk import load_profiles
 from corridor.jobs import JobQueue
 from corridor.settings import Settings
+from corridor.store import files
 from corridor.store.db import Database
 from corridor.store.network import load_stored_network
 from corridor.web import STATIC_DIR
@@ -83,12 +85,15 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
 
     app.state.settings = settings
     app.state.db = db
+    app.state.hash_slots = auth.hash_slots(settings)
+    files.secure(settings.var_dir, db.url)
     jobs = JobQueue(settings, db)
     app.state.jobs = jobs
     with db.session() as session:
         app.state.network = load_stored_network(session, settings.network_dir)
     app.state.risk_profiles = load_profiles(settings.network_dir / "customs_risk_profiles.csv")
     errors.install(app)
+    app.add_middleware(EdgeMiddleware, settings=settings)
 
     api = APIRouter(prefix="/api/v1")
 

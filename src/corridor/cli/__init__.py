@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from corridor import __version__
-from corridor.cli import customs, network, notices, route, serve, simulate, track, worker
+from corridor.cli import admin, customs, network, notices, route, serve, simulate, track, worker
 
 app = typer.Typer(
     name="corridor",
@@ -18,7 +18,7 @@ app.add_typer(network.app, name="network")
 app.command("route")(route.route)
 app.command("compare")(route.compare_cmd)
 app.command("serve")(serve.serve)
-app.add_typer(serve.admin, name="admin")
+app.add_typer(admin.app, name="admin")
 app.add_typer(customs.app, name="customs")
 app.add_typer(track.app, name="track")
 app.command("worker")(worker.worker)

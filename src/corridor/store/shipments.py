@@ -36,7 +36,7 @@ def create(
     query: dict[str, Any],
     itinerary: Itinerary,
 ) -> Shipment:
-    if who.kind not in (OrgKind.FORWARDER, OrgKind.ADMIN):
+    if who.kind is not OrgKind.FORWARDER:  # docs/service.md: the admin reads, never books
         raise ShipmentError("forbidden", "organisation", "only forwarders book shipments")
     countries = sorted({network.nodes[n].country for n in node_sequence(network, itinerary)})
     shipment = Shipment(
@@ -94,7 +94,7 @@ def get_visible(session: Session, who: Principal, shipment_id: str) -> Shipment:
 
 def cancel(session: Session, who: Principal, shipment_id: str) -> Shipment:
     row = get_visible(session, who, shipment_id)
-    if who.kind not in (OrgKind.FORWARDER, OrgKind.ADMIN):
+    if who.kind is not OrgKind.FORWARDER:  # docs/service.md: the admin reads, never books
         raise ShipmentError(
             "forbidden", "shipment_id", "only the forwarder that booked it may cancel"
         )
