@@ -364,3 +364,8 @@ def throttle_forgive(session: Session, key: str, *, reset: bool) -> None:
             .where(LoginThrottle.key == key, LoginThrottle.count > 0)
             .values(count=LoginThrottle.count - 1)
         )
+
+
+def all_organisations(session: Session) -> list[Organisation]:
+    """Every organisation by name (the administrator's list)."""
+    return list(session.scalars(select(Organisation).order_by(Organisation.name, Organisation.id)))
