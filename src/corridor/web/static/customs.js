@@ -22,9 +22,9 @@ const CustomsPage = (() => {
   // Logged out here or in another tab: the next officer must not see this one's offices.
   function clear() {
     state.me = null; state.country = null; state.offices = []; state.declarations = {}; state.shipments = {};
-    $("office-select").innerHTML = "";
+    $("office-select").innerHTML = ""; delete $("expected-table").dataset.office;
     for (const id of ["expected-table", "history-table", "detail-log"]) $(id).querySelector("tbody").innerHTML = "";
-    $("kpi-charts").innerHTML = ""; $("customs-error").textContent = ""; $("verify-result").textContent = "";
+    $("kpi-charts").innerHTML = ""; $("customs-error").textContent = "";
     $("customs-detail").hidden = true; $("inspection-form").hidden = true;
   }
   Corridor.onLogout(clear);
@@ -88,6 +88,8 @@ const CustomsPage = (() => {
     const here = office();
     if (!here) return;
     const rows = await api(`/customs/offices/${encodeURIComponent(here.id)}/expected`);
+    if (office() !== here) return;  // the officer chose another office meanwhile
+    $("expected-table").dataset.office = here.id;
     $("expected-empty").hidden = rows.length > 0;
     $("expected-table").querySelector("tbody").innerHTML = rows.map((r) => {
       const declaration = state.declarations[r.declaration_id];
