@@ -95,7 +95,7 @@
   async function showTokens(id) {
     state.tokenUser = id;
     const user = state.users.find((u) => u.id === id);
-    $("tokens-card").hidden = false; $("tokens-error").textContent = "";
+    $("tokens-card").hidden = false; $("tokens-error").textContent = ""; $("token-once").hidden = true;
     $("tokens-user").textContent = user ? user.email : id;
     try {
       const rows = await api(`/admin/users/${encodeURIComponent(id)}/tokens`);

@@ -179,7 +179,7 @@ const CustomsPage = (() => {
     const mine = Object.values(state.declarations).filter((d) => d.offices.some((o) => o.country === state.country && (o.index < d.next_office || ["discharged", "rejected", "cancelled"].includes(d.state))));
     $("history-empty").hidden = mine.length > 0;
     $("history-table").querySelector("tbody").innerHTML = mine.map((d) => {
-      const done = d.offices.filter((o) => o.country === state.country && o.index < d.next_office).map((o) => esc(o.name));
+      const done = d.offices.filter((o) => o.country === state.country && (o.index < d.next_office || d.state === "discharged")).map((o) => esc(o.name));
       return `<tr><td><button type="button" class="link detail" data-id="${esc(d.id)}" aria-label="${esc(t("customs.detail_lrn", { lrn: d.lrn }))}">${esc(d.lrn)}</button></td>
         <td>${esc(d.state)}</td><td>${done.join("<br>") || "-"}</td><td>${Corridor.date(d.updated_at)}</td></tr>`;
     }).join("");
@@ -193,9 +193,10 @@ const CustomsPage = (() => {
     try {
       const [declaration, records] = await Promise.all([api(`/customs/declarations/${encodeURIComponent(id)}`), api(`/customs/declarations/${encodeURIComponent(id)}/log`)]);
       $("detail-lrn").textContent = declaration.lrn;
+      const names = Object.fromEntries(declaration.offices.map((o) => [o.id, `${o.name} (${o.country})`]));
       $("detail-summary").textContent = `${declaration.state} · ${t("shipment.guarantee")} ${declaration.guarantee_state} · ${declaration.offices.map((o) => `${o.index + 1}. ${o.name} (${o.country}, ${o.channel})`).join(" → ")}`;
       $("detail-log").querySelector("tbody").innerHTML = records.map((r) => `<tr data-seq="${r.seq}">
-        <td class="num">${r.seq}</td><td>${Corridor.date(r.created_at)}</td><td>${esc(r.action)}</td><td>${esc(r.office_id ? officeName(r.office_id) : "-")}</td>
+        <td class="num">${r.seq}</td><td>${Corridor.date(r.created_at)}</td><td>${esc(r.action)}</td><td>${esc(r.office_id ? names[r.office_id] || officeName(r.office_id) : "-")}</td>
         <td>${esc(r.actor)}</td><td><code>${esc(r.key_id)}</code></td><td><code title="${esc(r.signature)}">${esc(r.signature.slice(0, 16))}…</code></td>
         <td><code title="${esc(r.record_hash)}">${esc(r.record_hash.slice(0, 16))}…</code></td><td class="verified">…</td></tr>`).join("");
       $("detail-verify-button").dataset.id = id;
