@@ -267,7 +267,7 @@ def log_page(
     s: SessionDep,
     who: PrincipalDep,
     office_id: str | None = Query(default=None, max_length=120),
-    before_seq: int | None = Query(default=None, ge=1, le=2**62),
+    before_seq: int | None = Query(default=None, ge=1, le=2**31 - 1),
     limit: int = Query(default=50, ge=1, le=1000),
 ) -> list[LogRecordOut]:
     if who.kind not in (OrgKind.ADMIN, OrgKind.CUSTOMS):
