@@ -24,10 +24,10 @@ from sqlalchemy import select
 from corridor.api import create_app
 from corridor.jobs import register
 from corridor.routing import Itinerary
-from corridor.settings import PACKAGE_DATA_DIR, Settings
+from corridor.settings import Settings
+from corridor.simulation import scenario_names
 from corridor.store import accounts
 from corridor.store.models import User
-from corridor.store.seed import prepare
 from corridor.tracking.generator import container_numbers, document, events_for
 
 ROLES = ("anonymous", "carrier", "customs", "other", "admin", "owner")
@@ -79,10 +79,32 @@ GET    /api/v1/admin/users/{user_id}/tokens                   401 403 403 403 20
 POST   /api/v1/admin/users/{user_id}/tokens                   401 403 403 403 201 403
 GET    /api/v1/admin/organisations                            401 403 403 403 200 403
 GET    /api/v1/jobs/{job_id}                                  401 404 404 404 200 200
+GET    /api/v1/notices                                        200 200 200 200 200 200
+POST   /api/v1/notices                                        401 403 403 403 201 403
+GET    /api/v1/notices/feed.atom                              200 200 200 200 200 200
+GET    /api/v1/notices/stream                                 200 200 200 200 200 200
+GET    /api/v1/notices/{notice_id}                            200 200 200 200 200 200
+GET    /api/v1/notices/{notice_id}/history                    200 200 200 200 200 200
+GET    /api/v1/notices/{notice_id}/cap                        200 200 200 200 200 200
+PUT    /api/v1/notices/{notice_id}                            401 403 403 403 200 403
+POST   /api/v1/notices/{notice_id}/close                      401 403 403 403 200 403
+PUT    /api/v1/organisations/{organisation_id}/operators      401 403 403 403 200 403
+GET    /api/v1/notices/affected/shipments                     401 200 200 200 200 200
+POST   /api/v1/notices/affected/shipments/{shipment_id}/rebook 401 404 404 404 403 201
+GET    /api/v1/notices/kpis/{year}                            401 200 200 200 200 200
+POST   /api/v1/notices/subscriptions                          401 201 201 201 201 201
+GET    /api/v1/notices/subscriptions                          401 200 200 200 200 200
+GET    /api/v1/notices/subscriptions/{subscription_id}/events 401 404 404 404 404 200
+DELETE /api/v1/notices/subscriptions/{subscription_id}        401 404 404 404 404 204
+GET    /api/v1/simulation/scenarios                           401 200 200 200 200 200
+POST   /api/v1/simulation/runs                                401 202 202 202 202 202
+GET    /api/v1/simulation/diff                                401 404 404 404 409 409
 """
 
 #: Lists that answer 200 to everybody but must not show another forwarder the owner's resources.
 LISTS = {
+    "/api/v1/notices/affected/shipments",
+    "/api/v1/notices/subscriptions",
     "/api/v1/shipments",
     "/api/v1/customs/declarations",
     "/api/v1/customs/offices/{office_id}/expected",
@@ -121,6 +143,22 @@ DECLARATION = {
     ],
     "transport_means": "KTZ train 4021",
     "guarantee": {"reference": "GRN-77", "amount": 500_000, "currency": "USD"},
+}
+#: A route with ways round Aktau: rebooking offers the plans that avoid the storm's closure.
+STORMED_ROUTE = {
+    "origin": "xian",
+    "destination": "duisburg",
+    "ready": "2026-03-03T08:00:00Z",
+    "containers": 40,
+}
+#: A storm closes Aktau port for twelve days from the day the shipments are ready.
+STORM = {
+    "kind": "closure",
+    "severity": "severe",
+    "elements": [{"kind": "node", "id": "aktau_port"}],
+    "starts_at": "2026-03-03T00:00:00+00:00",
+    "expected_end": "2026-03-15T00:00:00+00:00",
+    "texts": {"en": "Storm: port closed"},
 }
 EMAILS = {
     "owner": "forwarder@demo.corridor",
@@ -163,6 +201,11 @@ class World:
             return {}
         return {"Authorization": f"Bearer {token or self.tokens[role]}"}
 
+    def version(self, key: str) -> int:
+        """The current version of a notice (an amendment or closing names the one it changes)."""
+        notice = self.client.get(f"/api/v1/notices/{self.ids[key]}").json()
+        return int(notice["version"])
+
     def unique(self) -> int:
         self.counter += 1
         return self.counter
@@ -201,6 +244,20 @@ def _body(world: World, method: str, path: str, role: str) -> Any:
         return document(events[:1], plan.ready)
     if path.endswith("/webhooks"):
         return {"url": f"https://hooks.example.com/corridor/{n}"}
+    if path == "/api/v1/notices":
+        return STORM
+    if path == "/api/v1/notices/{notice_id}":
+        return {"version": world.version("notice"), "notice": STORM}
+    if path.endswith("/close"):
+        return {"version": world.version("closable")}
+    if path.endswith("/rebook"):
+        return {"option": 0}
+    if path.endswith("/notices/subscriptions"):
+        return {"filter": {}} if method == "POST" else None
+    if path.endswith("/operators"):
+        return {"operators": ["China Railway"]}
+    if path.endswith("/simulation/runs"):
+        return {"scenario": world.ids["scenario"]}
     if path.endswith("/admin/organisations"):
         return {"name": f"Matrix org {n}", "kind": "forwarder"}
     if path.endswith("/users/{user_id}/tokens"):
@@ -212,7 +269,7 @@ def _body(world: World, method: str, path: str, role: str) -> Any:
             "name": "Matrix user",
             "password": "a long enough password",
         }
-    assert method == "GET" or path.endswith(
+    assert method in ("GET", "DELETE") or path.endswith(
         ("/cancel", "/revoke", "/disable", "/enable", "/logout")
     ), path
     return None
@@ -228,25 +285,39 @@ def _path(world: World, template: str) -> str:
         "office_id": world.ids["office"],
         "user_id": world.ids["victim"],
         "job_id": world.ids["job"],
+        "notice_id": world.ids["notice"],
+        "organisation_id": world.ids["carrier_org"],
+        "subscription_id": world.ids["subscription"],
+        "year": "2026",
     }
     if template.endswith("/cancel"):
         values["shipment_id"] = world.ids["cancellable"]
-    return template.format(**values)
+    if template.endswith("/close"):
+        values["notice_id"] = world.ids["closable"]
+    if template.endswith("/rebook"):
+        values["shipment_id"] = world.ids["rebookable"]
+    query = {
+        "/api/v1/notices/stream": "?after=0&max_events=1&max_seconds=5",
+        "/api/v1/simulation/diff": f"?a={world.ids['run_a']}&b={world.ids['run_b']}",
+    }.get(template, "")
+    return template.format(**values) + query
 
 
 @pytest.fixture
-def world(db, tmp_path, monkeypatch):
+def world(seeded, tmp_path, monkeypatch):
     monkeypatch.setattr(accounts, "_hasher", argon2.PasswordHasher(1, 8, 1))
     monkeypatch.setattr(accounts, "_dummy_hash", None)
-    logins = prepare(db, PACKAGE_DATA_DIR, demo_shipment=False)
-    passwords = {lg.email: lg.password for lg in logins}
+    db = seeded.db
+    passwords = seeded.passwords
     with db.session() as s:
         carrier = accounts.create_organisation(s, "Matrix Rail (test)", "carrier")
         accounts.create_user(s, carrier.id, EMAILS["carrier"], "Ops", "carrier password")
         owner_org = s.scalar(select(User).where(User.email == EMAILS["owner"])).organisation_id
         victim = accounts.create_user(s, owner_org, "victim@matrix.test", "V", "victim password")
     passwords[EMAILS["carrier"]] = "carrier password"
-    app = create_app(Settings(var_dir=tmp_path / "var", login_max_per_address=1000), db)
+    # No job consumer: jobs stay queued (a simulation run is not what this test is about).
+    settings = Settings(var_dir=tmp_path / "var", login_max_per_address=1000, jobs_threads=0)
+    app = create_app(settings, db)
     with TestClient(app, raise_server_exceptions=False) as client:
         w = World(client, passwords)
         for role, email in EMAILS.items():
@@ -254,9 +325,9 @@ def world(db, tmp_path, monkeypatch):
         w.ids["spare_token"] = ""
         owner = w.headers("owner")
 
-        def book(reference: str) -> dict[str, Any]:
+        def book(reference: str, route: dict[str, Any] = ROUTE) -> dict[str, Any]:
             answer = client.post(
-                "/api/v1/shipments", json={"reference": reference, "route": ROUTE}, headers=owner
+                "/api/v1/shipments", json={"reference": reference, "route": route}, headers=owner
             )
             assert answer.status_code == 201, answer.text
             return dict(answer.json())
@@ -266,6 +337,20 @@ def world(db, tmp_path, monkeypatch):
         w.ids["plan"] = shipment["itinerary"]
         w.ids["undeclared"] = book("MATRIX-2")["id"]
         w.ids["cancellable"] = book("MATRIX-3")["id"]
+        w.ids["rebookable"] = book("MATRIX-4", STORMED_ROUTE)["id"]
+        admin = w.headers("admin")
+        for key in ("notice", "closable"):
+            published = client.post("/api/v1/notices", json=STORM, headers=admin)
+            assert published.status_code == 201, published.text
+            w.ids[key] = published.json()["id"]
+        subscribed = client.post("/api/v1/notices/subscriptions", json={}, headers=owner)
+        assert subscribed.status_code == 201, subscribed.text
+        w.ids["subscription"] = subscribed.json()["id"]
+        w.ids["scenario"] = scenario_names()[0]
+        run = {"scenario": w.ids["scenario"], "replications": 1, "seed": 1}
+        w.ids["run_a"] = app.state.jobs.submit("simulation", run, owner_org).id
+        w.ids["run_b"] = app.state.jobs.submit("simulation", run, owner_org).id
+        w.ids["carrier_org"] = carrier.id
         declaration = client.post(
             "/api/v1/customs/declarations",
             json={"shipment_id": shipment["id"], "declaration": DECLARATION},
@@ -291,7 +376,8 @@ def _spare_token_id(client: TestClient, owner: dict[str, str]) -> str:
     return str(spare["id"])
 
 
-def test_every_operation_and_role_answers_as_the_matrix_says(world, db):
+def test_every_operation_and_role_answers_as_the_matrix_says(world, seeded):
+    db = seeded.db
     table = expected()
     schema = world.client.get("/api/v1/openapi.json").json()
     operations = {
@@ -334,9 +420,18 @@ def test_every_operation_and_role_answers_as_the_matrix_says(world, db):
 def test_the_matrix_is_consistent_with_the_documented_rules():
     """Properties of the table itself, so that a wrong cell cannot hide behind a wrong code."""
     table = expected()
-    public = {"/api/v1/health"}
-    for (_, path), codes in table.items():
-        if path in public:
+    # Public: liveness, and disruption notices, which are announcements (docs/disruptions.md).
+    public = {
+        "/api/v1/health",
+        "/api/v1/notices",
+        "/api/v1/notices/feed.atom",
+        "/api/v1/notices/stream",
+        "/api/v1/notices/{notice_id}",
+        "/api/v1/notices/{notice_id}/history",
+        "/api/v1/notices/{notice_id}/cap",
+    }
+    for (method, path), codes in table.items():
+        if method == "GET" and path in public:
             assert set(codes.values()) == {200}, path
         elif not path.endswith("/auth/login"):
             assert codes["anonymous"] == 401, path

@@ -13,11 +13,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, select, text
 
 from corridor.api import create_app
-from corridor.settings import PACKAGE_DATA_DIR, Settings
+from corridor.settings import Settings
 from corridor.store import accounts
 from corridor.store.db import Database
 from corridor.store.models import ApiToken, User
-from corridor.store.seed import prepare
 
 FORWARDER = "forwarder@demo.corridor"
 OTHER = "other-forwarder@demo.corridor"
@@ -55,17 +54,17 @@ class Service:
         return {"Authorization": f"Bearer {token}"}
 
 
-def service(db: Database, tmp_path, **settings: Any):
-    logins = prepare(db, PACKAGE_DATA_DIR, demo_shipment=False)
-    app = create_app(Settings(var_dir=tmp_path / "var", **settings), db)
-    return app, {lg.email: lg.password for lg in logins}
+def service(seeded, tmp_path, **settings: Any):
+    """An app over the seeded database (tests/conftest.py), with ``settings`` changed."""
+    app = create_app(Settings(var_dir=tmp_path / "var", **settings), seeded.db)
+    return app, seeded.passwords
 
 
 @pytest.fixture
-def svc(db, tmp_path):
-    app, passwords = service(db, tmp_path, login_max_per_account=3, login_max_per_address=8)
+def svc(seeded, tmp_path):
+    app, passwords = service(seeded, tmp_path, login_max_per_account=3, login_max_per_address=8)
     with TestClient(app, raise_server_exceptions=False) as client:
-        yield Service(app, client, db, passwords)
+        yield Service(app, client, seeded.db, passwords)
 
 
 # -- item 5: login is protected -------------------------------------------------------------
@@ -138,8 +137,8 @@ def test_unknown_addresses_cost_the_same_hash_as_known_ones(svc):
     assert unknown.json() == wrong.json()
 
 
-def test_saturated_hash_slots_answer_503_with_retry_after(db, tmp_path):
-    app, passwords = service(db, tmp_path, login_concurrent_hashes=1, login_hash_wait_s=0)
+def test_saturated_hash_slots_answer_503_with_retry_after(seeded, tmp_path):
+    app, passwords = service(seeded, tmp_path, login_concurrent_hashes=1, login_hash_wait_s=0)
     with TestClient(app, raise_server_exceptions=False) as client:
         slots = app.state.hash_slots
         assert slots.acquire(blocking=False)  # the one slot is taken by a login in progress
@@ -150,7 +149,7 @@ def test_saturated_hash_slots_answer_503_with_retry_after(db, tmp_path):
         finally:
             slots.release()
         assert busy.status_code == 503
-        assert busy.json()["error"]["code"] == "busy"
+        assert busy.json()["error"]["code"] == "unavailable"
         assert busy.headers["Retry-After"] == "1"
         again = client.post(
             "/api/v1/auth/login", json={"email": FORWARDER, "password": passwords[FORWARDER]}
@@ -164,12 +163,21 @@ def test_saturated_hash_slots_answer_503_with_retry_after(db, tmp_path):
 def test_a_token_whose_user_was_deleted_gets_401(svc):
     headers = svc.headers(OTHER)
     assert svc.client.get("/api/v1/me", headers=headers).status_code == 200
-    with svc.db.engine.begin() as conn:  # as an operator deleting the row by hand would
-        if svc.db.dialect == "sqlite":
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        else:
+    # As an operator deleting the row by hand would, foreign keys off for that one statement.
+    if svc.db.dialect == "sqlite":
+        raw = svc.db.engine.raw_connection()  # the driver's own: no BEGIN around the PRAGMA
+        try:
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction
+            cursor.execute("DELETE FROM users WHERE email = ?", (OTHER,))
+            cursor.execute("PRAGMA foreign_keys=ON")
+            raw.commit()
+        finally:
+            raw.close()
+    else:
+        with svc.db.engine.begin() as conn:
             conn.execute(text("SET LOCAL session_replication_role = replica"))
-        conn.execute(delete(User).where(User.email == OTHER))
+            conn.execute(delete(User).where(User.email == OTHER))
     answer = svc.client.get("/api/v1/me", headers=headers)
     assert answer.status_code == 401
     assert answer.json()["error"]["code"] == "unauthorized"

@@ -12,17 +12,17 @@ from corridor.cli import app as cli
 from corridor.settings import Settings, get_settings
 from corridor.store import accounts
 from corridor.store.models import ApiToken, User
-from tests.api.test_auth import FORWARDER, cheap_hashes, service  # noqa: F401
+from tests.api.test_auth import FORWARDER, cheap_hashes  # noqa: F401
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def env(db, tmp_path, monkeypatch):
-    monkeypatch.setenv("CORRIDOR_DATABASE_URL", db.url)
+def env(seeded, tmp_path, monkeypatch):
+    monkeypatch.setenv("CORRIDOR_DATABASE_URL", seeded.db.url)
     monkeypatch.setenv("CORRIDOR_VAR_DIR", str(tmp_path / "var"))
     get_settings.cache_clear()
-    yield db
+    yield seeded
     get_settings.cache_clear()
 
 
@@ -35,10 +35,10 @@ def _token(db, email: str) -> tuple[str, str]:
 
 
 def test_disable_list_revoke_enable(env, tmp_path):
-    _app, passwords = service(env, tmp_path)
-    value, token_id = _token(env, FORWARDER)
+    passwords, db = env.passwords, env.db
+    value, token_id = _token(db, FORWARDER)
     headers = {"Authorization": f"Bearer {value}"}
-    with TestClient(create_app(Settings(var_dir=tmp_path / "var"), env)) as client:
+    with TestClient(create_app(Settings(var_dir=tmp_path / "var"), db)) as client:
         assert client.get("/api/v1/me", headers=headers).status_code == 200
 
         listed = runner.invoke(cli, ["admin", "list-tokens", "--email", FORWARDER])
@@ -51,7 +51,7 @@ def test_disable_list_revoke_enable(env, tmp_path):
         assert revoked.exit_code == 0, revoked.output
         assert client.get("/api/v1/me", headers=headers).status_code == 401
 
-        value, _ = _token(env, FORWARDER)
+        value, _ = _token(db, FORWARDER)
         headers = {"Authorization": f"Bearer {value}"}
         disabled = runner.invoke(cli, ["admin", "disable-user", "--email", FORWARDER])
         assert disabled.exit_code == 0, disabled.output
@@ -71,8 +71,7 @@ def test_disable_list_revoke_enable(env, tmp_path):
         assert client.post("/api/v1/auth/login", json=login).status_code == 200
 
 
-def test_bad_input_names_the_field_without_a_traceback(env, tmp_path):
-    service(env, tmp_path)
+def test_bad_input_names_the_field_without_a_traceback(env):
     for args, field in (
         (["admin", "disable-user", "--email", "nobody@example.org"], "email"),
         (["admin", "list-tokens", "--email", "nobody@example.org"], "email"),

@@ -22,8 +22,8 @@ EVENT_TIME = "epcisBody.eventList[0].eventTime"
 
 
 @pytest.fixture
-def edge(db, tmp_path):
-    app, passwords = service(db, tmp_path, max_body_bytes=LIMIT)
+def edge(seeded, tmp_path):
+    app, passwords = service(seeded, tmp_path, max_body_bytes=LIMIT)
     with TestClient(app, raise_server_exceptions=False) as client:
         client.app_ref = app  # type: ignore[attr-defined]
         client.forwarder = {  # type: ignore[attr-defined]
@@ -242,8 +242,8 @@ def check_an_unexpected_error_is_a_logged_500_with_the_headers(edge):
     _assert_hardened(answer)
 
 
-def check_hsts_when_served_over_tls(db, tmp_path):
-    app, _ = service(db, tmp_path, tls=True)
+def check_hsts_when_served_over_tls(seeded, tmp_path):
+    app, _ = service(seeded, tmp_path, tls=True)
     with TestClient(app) as client:
         hsts = client.get("/api/v1/health").headers["strict-transport-security"]
     assert hsts.startswith("max-age=31536000")
@@ -282,11 +282,11 @@ def test_dates_and_queries_are_range_checked(edge):
     check_query_parameters_are_bounded_and_finite(edge)
 
 
-def test_responses_are_hardened(edge, db, tmp_path):
+def test_responses_are_hardened(edge, seeded, tmp_path):
     """Issue 9 item 12: no CSP, X-Frame-Options, X-Content-Type-Options, HSTS, Referrer-Policy."""
     check_every_response_carries_the_security_headers(edge)
     check_an_unexpected_error_is_a_logged_500_with_the_headers(edge)
-    check_hsts_when_served_over_tls(db, tmp_path)
+    check_hsts_when_served_over_tls(seeded, tmp_path)
 
 
 def _mode(path) -> int:
@@ -299,7 +299,7 @@ def test_var_and_the_database_are_owner_only(tmp_path):
     files.secure(var, url)  # what `corridor serve` does before it opens the database
     db = Database(url)
     try:
-        service(db, tmp_path)
+        create_app(Settings(var_dir=var), _prepared(db))
         assert _mode(var) == 0o700
         for name in ("corridor.db", "corridor.db-wal", "corridor.db-shm"):
             assert _mode(var / name) == 0o600, name

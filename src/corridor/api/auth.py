@@ -103,7 +103,7 @@ def login(body: LoginRequest, request: Request) -> LoginResponse:
     slots: threading.BoundedSemaphore = request.app.state.hash_slots
     if not slots.acquire(timeout=settings.login_hash_wait_s):
         raise CorridorError(
-            "busy", None, "the server is busy checking passwords; try again", retry_after_s=1
+            "unavailable", None, "the server is busy checking passwords; try again", retry_after_s=1
         )
     try:
         with db.session() as s:

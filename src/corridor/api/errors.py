@@ -41,8 +41,8 @@ class ApiError(CorridorError):
 
     def __init__(self, status: int, code: str, field: str | None, reason: str) -> None:
         super().__init__(code, field, reason)
-        if STATUS[code] != status:
-            raise AssertionError(f"code {code!r} answers {STATUS[code]}, not {status}")
+        if self.status != status:
+            raise AssertionError(f"code {code!r} answers {self.status}, not {status}")
 
 
 def body(code: str, field: str | None, reason: str) -> dict[str, dict[str, str | None]]:
@@ -94,7 +94,7 @@ def _http(exc: StarletteHTTPException) -> CorridorError:
         413: "too_large",
         415: "unsupported_media_type",
         429: "rate_limited",
-        503: "busy",
+        503: "unavailable",
     }.get(exc.status_code, "invalid")
     return CorridorError(code, None, str(exc.detail))
 
@@ -103,13 +103,14 @@ def _transition(exc: TransitionError) -> CorridorError:
     return CorridorError(exc.code if exc.code in STATUS else "conflict", "action", str(exc))
 
 
-def _scenario(exc: ScenarioError) -> CorridorError:
-    reason = str(exc).split(": field ", 1)[0] + ": " + exc.reason if exc.file else exc.reason
-    return CorridorError(exc.code if exc.code in STATUS else "invalid", exc.field, reason)
-
-
 def _coded(exc: ShipmentError | CustomsError | JobError | DisruptionError) -> CorridorError:
-    return CorridorError(exc.code if exc.code in STATUS else "invalid", exc.field, exc.reason)
+    return CorridorError(exc.code, exc.field, exc.reason)
+
+
+def _scenario(exc: ScenarioError) -> CorridorError:
+    # A scenario file's error names the file and line ahead of the reason.
+    reason = str(exc).split(": field ", 1)[0] + ": " + exc.reason if exc.file else exc.reason
+    return CorridorError(exc.code, exc.field, reason)
 
 
 #: How each exception that is not a CorridorError becomes one. Domain errors that already carry

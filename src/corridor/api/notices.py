@@ -148,7 +148,12 @@ def list_notices(
     return notices
 
 
-@router.get("/notices/feed.atom", summary="Notices as an Atom feed", response_class=Response)
+@router.get(
+    "/notices/feed.atom",
+    summary="Notices as an Atom feed",
+    response_class=Response,
+    responses={200: {"content": {"application/atom+xml": {"schema": {"type": "string"}}}}},
+)
 def feed(
     request: Request,
     s: SessionDep,
@@ -160,7 +165,12 @@ def feed(
     return Response(body, media_type="application/atom+xml")
 
 
-@router.get("/notices/stream", summary="Live notices (server-sent events)")
+@router.get(
+    "/notices/stream",
+    summary="Live notices (server-sent events)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+)
 async def stream(
     request: Request,
     after: Annotated[int | None, Query(ge=0)] = None,
@@ -467,6 +477,11 @@ def notice_history(notice_id: str, s: SessionDep) -> list[NoticeVersion]:
     ]
 
 
-@router.get("/notices/{notice_id}/cap", summary="The notice as an OASIS CAP 1.2 alert")
+@router.get(
+    "/notices/{notice_id}/cap",
+    summary="The notice as an OASIS CAP 1.2 alert",
+    response_class=Response,
+    responses={200: {"content": {"application/cap+xml": {"schema": {"type": "string"}}}}},
+)
 def notice_cap(notice_id: str, s: SessionDep, network: NetworkDep) -> Response:
     return Response(cap_alert(_found(s, notice_id), network), media_type="application/cap+xml")

@@ -17,11 +17,8 @@ from pydantic import BaseModel, Field
 from corridor.api.deps import PrincipalDep, SessionDep
 from corridor.api.errors import ApiError
 from corridor.api.jobs import JobOut, JobsDep, accepted
-from corridor.jobs import register
 from corridor.store import jobs as job_store
 from corridor.store.models import OrgKind
-
-register("simulation", "corridor.simulation.runner:run")
 
 router = APIRouter(tags=["simulation"])
 

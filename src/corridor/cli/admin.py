@@ -29,13 +29,14 @@ def _database() -> Iterator[Database]:
     """The configured database, migrated; closed on the way out (no pooled connection leaks)."""
     from corridor.settings import get_settings
     from corridor.store import files
+    from corridor.store.accounts import set_password_cost
     from corridor.store.db import Database
     from corridor.store.seed import prepare
 
     settings = get_settings()
-    url = settings.resolved_database_url()
-    files.secure(settings.var_dir, url)
-    db = Database(url)
+    files.secure(settings.var_dir, settings.resolved_database_url())
+    set_password_cost(settings.argon2_time_cost, settings.argon2_memory_kib)
+    db = Database.from_settings(settings)
     try:
         prepare(db, settings.network_dir, demo=False)
         yield db

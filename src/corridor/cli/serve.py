@@ -7,6 +7,7 @@ from rich.console import Console
 
 from corridor.settings import get_settings
 from corridor.store import files
+from corridor.store.accounts import set_password_cost
 from corridor.store.db import Database
 from corridor.store.seed import prepare
 
@@ -21,19 +22,28 @@ def serve(
     demo: bool = typer.Option(
         True, help="Seed demo organisations and users into an empty database."
     ),
+    workers: int | None = typer.Option(
+        None,
+        min=1,
+        max=64,
+        help="Server processes (default 1, CORRIDOR_WORKERS); each has CORRIDOR_THREADS threads.",
+    ),
 ) -> None:
     """Start the API and the web dashboard over the configured database (embedded SQLite by default).
 
     On first start the database is created and migrated, the network imported, and demo logins
-    printed once.
+    printed once. With ``--workers N`` the database is prepared once, here, and N processes serve
+    it (see docs/deploy.md).
     """
     import uvicorn
 
     from corridor.api import create_app
 
     settings = get_settings()
+    workers = workers or settings.workers
     files.secure(settings.var_dir, settings.resolved_database_url())
-    db = Database(settings.resolved_database_url())
+    set_password_cost(settings.argon2_time_cost, settings.argon2_memory_kib)
+    db = Database.from_settings(settings)
     logins = prepare(db, settings.network_dir, demo=demo)
     if logins:
         out.print("[bold]Demo logins (shown once; passwords are stored hashed):[/bold]")
@@ -44,6 +54,23 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     out.print(
-        f"Corridor on http://{host}:{port}/  (API docs: http://{host}:{port}/docs, database: {db.dialect})"
+        f"Corridor on http://{host}:{port}/  (API docs: http://{host}:{port}/docs, "
+        f"database: {db.dialect}, {workers} worker(s) x {settings.threads} threads)"
     )
-    uvicorn.run(create_app(settings, db), host=host, port=port, log_level="warning")
+    common = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "timeout_graceful_shutdown": settings.shutdown_timeout_s,
+        "timeout_keep_alive": settings.keep_alive_s,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings, db), **common)  # type: ignore[arg-type]
+        return
+    db.dispose()  # each worker opens its own pool
+    uvicorn.run(
+        "corridor.api.worker:app",
+        factory=True,
+        workers=workers,
+        **common,  # type: ignore[arg-type]
+    )

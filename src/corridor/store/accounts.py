@@ -31,18 +31,23 @@ _dummy_hash: str | None = None
 MIN_PASSWORD = 10
 
 
+def set_password_cost(time_cost: int, memory_kib: int) -> None:
+    """Argon2id cost of the hashes made from now on (Settings.argon2_*; tests use a low cost).
+
+    Verification reads the cost stored in each hash, so changing it never locks anyone out.
+    Parallelism is 4 lanes (RFC 9106), 1 below the 32 KiB that four lanes need.
+    """
+    global _hasher, _dummy_hash
+    lanes = 4 if memory_kib >= 32 else 1
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=lanes)
+    _dummy_hash = None  # the dummy must cost what a real verification costs
+
+
 class AccountError(CorridorError):
     """A request about accounts that cannot be done; ``field`` and ``reason`` say why."""
 
     def __init__(self, field: str, reason: str, code: str = "invalid") -> None:
         super().__init__(code, field, reason)
-
-
-def configure_hashing(time_cost: int, memory_kib: int, parallelism: int) -> None:
-    """Set the Argon2id cost of new hashes (tests lower it; existing hashes keep their own)."""
-    global _hasher, _dummy_hash
-    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
-    _dummy_hash = None
 
 
 def dummy_hash() -> str:
@@ -209,18 +214,6 @@ def revoke(session: Session, token_id: str) -> None:
         row.revoked = True
 
 
-def principal_by_email(session: Session, email: str) -> Principal | None:
-    """Who a user acts as when a command names them (the CLI's ``--as``), or None if unknown."""
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
-        return None
-    org = session.get(Organisation, user.organisation_id)
-    assert org is not None
-    return Principal(
-        user.id, user.email, user.name, org.id, org.name, OrgKind(org.kind), org.country, "cli"
-    )
-
-
 # -- tokens and users, as their owner or the administrator manages them ----------------------
 
 
@@ -364,6 +357,18 @@ def throttle_forgive(session: Session, key: str, *, reset: bool) -> None:
             .where(LoginThrottle.key == key, LoginThrottle.count > 0)
             .values(count=LoginThrottle.count - 1)
         )
+
+
+def principal_by_email(session: Session, email: str) -> Principal | None:
+    """Who a user acts as when a command names them (the CLI's ``--as``), or None if unknown."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        return None
+    org = session.get(Organisation, user.organisation_id)
+    assert org is not None
+    return Principal(
+        user.id, user.email, user.name, org.id, org.name, OrgKind(org.kind), org.country, "cli"
+    )
 
 
 def all_organisations(session: Session) -> list[Organisation]:
