@@ -54,6 +54,70 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="How often due webhook deliveries are sent."
     )
 
+    # -- route planning (corridor.routing) ------------------------------------------------------
+    default_transfer_h: float = Field(
+        default=6.0,
+        ge=0,
+        description="Handling hours when freight changes vehicle at a node without a "
+        "transshipment record (estimate).",
+    )
+    max_plan_days: int = Field(
+        default=90, ge=1, le=365, description="No plan looks further ahead than this (days)."
+    )
+    max_boardings: int = Field(
+        default=16,
+        ge=1,
+        le=64,
+        description="Most vehicles a search boards (bounds the search like RAPTOR's rounds).",
+    )
+    teu_per_wagon: float = Field(
+        default=2.0,
+        gt=0,
+        description="TEU a wagon carries when a schedule gives capacity in wagons (one 40-ft box "
+        "on a flat wagon).",
+    )
+    generic_train_teu: float = Field(
+        default=110.0,
+        gt=0,
+        description="TEU of a train on a rail link without a named service (55 FEU, source "
+        "nsrd-55feu).",
+    )
+    generic_first_departure_h: float = Field(
+        default=6.0,
+        ge=0,
+        lt=24,
+        description="Hour (UTC) of the first train on a rail link without a named service; then "
+        "every headway_h.",
+    )
+    pareto_epsilon: float = Field(
+        default=0.005,
+        ge=0,
+        le=0.2,
+        description="Options within this share of another's cost and CO2e (and no later) count "
+        "as the same Pareto option; keeps the four-criteria search small on large networks.",
+    )
+    corridor_max_detour: float = Field(
+        default=4.0,
+        ge=1,
+        description="`compare` leaves out a corridor whose gateways make the trip more than this "
+        "many times the direct great-circle distance (the sea route round the Cape from Xi'an to "
+        "Duisburg is 3.5x).",
+    )
+    red_sea_open: bool = Field(
+        default=False,
+        description="Whether container lines sail through the Red Sea and Suez; when false, "
+        "sea services marked passage=suez are not offered (ships go round the Cape).",
+    )
+    rates_file: Path | None = Field(
+        default=None,
+        description="A rate table (CSV, see docs/routing.md) replacing the dataset's rates.csv.",
+    )
+    plan_cache_dir: Path | None = Field(
+        default=None,
+        description="Where the CLI keeps its built planner between runs (default: "
+        "var_dir/plan-cache); dropped whenever the dataset changes.",
+    )
+
     # -- concurrency and availability (docs/deploy.md explains how these fit together) ----------
     workers: int = Field(
         default=1,

@@ -25,6 +25,7 @@ from corridor.api import (
     shipments,
     tracking,
 )
+from corridor.api import energy as energy_api
 from corridor.api import jobs as jobs_api
 from corridor.api import simulation as simulation_api
 from corridor.api.middleware import EdgeMiddleware
@@ -130,7 +131,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
 
     for module in (
         auth, network, routes, shipments, customs, tracking, admin, jobs_api, notices,
-        simulation_api,
+        simulation_api, energy_api,
     ):  # fmt: skip
         api.include_router(module.router)
     app.include_router(api)

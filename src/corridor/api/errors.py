@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from corridor.customs.lifecycle import TransitionError
 from corridor.disruptions import DisruptionError
+from corridor.energy.errors import EnergyError
 from corridor.errors import STATUS, CorridorError
 from corridor.jobs import JobError
 from corridor.routing import NoRouteError, RoutingError
@@ -128,6 +129,9 @@ TRANSLATE: dict[type[Exception], Callable[[Any], CorridorError]] = {
     JobError: _coded,
     DisruptionError: _coded,
     ScenarioError: _scenario,
+    EnergyError: lambda exc: CorridorError(
+        exc.code if exc.code in STATUS else "invalid", exc.field, exc.reason.splitlines()[0]
+    ),
     DataError: lambda _: CorridorError(
         "invalid", None, "a value the database cannot store (for example a NUL character)"
     ),

@@ -127,7 +127,7 @@ def _demo_shipment(session: Session, network_dir: Path) -> None:
     """A demo shipment under way, with the EPCIS events of its first days and a delay at the Caspian."""
     from datetime import UTC, datetime, timedelta
 
-    from corridor.routing import Cargo, best, make_query, planner_for
+    from corridor.routing import Cargo, best, make_query, planner_for, with_corridor
     from corridor.store import shipments, tracking
     from corridor.store.network import load_stored_network
     from corridor.tracking.generator import container_numbers, document, events_for
@@ -136,14 +136,11 @@ def _demo_shipment(session: Session, network_dir: Path) -> None:
     who = _forwarder(session)
     ready = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=13)
     corridor = network.corridors["middle-aktau-btk"]
-    query = make_query(
-        network,
-        origin="xian",
-        destination="duisburg",
-        ready=ready,
-        cargo=Cargo(containers=4),
-        via=corridor.via,
-        avoid_countries=frozenset(corridor.avoid_countries),
+    query = with_corridor(
+        make_query(
+            network, origin="xian", destination="duisburg", ready=ready, cargo=Cargo(containers=4)
+        ),
+        corridor,
     )
     plan = best(planner_for(network, query), query)
     data = query.model_dump(mode="json")

@@ -2,12 +2,8 @@
 "use strict";
 
 const API = "/api/v1";
-const MODE_STYLE = {
-  rail: { color: "#7a4b22", weight: 2.5 },
-  ferry: { color: "#1565c0", weight: 2.5, dashArray: "6 5" },
-  sea: { color: "#5fa8d3", weight: 2, dashArray: "2 6" },
-  road: { color: "#6d6d6d", weight: 2, dashArray: "1 4" },
-};
+// Line styles per mode, from the network's mode capability table (GET /network/modes).
+let MODE_STYLE = {};
 const state = { me: null, nodes: [], byName: {}, map: null, routeLayer: null, lastRequest: null, options: [], links: {} };
 const $ = (id) => document.getElementById(id);
 const { api, busy, esc: escapeHtml, t } = Corridor;
@@ -75,11 +71,12 @@ async function initMap() {
   state.map = map;
   const countries = await fetch("countries.geojson").then((r) => r.json());
   L.geoJSON(countries, { style: { color: "#9fb3c2", weight: 0.7, fillColor: "#f7f5ef", fillOpacity: 1 }, interactive: false }).addTo(map);
-  const network = await api("/network/geojson");
+  const [network, modes] = await Promise.all([api("/network/geojson"), api("/network/modes")]);
+  MODE_STYLE = Object.fromEntries(modes.map((m) => [m.mode, { color: m.style.color, weight: m.style.weight, dashArray: m.style.dashArray || null }]));
   const links = network.features.filter((f) => f.geometry.type === "LineString");
   const nodes = network.features.filter((f) => f.geometry.type === "Point");
   L.geoJSON({ type: "FeatureCollection", features: links }, {
-    style: (f) => MODE_STYLE[f.properties.mode] || MODE_STYLE.rail,
+    style: (f) => MODE_STYLE[f.properties.mode] || { color: "#555", weight: 2 },
     onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.id}: ${f.properties.mode}, ${Math.round(f.properties.distance_km)} km`),
   }).addTo(map);
   L.geoJSON({ type: "FeatureCollection", features: nodes }, {
@@ -87,6 +84,8 @@ async function initMap() {
     onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.name} (${f.properties.country})`),
   }).addTo(map);
   drawNotices(map, nodes, links);
+  // The energy corridor beside the transport network, once an energy run has been saved.
+  CorridorEnergy.addTo(map, api, { run: "2025" }).catch(() => {});
   const legend = L.control({ position: "bottomleft" });
   legend.onAdd = () => {
     const div = L.DomUtil.create("div", "legend");
