@@ -62,6 +62,8 @@ POST   /api/v1/customs/declarations/{declaration_id}/actions  401 404 403 404 40
 GET    /api/v1/customs/offices                                401 200 200 200 200 200
 GET    /api/v1/customs/offices/{office_id}/expected           401 200 200 200 200 200
 GET    /api/v1/customs/offices/{office_id}/kpis               401 200 200 200 200 200
+GET    /api/v1/customs/declarations/{declaration_id}/log      401 404 200 404 200 200
+GET    /api/v1/customs/log                                    401 403 200 403 200 403
 GET    /api/v1/customs/log/verify                             401 403 200 403 200 403
 POST   /api/v1/epcis/capture                                  401 201 201 422 201 201
 GET    /api/v1/epcis/events                                   401 200 200 200 200 200
@@ -74,6 +76,8 @@ POST   /api/v1/admin/users                                    401 403 403 403 20
 POST   /api/v1/admin/users/{user_id}/disable                  401 403 403 403 200 403
 POST   /api/v1/admin/users/{user_id}/enable                   401 403 403 403 200 403
 GET    /api/v1/admin/users/{user_id}/tokens                   401 403 403 403 200 403
+POST   /api/v1/admin/users/{user_id}/tokens                   401 403 403 403 201 403
+GET    /api/v1/admin/organisations                            401 403 403 403 200 403
 GET    /api/v1/jobs/{job_id}                                  401 404 404 404 200 200
 GET    /api/v1/notices                                        200 200 200 200 200 200
 POST   /api/v1/notices                                        401 403 403 403 201 403
@@ -256,6 +260,8 @@ def _body(world: World, method: str, path: str, role: str) -> Any:
         return {"scenario": world.ids["scenario"]}
     if path.endswith("/admin/organisations"):
         return {"name": f"Matrix org {n}", "kind": "forwarder"}
+    if path.endswith("/users/{user_id}/tokens"):
+        return {"name": f"matrix token {n}"}
     if path.endswith("/admin/users"):
         return {
             "organisation_id": world.ids["organisation"],

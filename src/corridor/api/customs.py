@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from corridor.api.deps import NetworkDep, PrincipalDep, SessionDep
@@ -365,3 +365,67 @@ def cosign(s: SessionDep, who: PrincipalDep, request: Request) -> TreeHeadOut:
         )
     head = customs_audit.keep(s, signed)
     return _head_out(head)
+
+
+class LogRecordOut(BaseModel):
+    """One signed record of the shared customs log, as the verifier reads it."""
+
+    seq: int
+    declaration_id: str
+    action: str
+    office_id: str | None
+    actor_org: str
+    actor: str = Field(description="The acting organisation's name")
+    key_id: str
+    signature: str
+    prev_hash: str
+    record_hash: str
+    created_at: datetime
+
+
+def _records(rows: list[tuple[Any, str]]) -> list[LogRecordOut]:
+    return [
+        LogRecordOut(
+            seq=e.seq,
+            declaration_id=e.declaration_id,
+            action=e.action,
+            office_id=e.office_id,
+            actor_org=e.actor_org,
+            actor=name,
+            key_id=e.key_id,
+            signature=e.signature,
+            prev_hash=e.prev_hash,
+            record_hash=e.record_hash,
+            created_at=e.created_at,
+        )
+        for e, name in rows
+    ]
+
+
+@router.get(
+    "/declarations/{declaration_id}/log",
+    response_model=list[LogRecordOut],
+    summary="The signed log records of one declaration, newest first",
+)
+def declaration_log(declaration_id: str, s: SessionDep, who: PrincipalDep) -> list[LogRecordOut]:
+    row = customs.get(s, who, declaration_id)
+    return _records(customs.log_records(s, declaration_id=row.id, limit=1000))
+
+
+@router.get(
+    "/log",
+    response_model=list[LogRecordOut],
+    summary="The shared signed log, newest first, paged by seq (customs and administrator)",
+)
+def log_page(
+    s: SessionDep,
+    who: PrincipalDep,
+    office_id: str | None = Query(default=None, max_length=120),
+    before_seq: int | None = Query(default=None, ge=1, le=2**31 - 1),
+    limit: int = Query(default=50, ge=1, le=1000),
+) -> list[LogRecordOut]:
+    if who.kind not in (OrgKind.ADMIN, OrgKind.CUSTOMS):
+        raise ApiError(
+            403, "forbidden", None, "customs authorities and the administrator read the log"
+        )
+    return _records(customs.log_records(s, office_id=office_id, before_seq=before_seq, limit=limit))

@@ -535,3 +535,32 @@ __all__ = [
     "tree_head",
     "visible",
 ]
+
+
+def log_records(
+    session: Session,
+    declaration_id: str | None = None,
+    office_id: str | None = None,
+    before_seq: int | None = None,
+    limit: int = 100,
+) -> list[tuple[CustomsLogEntry, str]]:
+    """Signed log records, newest first, with the acting organisation's name (read only).
+
+    The officer's declaration detail, the office's KPI charts and the administrator's audit log
+    read the same records the verifier checks, so what is shown is what is signed.
+    """
+    from corridor.store.models import Organisation
+
+    stmt = (
+        select(CustomsLogEntry, Organisation.name)
+        .outerjoin(Organisation, Organisation.id == CustomsLogEntry.actor_org)
+        .order_by(CustomsLogEntry.seq.desc())
+        .limit(limit)
+    )
+    if declaration_id is not None:
+        stmt = stmt.where(CustomsLogEntry.declaration_id == declaration_id)
+    if office_id is not None:
+        stmt = stmt.where(CustomsLogEntry.office_id == office_id)
+    if before_seq is not None:
+        stmt = stmt.where(CustomsLogEntry.seq < before_seq)
+    return [(entry, name or entry.actor_org) for entry, name in session.execute(stmt).all()]
