@@ -48,6 +48,7 @@ GET    /api/v1/network/links/{link_id}                        401 200 200 200 20
 GET    /api/v1/network/services                               401 200 200 200 200 200
 GET    /api/v1/network/corridors                              401 200 200 200 200 200
 GET    /api/v1/network/geojson                                401 200 200 200 200 200
+GET    /api/v1/network/modes                                  401 200 200 200 200 200
 POST   /api/v1/routes                                         401 200 200 200 200 200
 POST   /api/v1/routes/compare                                 401 200 200 200 200 200
 POST   /api/v1/shipments                                      401 403 403 201 403 201
@@ -62,7 +63,12 @@ POST   /api/v1/customs/declarations/{declaration_id}/actions  401 404 403 404 40
 GET    /api/v1/customs/offices                                401 200 200 200 200 200
 GET    /api/v1/customs/offices/{office_id}/expected           401 200 200 200 200 200
 GET    /api/v1/customs/offices/{office_id}/kpis               401 200 200 200 200 200
+GET    /api/v1/customs/declarations/{declaration_id}/log      401 404 200 404 200 200
+GET    /api/v1/customs/log                                    401 403 200 403 200 403
 GET    /api/v1/customs/log/verify                             401 403 200 403 200 403
+GET    /api/v1/customs/log/head                               401 403 200 403 200 403
+POST   /api/v1/customs/log/cosign                             401 403 404 403 403 403
+POST   /api/v1/customs/declarations/batch                     401 403 403 404 403 201
 POST   /api/v1/epcis/capture                                  401 201 201 422 201 201
 GET    /api/v1/epcis/events                                   401 200 200 200 200 200
 GET    /api/v1/webhooks                                       401 200 200 200 200 200
@@ -74,6 +80,8 @@ POST   /api/v1/admin/users                                    401 403 403 403 20
 POST   /api/v1/admin/users/{user_id}/disable                  401 403 403 403 200 403
 POST   /api/v1/admin/users/{user_id}/enable                   401 403 403 403 200 403
 GET    /api/v1/admin/users/{user_id}/tokens                   401 403 403 403 200 403
+POST   /api/v1/admin/users/{user_id}/tokens                   401 403 403 403 201 403
+GET    /api/v1/admin/organisations                            401 403 403 403 200 403
 GET    /api/v1/jobs/{job_id}                                  401 404 404 404 200 200
 GET    /api/v1/notices                                        200 200 200 200 200 200
 POST   /api/v1/notices                                        401 403 403 403 201 403
@@ -95,6 +103,12 @@ DELETE /api/v1/notices/subscriptions/{subscription_id}        401 404 404 404 40
 GET    /api/v1/simulation/scenarios                           401 200 200 200 200 200
 POST   /api/v1/simulation/runs                                401 202 202 202 202 202
 GET    /api/v1/simulation/diff                                401 404 404 404 409 409
+GET    /api/v1/energy/scenarios                               401 200 200 200 200 200
+GET    /api/v1/energy/scenarios/{scenario}/assets             401 200 200 200 200 200
+POST   /api/v1/energy/runs                                    401 202 202 202 202 202
+POST   /api/v1/energy/n1                                      401 202 202 202 202 202
+GET    /api/v1/energy/runs/{run}                              401 404 404 404 404 404
+GET    /api/v1/energy/runs/{run}/flows                        401 404 404 404 404 404
 """
 
 #: Lists that answer 200 to everybody but must not show another forwarder the owner's resources.
@@ -227,6 +241,11 @@ def _body(world: World, method: str, path: str, role: str) -> Any:
         return {"reference": f"PO-{n}", "route": ROUTE}
     if path == "/api/v1/customs/declarations":
         return {"shipment_id": world.ids["undeclared"], "declaration": DECLARATION}
+    if path.endswith("/declarations/batch"):
+        item = {"shipment_id": world.ids["undeclared_batch"], "declaration": DECLARATION}
+        return {"declarations": [item]}
+    if path.endswith(("/energy/runs", "/energy/n1")):
+        return {"scenario": "2025"}
     if path.endswith("/actions"):
         # amending is the holder's; customs names its office, which the endpoint requires first
         return {
@@ -256,6 +275,8 @@ def _body(world: World, method: str, path: str, role: str) -> Any:
         return {"scenario": world.ids["scenario"]}
     if path.endswith("/admin/organisations"):
         return {"name": f"Matrix org {n}", "kind": "forwarder"}
+    if path.endswith("/users/{user_id}/tokens"):
+        return {"name": f"matrix token {n}"}
     if path.endswith("/admin/users"):
         return {
             "organisation_id": world.ids["organisation"],
@@ -264,7 +285,7 @@ def _body(world: World, method: str, path: str, role: str) -> Any:
             "password": "a long enough password",
         }
     assert method in ("GET", "DELETE") or path.endswith(
-        ("/cancel", "/revoke", "/disable", "/enable", "/logout")
+        ("/cancel", "/revoke", "/disable", "/enable", "/logout", "/cosign")
     ), path
     return None
 
@@ -282,6 +303,8 @@ def _path(world: World, template: str) -> str:
         "notice_id": world.ids["notice"],
         "organisation_id": world.ids["carrier_org"],
         "subscription_id": world.ids["subscription"],
+        "scenario": "2025",
+        "run": "2025",
         "year": "2026",
     }
     if template.endswith("/cancel"):
@@ -330,6 +353,7 @@ def world(seeded, tmp_path, monkeypatch):
         w.ids["shipment"] = shipment["id"]
         w.ids["plan"] = shipment["itinerary"]
         w.ids["undeclared"] = book("MATRIX-2")["id"]
+        w.ids["undeclared_batch"] = book("MATRIX-5")["id"]
         w.ids["cancellable"] = book("MATRIX-3")["id"]
         w.ids["rebookable"] = book("MATRIX-4", STORMED_ROUTE)["id"]
         admin = w.headers("admin")

@@ -119,7 +119,7 @@ def test_customs_officer_releases_a_green_consignment(server, browser):
     row = page.locator("#expected-table tbody tr", has_text="E2E-LRN")
     assert "green" in row.inner_text()
     row.locator("button.release").click()
-    page.wait_for_selector("#office-kpis:has-text('Released here: 1')")
+    page.wait_for_selector("#history-table tbody tr:has-text('E2E-LRN')")
     page.screenshot(path=str(ARTIFACTS / "e2e-customs.png"))
     after = api.get(f"/customs/declarations/{decl['id']}", headers=fwd).json()
     assert after["next_office"] == 3

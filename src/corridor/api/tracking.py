@@ -17,7 +17,7 @@ from corridor.network import Network
 from corridor.store import shipments as shipment_store
 from corridor.store import tracking
 from corridor.store.db import Database
-from corridor.store.models import TrackingAlert, Webhook
+from corridor.store.models import OrgKind, TrackingAlert, Webhook
 from corridor.tracking.generator import CONTEXT
 
 router = APIRouter(tags=["tracking"])
@@ -201,21 +201,24 @@ def add_webhook(body: WebhookCreate, s: SessionDep, who: PrincipalDep) -> dict[s
     return {"id": hook.id, "url": hook.url}
 
 
-@router.get("/webhooks", summary="Your organisation's webhooks")
+@router.get("/webhooks", summary="Your organisation's webhooks (the administrator: all)")
 def list_webhooks(s: SessionDep, who: PrincipalDep) -> list[dict[str, Any]]:
+    stmt = select(Webhook).order_by(Webhook.organisation_id, Webhook.url)
+    if who.kind is not OrgKind.ADMIN:
+        stmt = stmt.where(Webhook.organisation_id == who.organisation_id)
     return [
-        {"id": h.id, "url": h.url}
-        for h in s.scalars(select(Webhook).where(Webhook.organisation_id == who.organisation_id))
+        {"id": h.id, "url": h.url, "organisation_id": h.organisation_id} for h in s.scalars(stmt)
     ]
 
 
-@router.get("/alerts", summary="ETA alerts of your organisation's shipments")
+@router.get(
+    "/alerts", summary="ETA alerts of your organisation's shipments (the administrator: all)"
+)
 def alerts(s: SessionDep, who: PrincipalDep) -> list[dict[str, Any]]:
-    rows = s.scalars(
-        select(TrackingAlert)
-        .where(TrackingAlert.organisation_id == who.organisation_id)
-        .order_by(TrackingAlert.created_at.desc())
-    ).all()
+    stmt = select(TrackingAlert).order_by(TrackingAlert.created_at.desc())
+    if who.kind is not OrgKind.ADMIN:
+        stmt = stmt.where(TrackingAlert.organisation_id == who.organisation_id)
+    rows = s.scalars(stmt).all()
     return [
         {
             "id": a.id,

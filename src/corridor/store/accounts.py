@@ -369,3 +369,8 @@ def principal_by_email(session: Session, email: str) -> Principal | None:
     return Principal(
         user.id, user.email, user.name, org.id, org.name, OrgKind(org.kind), org.country, "cli"
     )
+
+
+def all_organisations(session: Session) -> list[Organisation]:
+    """Every organisation by name (the administrator's list)."""
+    return list(session.scalars(select(Organisation).order_by(Organisation.name, Organisation.id)))
