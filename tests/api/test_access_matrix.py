@@ -109,6 +109,31 @@ POST   /api/v1/energy/runs                                    401 202 202 202 20
 POST   /api/v1/energy/n1                                      401 202 202 202 202 202
 GET    /api/v1/energy/runs/{run}                              401 404 404 404 404 404
 GET    /api/v1/energy/runs/{run}/flows                        401 404 404 404 404 404
+GET    /api/v1/capacity/sailings                              401 200 200 200 200 200
+GET    /api/v1/capacity/board                                 401 200 200 200 200 200
+GET    /api/v1/capacity/stream                                401 200 200 200 200 200
+GET    /api/v1/capacity/ports                                 401 200 200 200 200 200
+GET    /api/v1/capacity/crossings                             401 200 200 200 200 200
+POST   /api/v1/capacity/routes                                401 200 200 200 200 200
+POST   /api/v1/capacity/bookings                              401 403 403 201 403 201
+POST   /api/v1/capacity/itineraries                           401 403 403 201 403 201
+GET    /api/v1/capacity/bookings                              401 200 200 200 200 200
+GET    /api/v1/capacity/bookings/{booking_id}                 401 404 404 404 200 200
+POST   /api/v1/capacity/bookings/{booking_id}/confirm         401 404 404 404 200 403
+POST   /api/v1/capacity/bookings/{booking_id}/decline         401 404 404 404 200 403
+POST   /api/v1/capacity/bookings/{booking_id}/move            401 404 404 404 200 403
+POST   /api/v1/capacity/bookings/{booking_id}/cancel          401 404 404 404 403 200
+POST   /api/v1/capacity/sweep                                 401 403 403 403 200 403
+GET    /api/v1/queue/checkpoints                              401 200 200 200 200 200
+GET    /api/v1/queue/checkpoints/{checkpoint}/hours           401 200 200 200 200 200
+GET    /api/v1/queue/public-key                               200 200 200 200 200 200
+POST   /api/v1/queue/verify                                   200 200 200 200 200 200
+POST   /api/v1/queue/tickets                                  401 201 403 201 403 201
+GET    /api/v1/queue/tickets                                  401 200 200 200 200 200
+GET    /api/v1/queue/tickets/{ticket_id}                      401 404 200 404 200 200
+GET    /api/v1/queue/tickets/{ticket_id}/qr.svg               401 404 200 404 200 200
+GET    /api/v1/queue/tickets/{ticket_id}/qr.png               401 404 200 404 200 200
+POST   /api/v1/queue/checkin                                  401 403 409 403 409 403
 """
 
 #: Lists that answer 200 to everybody but must not show another forwarder the owner's resources.
@@ -271,6 +296,16 @@ def _body(world: World, method: str, path: str, role: str) -> Any:
         return {"filter": {}} if method == "POST" else None
     if path.endswith("/operators"):
         return {"operators": ["China Railway"]}
+    if path == "/api/v1/capacity/bookings":
+        return {**world.ids["sailing"], "cargo": "rail_wagon", "items": 1}  # type: ignore[dict-item]
+    if path == "/api/v1/capacity/itineraries":
+        return {"reference": f"CAP-{n}", "route": ROUTE}
+    if path.endswith("/move"):
+        return {"departure": world.ids["move_to"]}
+    if path == "/api/v1/queue/tickets":
+        return {**world.ids["truck"], "plate": f"{n:03d} MTX 02"}  # type: ignore[dict-item]
+    if path in ("/api/v1/queue/verify", "/api/v1/queue/checkin"):
+        return {"ticket": world.ids["ticket_token"]}
     if path.endswith("/simulation/runs"):
         return {"scenario": world.ids["scenario"]}
     if path.endswith("/admin/organisations"):
@@ -285,7 +320,17 @@ def _body(world: World, method: str, path: str, role: str) -> Any:
             "password": "a long enough password",
         }
     assert method in ("GET", "DELETE") or path.endswith(
-        ("/cancel", "/revoke", "/disable", "/enable", "/logout", "/cosign")
+        (
+            "/cancel",
+            "/revoke",
+            "/disable",
+            "/enable",
+            "/logout",
+            "/cosign",
+            "/confirm",
+            "/decline",
+            "/sweep",
+        )
     ), path
     return None
 
@@ -306,7 +351,13 @@ def _path(world: World, template: str) -> str:
         "scenario": "2025",
         "run": "2025",
         "year": "2026",
+        "booking_id": world.ids.get("booking", ""),
+        "ticket_id": world.ids.get("ticket", ""),
+        "checkpoint": "x-khorgos",
     }
+    for action in ("confirm", "decline", "move", "cancel"):
+        if template.endswith(f"/{action}") and "{booking_id}" in template:
+            values["booking_id"] = world.ids[f"booking_{action}"]
     if template.endswith("/cancel"):
         values["shipment_id"] = world.ids["cancellable"]
     if template.endswith("/close"):
@@ -316,6 +367,8 @@ def _path(world: World, template: str) -> str:
     query = {
         "/api/v1/notices/stream": "?after=0&max_events=1&max_seconds=5",
         "/api/v1/simulation/diff": f"?a={world.ids['run_a']}&b={world.ids['run_b']}",
+        "/api/v1/capacity/stream": "?once=true",
+        "/api/v1/queue/checkpoints/{checkpoint}/hours": f"?date={world.ids.get('truck_date', '')}",
     }.get(template, "")
     return template.format(**values) + query
 
@@ -382,9 +435,43 @@ def world(seeded, tmp_path, monkeypatch):
         w.ids["organisation"] = owner_org
         w.ids["victim"] = victim.id
         w.ids["job"] = app.state.jobs.submit("matrix-noop", {}, owner_org).id
+        _capacity_resources(w, client, owner)
         _issue(db, EMAILS["owner"])
         w.ids["spare_token"] = _spare_token_id(client, owner)
         yield w
+
+
+def _capacity_resources(w: World, client: TestClient, owner: dict[str, str]) -> None:
+    """The owner's capacity bookings (one per carrier action) and an e-queue ticket."""
+    from datetime import UTC, datetime, timedelta
+
+    ferries = client.get(
+        "/api/v1/capacity/sailings",
+        params={"service": "asco-aktau-alat-ferry", "from_node": "aktau_port", "days": 21},
+        headers=owner,
+    ).json()
+    ferries = [f for f in ferries if f["capacity"] == 52]
+    sailing = {k: ferries[0][k] for k in ("service", "from_node", "departure")}
+    w.ids["sailing"] = sailing  # type: ignore[assignment]
+    w.ids["move_to"] = ferries[1]["departure"]
+    for key in ("booking", "booking_confirm", "booking_decline", "booking_move", "booking_cancel"):
+        made = client.post(
+            "/api/v1/capacity/bookings",
+            json={**sailing, "cargo": "rail_wagon", "items": 1},
+            headers=owner,
+        )
+        assert made.status_code == 201, made.text
+        w.ids[key] = made.json()["id"]
+    day = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    w.ids["truck_date"] = day
+    truck = {"checkpoint": "x-khorgos", "date": day, "hour": 10, "driver": "M. Driver"}
+    w.ids["truck"] = truck  # type: ignore[assignment]
+    ticket = client.post(
+        "/api/v1/queue/tickets", json={**truck, "plate": "000 MTX 01"}, headers=owner
+    )
+    assert ticket.status_code == 201, ticket.text
+    w.ids["ticket"] = ticket.json()["id"]
+    w.ids["ticket_token"] = ticket.json()["token"]
 
 
 def _spare_token_id(client: TestClient, owner: dict[str, str]) -> str:
@@ -447,9 +534,14 @@ def test_the_matrix_is_consistent_with_the_documented_rules():
         "/api/v1/notices/{notice_id}",
         "/api/v1/notices/{notice_id}/history",
         "/api/v1/notices/{notice_id}/cap",
+        # E-queue tickets are verified at a checkpoint with no account (docs/capacity.md).
+        "/api/v1/queue/public-key",
     }
     for (method, path), codes in table.items():
-        if method == "GET" and path in public:
+        if (method == "GET" and path in public) or (method, path) == (
+            "POST",
+            "/api/v1/queue/verify",
+        ):
             assert set(codes.values()) == {200}, path
         elif not path.endswith("/auth/login"):
             assert codes["anonymous"] == 401, path

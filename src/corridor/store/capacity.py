@@ -301,7 +301,7 @@ def _tell(session: Session, booking: CapBooking, kind: str, now: datetime, **ext
 
 
 def _forwarder(who: Principal) -> None:
-    if who.kind not in (OrgKind.FORWARDER, OrgKind.ADMIN):
+    if who.kind is not OrgKind.FORWARDER:
         raise CapacityError("forbidden", "organisation", "only forwarders book capacity")
 
 
@@ -570,7 +570,7 @@ def act(
             "booking_id",
             f"only the carrier operating {slot.operator} may {action.value} this booking",
         )
-    if action is Action.CANCEL and who.kind not in (OrgKind.FORWARDER, OrgKind.ADMIN):
+    if action is Action.CANCEL and who.kind is not OrgKind.FORWARDER:
         raise CapacityError("forbidden", "booking_id", "only the forwarder that booked may cancel")
     before = State(row.state)
     after = transition(before, action, row.expires_at, now)

@@ -137,7 +137,7 @@ def book(
 ) -> QueueTicket:
     """Book one truck into one hour at a checkpoint and issue its signed ticket."""
     now = now or clock()
-    if who.kind not in (OrgKind.CARRIER, OrgKind.FORWARDER, OrgKind.ADMIN):
+    if who.kind not in (OrgKind.CARRIER, OrgKind.FORWARDER):
         raise CapacityError("forbidden", "organisation", "only carriers and forwarders book slots")
     crossing = check_road(ctx.data.crossings.get(checkpoint), checkpoint)
     truck = check_truck(plate, driver, transit_declaration)
