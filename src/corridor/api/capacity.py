@@ -11,13 +11,11 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from corridor.api.capacity_schemas import (
     ActionBody,
@@ -55,6 +53,9 @@ from corridor.store import capacity_board, capacity_queue, shipments
 from corridor.store.accounts import Principal, principal_for
 from corridor.store.capacity_tables import CapBooking, CapSlot
 from corridor.store.db import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 router = APIRouter(prefix="/capacity", tags=["capacity"])
 
@@ -276,10 +277,7 @@ def book_itinerary(
             options[body.option],
             hold_ttl_min=settings.capacity_hold_ttl_min,
         )
-        held = [
-            store.get_booking(s, who, b.id)
-            for b in s.scalars(select(CapBooking).where(CapBooking.shipment_id == row.id))
-        ]
+        held = [store.get_booking(s, who, i) for i in store.shipment_booking_ids(s, row.id)]
         return ItineraryBookingOut(
             shipment=shipment_out(row),
             bookings=[booking_out(b, slot) for b, slot in held],

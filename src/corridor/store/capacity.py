@@ -981,3 +981,8 @@ def plan_with_capacity(
             )
         loads.append(per)
     return CapacityPlan(options, loads, skipped)
+
+
+def shipment_booking_ids(s: Session, shipment_id: str) -> list[str]:
+    """The ids of the capacity bookings that hold the legs of one shipment."""
+    return list(s.scalars(select(CapBooking.id).where(CapBooking.shipment_id == shipment_id)))
