@@ -75,3 +75,57 @@ def test_two_legs_are_held_together_or_not_at_all(db):
         )
     assert len({r.group_id for r in rows}) == 1
     assert sorted(r.units for r in rows) == [5, 10]
+
+
+def test_notices_reduce_and_close_capacity(db):
+    """A draught notice leaves its share of the ferry's capacity; a storm closure leaves none."""
+    from corridor.disruptions import NoticeDraft
+    from corridor.store import disruptions as notices
+
+    prepare(db, PACKAGE_DATA_DIR, demo_shipment=False)
+    with db.session() as s:
+        network = load_stored_network(s, PACKAGE_DATA_DIR)
+    ctx = store.context_for(network)
+    now = datetime.now(UTC)
+    ferry = departures(
+        network,
+        now + timedelta(hours=1),
+        now + timedelta(days=20),
+        from_node="aktau_port",
+        services=frozenset({"asco-aktau-alat-feeder"}),
+    )[0]
+
+    def draft(kind: str, factor: float | None = None) -> NoticeDraft:
+        return NoticeDraft.model_validate(
+            {
+                "kind": kind,
+                "severity": "major",
+                "elements": [{"kind": "service", "id": ferry.service}],
+                "starts_at": ferry.departure - timedelta(hours=2),
+                "expected_end": ferry.departure + timedelta(hours=2),
+                "texts": {"en": "Low water at Alat"},
+                "capacity_factor": factor,
+            }
+        )
+
+    with db.session() as s, store.committing(s):
+        admin = s.scalar(select(User).where(User.email == "admin@demo.corridor"))
+        reduced = notices.publish(
+            s, admin.organisation_id, admin.id, draft("reduced_capacity", 0.6)
+        )
+    # 225 TEU at 60 % leaves 135 TEU: 67 boxes of 40 ft (134 TEU) fit, one more does not.
+    leg = store.LegRequest(ferry.service, "aktau_port", ferry.departure, CargoKind.C40, 67)
+    with db.session() as s, store.committing(s):
+        store.hold(s, _forwarder(s, "forwarder@demo.corridor"), ctx, [leg])
+    one_more = store.LegRequest(ferry.service, "aktau_port", ferry.departure, CargoKind.C40, 1)
+    with db.session() as s, pytest.raises(CapacityError) as exc, store.committing(s):
+        store.hold(s, _forwarder(s, "other-forwarder@demo.corridor"), ctx, [one_more])
+    assert exc.value.code == "full"
+    # The line lifts the limit and a storm closes the sailing outright.
+    with db.session() as s, store.committing(s):
+        notices.close(s, reduced.id, 1, ferry.departure - timedelta(hours=1), admin.id)
+        notices.publish(s, admin.organisation_id, admin.id, draft("closure"))
+    with db.session() as s, pytest.raises(CapacityError) as exc, store.committing(s):
+        store.hold(s, _forwarder(s, "other-forwarder@demo.corridor"), ctx, [one_more])
+    assert "closed by a disruption notice" in exc.value.reason
+    assert "Low water at Alat" in exc.value.reason

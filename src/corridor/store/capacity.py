@@ -39,9 +39,11 @@ from corridor.capacity.holds import (
 from corridor.capacity.model import DepartureRule
 from corridor.capacity.planning import Taken, blocked, mark_taken
 from corridor.capacity.schedule import Departure, departures, minute, slot_key
+from corridor.disruptions import ElementRef, Notice, NoticeStatus, capacity_factor, in_effect
 from corridor.network import Network
 from corridor.routing import Criterion, Itinerary, Query, best, planner_for
 from corridor.routing.plan import plan as plan_itineraries
+from corridor.store import disruptions as notices_store
 from corridor.store.accounts import Principal
 from corridor.store.accounts import now as clock
 from corridor.store.capacity_tables import (
@@ -191,13 +193,22 @@ def _take(session: Session, slot_id: str, units: int, confirmed: bool = False) -
 
 
 def _take_counts(
-    session: Session, slot_id: str, units: int, confirmed: bool = False
+    session: Session,
+    slot_id: str,
+    units: int,
+    confirmed: bool = False,
+    limit: int | None = None,
 ) -> tuple[int, int, int] | None:
-    """Like :func:`_take`, returning the slot's new (capacity, held, confirmed), or None."""
+    """Like :func:`_take`, returning the slot's new (capacity, held, confirmed), or None.
+
+    ``limit`` lowers the usable capacity below the slot's own, for a notice that reduces it.
+    """
     column = CapSlot.confirmed if confirmed else CapSlot.held
+    # A notice's limit is a share of the slot's own capacity, so it is never above it.
+    ceiling: Any = CapSlot.capacity if limit is None else limit
     row = session.execute(
         update(CapSlot)
-        .where(CapSlot.id == slot_id, CapSlot.held + CapSlot.confirmed + units <= CapSlot.capacity)
+        .where(CapSlot.id == slot_id, CapSlot.held + CapSlot.confirmed + units <= ceiling)
         .values({column: column + units})
         .returning(CapSlot.capacity, CapSlot.held, CapSlot.confirmed)
         .execution_options(synchronize_session=False)
@@ -382,6 +393,34 @@ def alternatives(
     return out
 
 
+def _elements(dep: Departure) -> list[ElementRef]:
+    return [
+        ElementRef(kind="service", id=dep.service),
+        ElementRef(kind="node", id=dep.from_node),
+        ElementRef(kind="node", id=dep.to_node),
+    ]
+
+
+def _notice_limit(ctx: Context, dep: Departure, notices: list[Notice]) -> int | None:
+    """The units a departure may carry under the notices in force (None: its full capacity).
+
+    A closure of its service or either port leaves nothing; a reduced capacity (a ferry limited
+    by draught) leaves that share of the slot's capacity, rounded down.
+    """
+    factor = min(capacity_factor(notices, e, dep.departure) for e in _elements(dep))
+    if factor >= 1.0:
+        return None
+    capacity = ctx.data.capacity_of(dep.service, dep.from_node, dep.scheduled) or 0
+    return int(capacity * factor)
+
+
+def _notice_reason(dep: Departure, notices: list[Notice]) -> str:
+    hits = [
+        n for n in notices if set(n.elements) & set(_elements(dep)) and in_effect(n, dep.departure)
+    ]
+    return "; ".join(f"notice {n.id}: {n.text()}" for n in hits)
+
+
 def hold(
     session: Session,
     who: Principal,
@@ -413,11 +452,21 @@ def hold(
     group = uuid.uuid4().hex[:16]
     expires = hold_expiry(now, ctx.ttl_min)
     counts: dict[str, tuple[int, int, int]] = {}
+    in_force = notices_store.listing(session, status=NoticeStatus.ACTIVE, limit=2000)
     for p in sorted(planned, key=lambda p: p.slot_id):
-        taken = _take_counts(session, p.slot_id, p.units)
+        limit = _notice_limit(ctx, p.dep, in_force)
+        if limit == 0:
+            raise CapacityError(
+                "full",
+                "departure",
+                f"{p.dep.service} leaving {p.dep.from_node} at {p.dep.departure.isoformat()} is "
+                f"closed by a disruption notice: {_notice_reason(p.dep, in_force)}",
+                {"next_sailings": alternatives(session, ctx, p.dep, p.units, now)},
+            )
+        taken = _take_counts(session, p.slot_id, p.units, limit=limit)
         if taken is None and sweep_slot(session, ctx, p.slot_id, now):
             # Holds that lapsed still count until swept: they were freed (and the waitlist served).
-            taken = _take_counts(session, p.slot_id, p.units)
+            taken = _take_counts(session, p.slot_id, p.units, limit=limit)
         if taken is not None:
             counts[p.slot_id] = taken
             continue
