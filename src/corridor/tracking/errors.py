@@ -1,0 +1,35 @@
+"""The one error type of tracking: a code, the field at fault and the reason, plus per-event problems.
+
+Domain code never speaks HTTP; the API maps each ``code`` to a status (``api/tracking_epcis.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one event (``index`` into the eventList) or with the document (None)."""
+
+    field: str  # JSON path, e.g. $.epcisBody.eventList[3].action
+    reason: str
+    index: int | None = None
+
+
+@dataclass
+class TrackingError(ValueError):
+    """A request tracking refuses; nothing of it was stored.
+
+    Codes: ``invalid`` (malformed or off-schema), ``too_large``, ``unknown_reference`` (shipment or
+    place), ``forbidden``, ``conflict`` (different content under a stored eventID), ``not_found``,
+    ``quota``.
+    """
+
+    code: str
+    field: str | None
+    reason: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.reason)
