@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -16,6 +15,7 @@ from corridor.store.db import Database
 from corridor.store.models import Organisation, OrgKind, Shipment, User
 from corridor.store.network import load_stored_network
 from corridor.store.seed import prepare
+from corridor.tracking.errors import Problem, TrackingError
 
 app = typer.Typer(help="Tracking: EPCIS 2.0 events, shipment status and ETA.", no_args_is_help=True)
 out = Console(soft_wrap=True)
@@ -37,13 +37,15 @@ def import_file(
     ),
 ) -> None:
     """Capture the events of an EPCIS document file (all or nothing)."""
+    from corridor.tracking.document import parse
+
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = parse(path.read_bytes())
     except OSError as exc:
         err.print(f"[red]error:[/red] {path}: {exc.strerror}", highlight=False)
         raise typer.Exit(2) from None
-    except ValueError as exc:
-        err.print(f"[red]error:[/red] {path}: not JSON ({exc})", highlight=False)
+    except TrackingError as exc:
+        err.print(f"[red]error:[/red] {path}: {exc.field}: {exc.reason}", highlight=False)
         raise typer.Exit(2) from None
     db = _db()
     try:
@@ -67,14 +69,14 @@ def import_file(
             network = load_stored_network(s, get_settings().network_dir)
             try:
                 result = tracking.capture(s, who, network, document)
-            except tracking.CaptureError as exc:
-                err.print(f"[red]rejected:[/red] {exc.title}; nothing was stored", highlight=False)
-                for problem in exc.problems:
-                    err.print(f"  {problem['path']}: {problem['message']}", highlight=False)
+            except TrackingError as exc:
+                err.print(f"[red]rejected:[/red] {exc.reason}; nothing was stored", highlight=False)
+                for problem in exc.problems or [Problem(exc.field or "$", exc.reason)]:
+                    err.print(f"  {problem.field}: {problem.reason}", highlight=False)
                 raise typer.Exit(1) from None
             tracking.evaluate_alerts(s, network, result.shipments)
         out.print(
-            f"captured {result.captured} event(s), {result.duplicates} already known, "
+            f"captured {result.captured} event(s), {len(result.duplicates)} already known, "
             f"{result.corrected} corrected",
             highlight=False,
         )
@@ -95,20 +97,22 @@ def status(shipment_id: str = typer.Argument(..., help="Shipment id.")) -> None:
             state = tracking.status(s, load_stored_network(s, get_settings().network_dir), shipment)
     finally:
         db.dispose()
-    position = state["position"]["name"] if state["position"] else "not seen yet"
+    position = state.position.name if state.position else "not seen yet"
     out.print(
-        f"Shipment {shipment_id} ({shipment.reference}): {state['events']} events; at {position}",
+        f"Shipment {shipment_id} ({shipment.reference}): {state.events} events; at {position}",
         highlight=False,
     )
     out.print(
-        f"  planned arrival {state['planned_arrival']:%Y-%m-%d %H:%M}, ETA {state['eta']:%Y-%m-%d %H:%M} UTC "
-        f"({state['slip_h']:+.1f} h): {state['basis']}",
+        f"  planned arrival {state.planned_arrival:%Y-%m-%d %H:%M}, ETA {state.eta:%Y-%m-%d %H:%M} UTC "
+        f"({state.slip_h:+.1f} h): {state.basis}",
         highlight=False,
     )
-    for leg in state["legs"]:
-        actual = leg["actual_arrival"]
-        seen = f"arrived {actual:%Y-%m-%d %H:%M} ({leg['delay_h']:+.1f} h)" if actual else "not yet"
+    for leg in state.legs:
+        actual = leg.actual_arrival
+        seen = (
+            f"arrived {actual:%Y-%m-%d %H:%M} ({leg.delay_h or 0:+.1f} h)" if actual else "not yet"
+        )
         out.print(
-            f"  {leg['mode']:<5} {leg['from']} -> {leg['to']}: planned {leg['planned_arrival']:%Y-%m-%d %H:%M}, {seen}",
+            f"  {leg.mode:<5} {leg.from_node} -> {leg.to_node}: planned {leg.planned_arrival:%Y-%m-%d %H:%M}, {seen}",
             highlight=False,
         )

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -228,18 +228,14 @@ def webhooks(session: Session, who: Principal) -> list[Webhook]:
     )
 
 
-def alerts_of(
-    session: Session, organisation_id: str, shipment_id: str | None = None
-) -> list[TrackingAlert]:
-    stmt = select(TrackingAlert).where(
-        or_(
-            TrackingAlert.organisation_id == organisation_id,
-            TrackingAlert.shipment_id == shipment_id,
+def alerts_of(session: Session, organisation_id: str) -> list[TrackingAlert]:
+    return list(
+        session.scalars(
+            select(TrackingAlert)
+            .where(TrackingAlert.organisation_id == organisation_id)
+            .order_by(TrackingAlert.created_at.desc())
         )
-        if shipment_id
-        else TrackingAlert.organisation_id == organisation_id
     )
-    return list(session.scalars(stmt.order_by(TrackingAlert.created_at.desc())))
 
 
 def shipment_alerts(session: Session, shipment_id: str) -> list[TrackingAlert]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -166,7 +166,7 @@ def capture(
         for role, value in f.identifiers
     ]
     for start in range(0, len(identifiers), 2000):
-        session.execute(EpcisEpc.__table__.insert(), identifiers[start : start + 2000])
+        session.execute(insert(EpcisEpc), identifiers[start : start + 2000])
     for f, _ in fresh:
         if f.event_id in inserted:
             result.captured += 1

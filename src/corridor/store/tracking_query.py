@@ -41,7 +41,7 @@ def _column(name: str) -> Any:
     return getattr(EpcisEvent, name)
 
 
-def _filtered(spec: QuerySpec, who: Principal) -> Select[tuple[EpcisEvent]]:
+def _filtered(spec: QuerySpec, who: Principal) -> Select[EpcisEvent]:
     stmt = select(EpcisEvent).where(visible(who))
     for column, items in spec.equals.items():
         stmt = stmt.where(_column(column).in_(items))

@@ -5,7 +5,8 @@ Domain code never speaks HTTP; the API maps each ``code`` to a status (``api/tra
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class TrackingError(ValueError):
     code: str
     field: str | None
     reason: str
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = dataclasses.field(default_factory=list)
 
     def __post_init__(self) -> None:
         super().__init__(self.reason)
