@@ -34,8 +34,16 @@ def capture(session: Session, who: Principal, network: Network, document: Any) -
 
 
 def deliver_due(db: Database, backoff_s: float, allowed: list[IpNetwork] | None = None) -> int:
-    """One delivery round of everything outgoing: ETA alerts, then subscription webhooks."""
-    nets = allowed or []
+    """One delivery round of everything outgoing: ETA alerts, then subscription webhooks.
+
+    ``allowed``: internal networks webhooks may reach; by default those of the process Settings.
+    """
+    if allowed is None:
+        from corridor.settings import get_settings
+        from corridor.webhooks.guard import parse_allowed
+
+        allowed = parse_allowed(get_settings().webhook_allow_nets)
+    nets = allowed
     return _deliver_alerts(db, backoff_s, allowed=nets) + deliver_webhooks(
         db, backoff_s, allowed=nets
     )
