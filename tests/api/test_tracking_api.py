@@ -74,7 +74,9 @@ def test_capture_is_idempotent_and_queryable(booked):
     assert count(api, fwd, EQ_action="ADD") == 0
     assert count(api, fwd, EQ_eventID=events[0]["eventID"]) == 1
     assert count(api, fwd, MATCH_anyEPC=f"urn:epc:id:bic:{boxes[1]}") == len(events)
-    assert count(api, fwd, EQ_bizTransaction_bol=f"urn:corridor:shipment:{shipment['id']}") == len(events)
+    assert count(api, fwd, EQ_bizTransaction_bol=f"urn:corridor:shipment:{shipment['id']}") == len(
+        events
+    )
     assert count(api, fwd, EXISTS_errorDeclaration="") == 0
     assert count(api, fwd, eventCountLimit=3) == 3
     assert count(api, fwd, EQ_bizLocation="urn:corridor:node:aktau_port") == 2

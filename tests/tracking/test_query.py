@@ -50,7 +50,7 @@ def test_refused(params, field):
 
 
 def test_time_bounds_accept_the_corridor_years():
-    (_, _, moment), = parse({"GE_eventTime": "2026-03-03T08:00:00+04:00"}).times
+    ((_, _, moment),) = parse({"GE_eventTime": "2026-03-03T08:00:00+04:00"}).times
     assert moment == datetime(2026, 3, 3, 4, tzinfo=UTC)
 
 

@@ -74,7 +74,9 @@ def test_post_signs_and_reports_only_a_class_of_failure():
         with httpx.Client(timeout=2) as client:
             assert post(client, url, b"{}", "k").error == "refused target"  # loopback not allowed
             outcome = post(client, url, b"{}", "k", parse_allowed(["127.0.0.1/32"]))
-            closed = post(client, "http://127.0.0.1:9/x", b"{}", "k", parse_allowed(["127.0.0.1/32"]))
+            closed = post(
+                client, "http://127.0.0.1:9/x", b"{}", "k", parse_allowed(["127.0.0.1/32"])
+            )
     finally:
         server.shutdown()
         server.server_close()
