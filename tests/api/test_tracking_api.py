@@ -61,7 +61,8 @@ def test_capture_is_idempotent_and_queryable(booked):
     first = capture(api, fwd, doc)
     assert first.status_code == 202, first.text
     job = api.client.get(first.headers["Location"], headers=fwd).json()
-    assert job["running"] is False and job["success"] is True
+    assert job["running"] is False
+    assert job["success"] is True
     assert job["result"]["captured"] == len(events)
     again = capture(api, fwd, doc).json()["result"]
     assert (again["captured"], again["duplicates"]) == (0, len(events))

@@ -93,7 +93,7 @@ def test_tenants_see_and_correct_only_what_is_theirs(api):
         api.client.post(CAPTURE, json=document(events, plan.ready), headers=fwd).status_code == 202
     )
     # Another forwarder reuses an eventID with an error declaration on its own shipment: refused.
-    own, own_plan = book(api, other)
+    own, _ = book(api, other)
     forged = copy.deepcopy(events[0])
     forged["bizTransactionList"][0]["bizTransaction"] = f"urn:corridor:shipment:{own['id']}"
     forged["errorDeclaration"] = {
@@ -310,8 +310,8 @@ def test_webhook_subscription_is_signed_ordered_and_guarded(api, db):
     )
     assert refused.status_code == 400  # loopback is not allowed by these settings
     assert "127.0.0.1" not in refused.text.replace(hook, "")
-    from corridor.store.tracking_subscriptions import subscribe
     from corridor.store.accounts import principal_for
+    from corridor.store.tracking_subscriptions import subscribe
 
     with db.session() as s:
         who = principal_for(s, admin["Authorization"].removeprefix("Bearer "))

@@ -91,4 +91,5 @@ def test_references_and_rights():
     check_references(prepared, "carrier", "org2", {"s1": "org1"}, {"aktau_port"})
     with pytest.raises(TrackingError):
         check_references(prepared, "carrier", "org2", {"s1": "org1"}, {"baku"})
-    assert may_correct("org1", "org1") and not may_correct("org1", "org2")
+    assert may_correct("org1", "org1")
+    assert not may_correct("org1", "org2")

@@ -59,7 +59,8 @@ def test_schema_problems_name_the_json_path(network):
 def test_event_id_is_kept_or_derived_stably():
     event = {"type": "ObjectEvent", "eventTime": "2026-03-03T00:00:00Z", "action": "OBSERVE"}
     assert event_id(event) == event_id(dict(event))
-    assert event_id(event).startswith("ni:///sha-256;") and event_id(event).endswith("?ver=CBV2.0")
+    assert event_id(event).startswith("ni:///sha-256;")
+    assert event_id(event).endswith("?ver=CBV2.0")
     assert event_id({**event, "eventID": "urn:uuid:x"}) == "urn:uuid:x"
 
 

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -53,7 +54,7 @@ def test_backoff_doubles_and_caps():
 
 
 class _Echo(BaseHTTPRequestHandler):
-    seen: list = []
+    seen: ClassVar[list] = []
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
