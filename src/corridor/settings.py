@@ -7,6 +7,7 @@ without edits. Defaults are chosen so that a fresh checkout works with nothing c
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -78,6 +79,21 @@ class Settings(BaseSettings):
     )
     alert_slip_h: float = Field(
         default=24.0, gt=0, description="An ETA alert is raised when the ETA slips by more than this."
+    )
+    jobs_backend: Literal["auto", "sqlite", "postgres", "redis"] = Field(
+        default="auto",
+        description="Job queue storage: 'auto' uses the platform database's engine (huey on SQLite "
+        "in var_dir/jobs.db, or on the PostgreSQL database itself); 'redis' uses jobs_redis_url.",
+    )
+    jobs_redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0", description="Redis for jobs_backend='redis'."
+    )
+    jobs_threads: int = Field(
+        default=2,
+        ge=0,
+        le=64,
+        description="Job consumer threads inside each `corridor serve` process; 0 when separate "
+        "`corridor worker` processes run the jobs.",
     )
 
     def resolved_database_url(self) -> str:

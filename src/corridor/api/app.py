@@ -8,12 +8,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 
 from corridor import __version__
 from corridor.api import admin, auth, customs, errors, network, routes, shipments, tracking
+from corridor.api import jobs as jobs_api
 from corridor.customs.risk import load_profiles
+from corridor.jobs import JobQueue
 from corridor.settings import Settings
 from corridor.store.db import Database
 from corridor.store.network import load_stored_network
@@ -39,7 +42,9 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
 
         worker = threading.Thread(target=deliver, name="corridor-webhooks", daemon=True)
         worker.start()
+        jobs.start_consumer(settings.jobs_threads)
         yield
+        jobs.close()
         stop.set()
         worker.join(5)
 
@@ -48,11 +53,37 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         title="Corridor API",
         version=__version__,
         description="Unified digital management of the Middle Corridor: network, route planning, shipments.",
-        docs_url="/docs",
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
+
+    # The API docs pages load their scripts from the dashboard's vendor/ folder (npm packages copied
+    # at build time), never from a CDN: the platform works offline.
+    @app.get("/docs", include_in_schema=False)
+    def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/v1/openapi.json",
+            title="Corridor API",
+            swagger_js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/favicon.svg",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/api/v1/openapi.json",
+            title="Corridor API",
+            redoc_js_url="/vendor/redoc/redoc.standalone.js",
+            redoc_favicon_url="/favicon.svg",
+            with_google_fonts=False,
+        )
+
     app.state.settings = settings
     app.state.db = db
+    jobs = JobQueue(settings, db)
+    app.state.jobs = jobs
     with db.session() as session:
         app.state.network = load_stored_network(session, settings.network_dir)
     app.state.risk_profiles = load_profiles(settings.network_dir / "customs_risk_profiles.csv")
@@ -62,8 +93,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
 
     @api.get("/health", tags=["health"], summary="Liveness and what is loaded")
     def health() -> dict[str, Any]:
-        with db.session() as session:
-            session.execute(text("SELECT 1"))
+        db.ping()
         net = app.state.network
         return {
             "status": "ok",
@@ -76,7 +106,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
             },
         }
 
-    for module in (auth, network, routes, shipments, customs, tracking, admin):
+    for module in (auth, network, routes, shipments, customs, tracking, admin, jobs_api):
         api.include_router(module.router)
     app.include_router(api)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from corridor.customs.lifecycle import TransitionError
+from corridor.jobs import JobError
 from corridor.routing import NoRouteError, RoutingError
 from corridor.store.accounts import AccountError
 from corridor.store.customs import CustomsError
@@ -75,6 +76,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TransitionError)
     async def _transition(_: Request, exc: TransitionError) -> JSONResponse:
         return _json(STATUS.get(exc.code, 409), exc.code, "action", str(exc))
+
+    @app.exception_handler(JobError)
+    async def _job(_: Request, exc: JobError) -> JSONResponse:
+        return _json(422, exc.code, exc.field, exc.reason)
 
     @app.exception_handler(ValidationError)
     async def _pydantic(_: Request, exc: ValidationError) -> JSONResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from corridor import __version__
-from corridor.cli import customs, network, route, serve, track
+from corridor.cli import customs, network, route, serve, track, worker
 
 app = typer.Typer(
     name="corridor",
@@ -21,6 +21,7 @@ app.command("serve")(serve.serve)
 app.add_typer(serve.admin, name="admin")
 app.add_typer(customs.app, name="customs")
 app.add_typer(track.app, name="track")
+app.command("worker")(worker.worker)
 
 
 def _version(value: bool) -> None:

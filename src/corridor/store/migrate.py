@@ -33,6 +33,15 @@ def downgrade(db: Database, revision: str = "base") -> None:
         command.downgrade(config, revision)
 
 
+def head() -> str:
+    """The newest revision in the migration scripts (what ``upgrade`` brings a database to)."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return str(ScriptDirectory.from_config(config).get_current_head())
+
+
 def current(db: Database) -> str | None:
     with db.engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()

@@ -245,4 +245,7 @@ class TrackingAlert(Base):
     next_attempt_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(String(300))
 
+
+# Tables kept in their own modules register on the same metadata when the models are imported.
+from corridor.store import jobs_tables as _jobs_tables  # noqa: E402,F401
 from corridor.store import tracking_tables as _tracking_tables  # noqa: E402,F401  (registers tables)
