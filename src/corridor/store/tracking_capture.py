@@ -135,12 +135,12 @@ def capture(
     named = sorted({s for f in prepared.facts for s in f.shipments})
     owners: dict[str, str] = {}
     for start in range(0, len(named), CHUNK):
-        rows = session.execute(
+        found = session.execute(
             select(Shipment.id, Shipment.organisation_id).where(
                 Shipment.id.in_(named[start : start + CHUNK])
             )
         )
-        owners.update({sid: org for sid, org in rows})
+        owners.update({sid: org for sid, org in found})
     check_references(prepared, who.kind.value, who.organisation_id, owners, nodes)
     result = CaptureResult(duplicates=[{"index": i, "of": j} for i, j in prepared.duplicates])
     stored = _stored(session, [f.event_id for f in prepared.facts])
