@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from corridor.settings import get_settings
 from corridor.store import tracking
@@ -27,6 +28,18 @@ def _db() -> Database:
     db = Database(settings.resolved_database_url())
     prepare(db, settings.network_dir, demo=False)
     return db
+
+
+def _principal(s: Session, as_user: str) -> Principal:
+    user = s.scalar(select(User).where(User.email == as_user.strip().lower()))
+    if user is None:
+        err.print(f"[red]error:[/red] --as: no user {as_user}", highlight=False)
+        raise typer.Exit(2)
+    org = s.get(Organisation, user.organisation_id)
+    assert org is not None
+    return Principal(
+        user.id, user.email, user.name, org.id, org.name, OrgKind(org.kind), org.country, "cli"
+    )
 
 
 @app.command("import")
@@ -50,22 +63,7 @@ def import_file(
     db = _db()
     try:
         with db.session() as s:
-            user = s.scalar(select(User).where(User.email == as_user.strip().lower()))
-            if user is None:
-                err.print(f"[red]error:[/red] --as: no user {as_user}", highlight=False)
-                raise typer.Exit(2)
-            org = s.get(Organisation, user.organisation_id)
-            assert org is not None
-            who = Principal(
-                user.id,
-                user.email,
-                user.name,
-                org.id,
-                org.name,
-                OrgKind(org.kind),
-                org.country,
-                "cli",
-            )
+            who = _principal(s, as_user)
             network = load_stored_network(s, get_settings().network_dir)
             try:
                 result = tracking.capture(s, who, network, document)
@@ -116,3 +114,65 @@ def status(shipment_id: str = typer.Argument(..., help="Shipment id.")) -> None:
             f"  {leg.mode:<5} {leg.from_node} -> {leg.to_node}: planned {leg.planned_arrival:%Y-%m-%d %H:%M}, {seen}",
             highlight=False,
         )
+
+
+@app.command()
+def consume(
+    subject: str = typer.Option("epcis.capture", "--subject", help="JetStream subject to read."),
+    as_user: str = typer.Option(
+        ..., "--as", help="E-mail of the user whose organisation captures."
+    ),
+    stream: str = typer.Option("EPCIS", "--stream", help="JetStream stream (created if missing)."),
+    group: str = typer.Option(
+        "corridor-capture", "--group", help="Queue group: processes sharing it share the work."
+    ),
+    dead_letter: str = typer.Option(
+        "epcis.dead", "--dead-letter", help="Subject that receives refused documents and why."
+    ),
+    nats_url: str = typer.Option("nats://127.0.0.1:4222", "--nats", help="NATS server."),
+    max_documents: int | None = typer.Option(None, help="Stop after this many documents."),
+    idle_exit: float | None = typer.Option(None, help="Stop after this many idle seconds."),
+) -> None:
+    """Capture EPCIS documents from NATS JetStream; ack after commit, dead-letter refusals."""
+    import asyncio
+
+    from nats.errors import NoServersError
+
+    from corridor.store.tracking_capture import capture
+    from corridor.tracking.document import parse
+    from corridor.tracking.jetstream import StreamConfig
+    from corridor.tracking.jetstream import consume as run
+
+    settings = get_settings()
+    db = _db()
+    try:
+        with db.session() as s:
+            who = _principal(s, as_user)
+            nodes = set(load_stored_network(s, settings.network_dir).nodes)
+
+        def handle(data: bytes) -> dict[str, int]:
+            document = parse(data, settings.epcis_max_depth)
+            with db.session() as s:
+                result = capture(s, who, nodes, document, max_events=settings.epcis_max_events)
+            return {"captured": result.captured}
+
+        config = StreamConfig(
+            url=nats_url, stream=stream, subject=subject, dead_letter=dead_letter, group=group
+        )
+        out.print(f"consuming {subject} (stream {stream}, group {group}) ...", highlight=False)
+        try:
+            stats = asyncio.run(
+                run(config, handle, max_documents=max_documents, idle_exit_s=idle_exit)
+            )
+        except KeyboardInterrupt:
+            raise typer.Exit(0) from None
+        except (OSError, NoServersError) as exc:
+            err.print(f"[red]error:[/red] --nats {nats_url}: {exc}", highlight=False)
+            raise typer.Exit(2) from None
+    finally:
+        db.dispose()
+    out.print(
+        f"{stats.documents} document(s), {stats.events} event(s) captured; "
+        f"{stats.dead} dead-lettered; {stats.retried} retried",
+        highlight=False,
+    )

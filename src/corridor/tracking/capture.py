@@ -74,7 +74,9 @@ def events_of(document: Any) -> tuple[list[Any], str]:
 def extra_context(context: Any) -> list[Any]:
     """The entries of a document's ``@context`` beyond GS1's standard one (kept on each event)."""
     entries = context if isinstance(context, list) else [context]
-    return [c for c in entries if c is not None and not (isinstance(c, str) and c in STANDARD_CONTEXTS)]
+    return [
+        c for c in entries if c is not None and not (isinstance(c, str) and c in STANDARD_CONTEXTS)
+    ]
 
 
 def canonical(body: Mapping[str, Any]) -> bytes:
