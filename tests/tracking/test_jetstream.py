@@ -16,6 +16,7 @@ from corridor.settings import PACKAGE_DATA_DIR
 from corridor.store.seed import prepare
 from corridor.store.tracking_capture import capture
 from corridor.tracking.document import parse
+from corridor.tracking.errors import TrackingError
 from corridor.tracking.jetstream import StreamConfig, consume
 from tests.tracking.test_conformance import _admin
 
@@ -143,10 +144,9 @@ def test_customs_moments_are_published_as_events(db):
     hold = moment_event(
         "customs_hold", shipment_id="s1", node="alat_port", when=when, reference="d1"
     )
-    with db.session() as s:
-        # An unknown shipment is refused like any capture: the hook never stores dangling facts.
-        with pytest.raises(Exception, match="unknown shipment"):
-            tracking_publish.publish(s, who.organisation_id, [hold])
+    # An unknown shipment is refused like any capture: the hook never stores dangling facts.
+    with db.session() as s, pytest.raises(TrackingError, match="unknown shipment"):
+        tracking_publish.publish(s, who.organisation_id, [hold])
     no_shipment = {**hold, "bizTransactionList": hold["bizTransactionList"][1:]}
     with db.session() as s:
         assert tracking_publish.publish(s, who.organisation_id, [no_shipment]).captured == 1
