@@ -82,13 +82,14 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     dialect = session.get_bind().dialect.name
     inserted: set[str] = set()
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    for start in range(0, len(rows), CHUNK):
-        stmt = (
-            module.insert(EpcisEvent)
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(EpcisEvent.event_id)
-        )
-        inserted |= set(session.scalars(stmt, rows[start : start + CHUNK]))
+    table = EpcisEvent.__table__
+    connection = session.connection()  # Core, not the ORM's bulk path: a third of the cost
+    stmt = (
+        module.insert(table)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(table.c.event_id)
+    )
+    inserted |= set(connection.execute(stmt, rows).scalars())  # batched by insertmanyvalues
     return inserted
 
 
@@ -164,8 +165,8 @@ def capture(
         if f.event_id in inserted
         for role, value in f.identifiers
     ]
-    for start in range(0, len(identifiers), 2000):
-        session.execute(insert(EpcisEpc), identifiers[start : start + 2000])
+    if identifiers:
+        session.connection().execute(insert(EpcisEpc.__table__), identifiers)
     for f, _ in fresh:
         if f.event_id in inserted:
             result.captured += 1

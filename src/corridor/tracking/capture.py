@@ -113,8 +113,11 @@ def prepare(
         at = f"{path}[{i}]"
         found = schema.validate_event(event, at, i)
         if not found:
+            body = dict(event)
+            if extras and "@context" not in body:
+                body["@context"] = extras
             try:
-                fact = to_fact(event, at)
+                fact = to_fact(body, at)
             except TrackingError as exc:
                 found = [Problem(exc.field or at, exc.reason, i)]
         if found:
@@ -122,12 +125,9 @@ def prepare(
             if not all_errors or len(errors) >= 1000:
                 break
             continue
-        body = dict(event)
+        # The fact holds ``body`` itself: stamping it here stamps what is stored.
         body["eventID"] = fact.event_id
         body["recordTime"] = stamp
-        if extras and "@context" not in body:
-            body["@context"] = extras
-        fact = _with_body(fact, body)
         if fact.event_id in first:
             j = first[fact.event_id]
             earlier = prepared.facts[j]
@@ -160,12 +160,6 @@ def prepare(
         )
         raise TrackingError(code, errors[0].field, errors[0].reason, errors)
     return prepared
-
-
-def _with_body(fact: Fact, body: dict[str, Any]) -> Fact:
-    from dataclasses import replace
-
-    return replace(fact, body=body)
 
 
 def check_references(

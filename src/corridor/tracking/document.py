@@ -33,43 +33,56 @@ def parse(raw: bytes, max_depth: int = MAX_DEPTH) -> Any:
     return value
 
 
-def _has_surrogate(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def check(value: Any, max_depth: int = MAX_DEPTH) -> None:
-    """Refuse deep nesting, non-finite numbers and lone surrogates, naming the first place."""
-    stack: list[tuple[Any, str, int]] = [(value, "$", 0)]
+    """Refuse nesting deeper than ``max_depth``, naming the first place.
+
+    (orjson has already refused NaN, Infinity, 1e309 and lone surrogates, so only containers are
+    walked; :func:`check_scalars` does the rest for values that did not come through orjson.)
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
-        item, path, depth = stack.pop()
+        item, depth = stack.pop()
+        if depth >= max_depth:
+            raise TrackingError(
+                "invalid", _path_to(value, item), f"nested deeper than {max_depth} levels"
+            )
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        for child in children:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+
+
+def _path_to(root: Any, target: Any) -> str:
+    """The JSON path of ``target`` inside ``root`` (only walked once, on the way to an error)."""
+    stack: list[tuple[Any, str]] = [(root, "$")]
+    while stack:
+        item, path = stack.pop()
+        if item is target:
+            return path
         if isinstance(item, dict):
-            if depth >= max_depth:
-                raise TrackingError("invalid", path, f"nested deeper than {max_depth} levels")
-            for key, child in item.items():
-                if _has_surrogate(key):
-                    raise TrackingError("invalid", path, "a key holds a lone surrogate")
-                if isinstance(child, dict | list):
-                    stack.append((child, f"{path}.{key}", depth + 1))
-                else:
-                    _scalar(child, f"{path}.{key}")
+            stack += [(v, f"{path}.{k}") for k, v in item.items() if isinstance(v, dict | list)]
         elif isinstance(item, list):
-            if depth >= max_depth:
-                raise TrackingError("invalid", path, f"nested deeper than {max_depth} levels")
-            for i, child in enumerate(item):
-                if isinstance(child, dict | list):
-                    stack.append((child, f"{path}[{i}]", depth + 1))
-                else:
-                    _scalar(child, f"{path}[{i}]")
-        else:
-            _scalar(item, path)
+            stack += [(v, f"{path}[{i}]") for i, v in enumerate(item) if isinstance(v, dict | list)]
+    return "$"
 
 
-def _scalar(value: Any, path: str) -> None:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise TrackingError("invalid", path, "numbers must be finite (no NaN, Infinity or 1e309)")
-    if isinstance(value, str) and _has_surrogate(value):
-        raise TrackingError("invalid", path, "text holds a lone surrogate (not valid Unicode)")
+def check_scalars(value: Any) -> None:
+    """Refuse non-finite numbers and lone surrogates in a value not parsed by orjson."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack += list(item.keys()) + list(item.values())
+        elif isinstance(item, list):
+            stack += item
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise TrackingError(
+                "invalid", "$", "numbers must be finite (no NaN, Infinity or 1e309)"
+            )
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise TrackingError("invalid", "$", "text holds a lone surrogate") from None
