@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import Table, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -166,7 +166,9 @@ def capture(
         for role, value in f.identifiers
     ]
     if identifiers:
-        session.connection().execute(insert(EpcisEpc.__table__), identifiers)
+        epcs = EpcisEpc.__table__
+        assert isinstance(epcs, Table)
+        session.connection().execute(epcs.insert(), identifiers)
     for f, _ in fresh:
         if f.event_id in inserted:
             result.captured += 1
