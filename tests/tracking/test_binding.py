@@ -278,7 +278,15 @@ def test_named_query_and_websocket_subscription_resume_in_order(api):
         assert ws.receive_json() == {"subscriptionID": sub_id}
         got = ws.receive_json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
     assert [e["eventID"][-1] for e in got] == ["4", "5"]
-    assert len(eventlist(api.client.get("/api/v1/epcis/queries/loads/events", headers=admin))) == 4
+    # Live: a new WebSocket subscription receives what is captured while it is open.
+    with api.client.websocket_connect(f"{url}?access_token={token}") as ws:
+        live_id = ws.receive_json()["subscriptionID"]
+        assert live_id != sub_id
+        now = api.client.post(CAPTURE, json=document([event(6)], _T), headers=admin)
+        assert now.status_code == 202, now.text
+        got = ws.receive_json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    assert [e["eventID"][-1] for e in got] == ["6"]
+    assert len(eventlist(api.client.get("/api/v1/epcis/queries/loads/events", headers=admin))) == 5
 
 
 def test_webhook_subscription_is_signed_ordered_and_guarded(api, db):
