@@ -264,6 +264,9 @@ def bench_query(base: str, headers: dict[str, str], label: str, total: int) -> N
 
 
 def run(db: Database, label: str, args: argparse.Namespace) -> None:
+    # The reject document holds more events than the default capture limit: raise it, so the
+    # server has to find the bad event rather than refuse the count.
+    os.environ["CORRIDOR_EPCIS_MAX_EVENTS"] = "1000000"
     with tempfile.TemporaryDirectory() as tmp:
         var = Path(tmp)
         logins = {

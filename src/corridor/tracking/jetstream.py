@@ -42,7 +42,8 @@ class StreamConfig:
     subject: str = "epcis.capture"
     dead_letter: str = "epcis.dead"
     group: str = "corridor-capture"
-    batch: int = 16
+    #: Documents taken per fetch. One: a consumer holding a batch would keep work from the others.
+    batch: int = 1
     redeliver_delay_s: float = 5.0
 
 
@@ -111,5 +112,8 @@ async def consume(
                 stats.documents += 1
                 stats.events += int(result.get("captured", 0))
     finally:
-        await nc.drain()
+        # Every ack was sent above; flush them and close (draining a pull subscription waits for
+        # its 30 s timeout).
+        await nc.flush()
+        await nc.close()
     return stats
