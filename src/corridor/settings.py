@@ -60,7 +60,9 @@ class Settings(BaseSettings):
         description="Largest EPCIS capture body in MB; larger ones answer 413 before being read in full.",
     )
     epcis_max_events: int = Field(
-        default=100_000, ge=1, description="Most events per captured EPCIS document (GS1-EPCIS-Capture-Limit)."
+        default=100_000,
+        ge=1,
+        description="Most events per captured EPCIS document (GS1-EPCIS-Capture-Limit).",
     )
     epcis_max_depth: int = Field(
         default=64, ge=8, le=500, description="Deepest JSON nesting accepted in an EPCIS capture."
@@ -78,7 +80,9 @@ class Settings(BaseSettings):
         default=60.0, ge=0, description="A shipment's ETA alert is re-evaluated at most this often."
     )
     alert_slip_h: float = Field(
-        default=24.0, gt=0, description="An ETA alert is raised when the ETA slips by more than this."
+        default=24.0,
+        gt=0,
+        description="An ETA alert is raised when the ETA slips by more than this.",
     )
     jobs_backend: Literal["auto", "sqlite", "postgres", "redis"] = Field(
         default="auto",

@@ -5,9 +5,7 @@ Kept apart from the routers so each of them only translates a request into a cal
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
@@ -68,23 +66,6 @@ def problem(exc: TrackingError) -> Response:
         media_type="application/problem+json",
         headers=GS1_HEADERS,
     )
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def problems(fn: Callable[P, R]) -> Callable[P, R | Response]:
-    """Answer a TrackingError raised by ``fn`` as problem details (sync endpoints)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Response:
-        try:
-            return fn(*args, **kwargs)
-        except TrackingError as exc:
-            return problem(exc)
-
-    return wrapper
 
 
 def json_response(
