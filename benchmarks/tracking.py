@@ -157,7 +157,8 @@ def bench_jetstream(
 ) -> int:
     tag = uuid.uuid4().hex[:8]
     subject, stream = f"bench.{tag}", f"BENCH{tag}"
-    docs = [document(events(DOC, offset + i, 3)) for i in range(0, total, DOC)]
+    tag_id = 0x30 + consumers  # a prefix of its own, so the span covers this run only
+    docs = [document(events(DOC, offset + i, tag_id)) for i in range(0, total, DOC)]
     try:
         asyncio.run(_publish(subject, stream, docs))
     except Exception as exc:
@@ -190,7 +191,7 @@ def bench_jetstream(
     with db.session() as s:
         first, last = s.execute(
             select(func.min(EpcisEvent.record_time), func.max(EpcisEvent.record_time)).where(
-                EpcisEvent.event_id.like(f"urn:uuid:{uuid.UUID(int=3 << 64)}"[:-12] + "%")
+                EpcisEvent.event_id.like(f"urn:uuid:{uuid.UUID(int=tag_id << 64)}"[:-12] + "%")
             )
         ).one()
     captured = stored(db) - before
