@@ -63,7 +63,7 @@ async def _publish(config: StreamConfig, payloads: list[bytes]) -> None:
     js = nc.jetstream()
     await ensure_stream(js, config)
     for payload in payloads:
-        await js.publish(config.subject, payload)
+        await js.publish(config.subject, payload, timeout=10)
     await nc.drain()
 
 
@@ -73,7 +73,7 @@ async def _dead(config: StreamConfig) -> list[tuple[bytes, str]]:
     nc = await nats.connect(config.url)
     js = nc.jetstream()
     sub = await js.pull_subscribe(config.dead_letter, durable="reader", stream=config.stream)
-    msgs = await sub.fetch(10, timeout=2)
+    msgs = await sub.fetch(1, timeout=10)  # exactly one document is refused
     found = [(m.data, m.headers["Corridor-Reason"]) for m in msgs]
     await nc.drain()
     return found

@@ -99,7 +99,7 @@ async def consume(
                         "Corridor-Reason": f"{exc.code}: {exc.field}: {exc.reason}"[:500],
                         "Corridor-Subject": msg.subject,
                     }
-                    await js.publish(config.dead_letter, msg.data, headers=headers)
+                    await js.publish(config.dead_letter, msg.data, headers=headers, timeout=10)
                     await msg.ack()
                     stats.dead += 1
                     stats.reasons.append(headers["Corridor-Reason"])
