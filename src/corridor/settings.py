@@ -64,6 +64,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Most events per captured EPCIS document (GS1-EPCIS-Capture-Limit).",
     )
+    epcis_process_mb: float = Field(
+        default=4.0,
+        ge=0,
+        description="EPCIS documents larger than this (MB) are parsed, validated and stored in a "
+        "separate process, so a large capture never holds the server's interpreter lock.",
+    )
     epcis_max_depth: int = Field(
         default=64, ge=8, le=500, description="Deepest JSON nesting accepted in an EPCIS capture."
     )

@@ -344,3 +344,30 @@ def test_webhook_subscription_is_signed_ordered_and_guarded(api, db):
     assert verify(secret, body, header)
     delivered = json.loads(body)["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
     assert [e["eventID"] for e in delivered] == [e["eventID"] for e in events]
+
+
+def test_large_documents_are_captured_in_another_process(db, tmp_path):
+    """Above ``epcis_process_mb`` parsing, validation and storage run in a worker process."""
+    logins = {lg.email: lg.password for lg in prepare(db, PACKAGE_DATA_DIR, demo_shipment=False)}
+    settings = Settings(var_dir=tmp_path, epcis_process_mb=0.0)
+    with TestClient(create_app(settings, db), raise_server_exceptions=False) as client:
+        api = Api(client, logins)
+        admin = api.headers(ADMIN)
+        base = {
+            "type": "ObjectEvent",
+            "eventTime": "2026-03-01T10:00:00Z",
+            "eventTimeZoneOffset": "+00:00",
+            "epcList": ["urn:epc:id:bic:CSQU3054383"],
+            "action": "OBSERVE",
+        }
+        good = client.post(CAPTURE, json=document([base], _T), headers=admin)
+        assert good.status_code == 202, good.text
+        assert good.json()["result"]["captured"] == 1
+        bad = client.post(
+            CAPTURE, json=document([base, {**base, "action": "WATCH"}], _T), headers=admin
+        )
+        assert bad.status_code == 400
+        assert bad.json()["errors"][0]["index"] == 1
+        job = client.get(bad.headers["Location"], headers=admin).json()
+        assert job["success"] is False
+        assert len(eventlist(client.get(EVENTS, headers=admin))) == 1

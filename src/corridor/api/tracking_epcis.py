@@ -7,6 +7,10 @@ storage in ``corridor.store.tracking_*``.
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from typing import Any
 from urllib.parse import quote
 
@@ -26,12 +30,9 @@ from corridor.api.tracking_http import (
     read_body,
     settings_of,
 )
-from corridor.network import Network
-from corridor.settings import Settings
 from corridor.store import tracking_jobs, tracking_query
 from corridor.store.accounts import Principal
-from corridor.store.db import Database
-from corridor.tracking.capture import STANDARD_CONTEXT, single_event_document
+from corridor.tracking.capture import STANDARD_CONTEXT
 from corridor.tracking.document import parse as parse_json
 from corridor.tracking.errors import TrackingError
 from corridor.tracking.query import PAGE_MAX, QuerySpec
@@ -149,26 +150,41 @@ def capture_options(request: Request) -> Response:
     return response
 
 
-def _capture_sync(
-    db: Database,
-    settings: Settings,
-    network: Network,
-    who: Principal,
-    raw: bytes,
-    all_errors: bool,
-    single: bool,
+_POOL: ProcessPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ProcessPoolExecutor:
+    """Worker processes for large documents (created on first use; spawn: no forked threads)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn"))
+        return _POOL
+
+
+async def _capture(
+    request: Request, who: Principal, raw: bytes, all_errors: bool, single: bool
 ) -> tuple[str, dict[str, Any], set[str]]:
-    document = parse_json(raw, settings.epcis_max_depth)
-    if single:
-        document = single_event_document(document)
-    return tracking_jobs.run_capture(
-        db,
+    """Capture ``raw`` off the event loop: in the threadpool, or for a large document in a
+    separate process, so that its parsing and validation never hold this process's GIL."""
+    settings = settings_of(request)
+    db = database_of(request)
+    args = (
+        db.url,
         who,
-        network.nodes.keys(),
-        document,
-        all_errors=all_errors,
-        max_events=settings.epcis_max_events,
+        frozenset(request.app.state.network.nodes),
+        raw,
+        settings.epcis_max_depth,
+        all_errors,
+        settings.epcis_max_events,
+        single,
     )
+    large = len(raw) > settings.epcis_process_mb * 2**20 and ":memory:" not in db.url
+    if large:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(_pool(), tracking_jobs.capture_bytes, *args)
+    return await run_in_threadpool(tracking_jobs.run_capture_raw, db, *args[1:])
 
 
 @router.post(
@@ -206,21 +222,11 @@ async def capture(
                 "this repository captures all or nothing (rollback)",
             )
         raw = await read_body(request, int(settings.epcis_max_body_mb * 2**20))
-        job_id, _, shipments = await run_in_threadpool(
-            _capture_sync,
-            database_of(request),
-            settings,
-            request.app.state.network,
-            who,
-            raw,
-            allErrors,
-            False,
-        )
+        job_id, _, shipments = await _capture(request, who, raw, allErrors, False)
     except TrackingError as exc:
         response = problem(exc)
-        job = getattr(exc, "job_id", None)
-        if job:
-            response.headers["Location"] = f"{PREFIX}/capture/{job}"
+        if exc.job_id:
+            response.headers["Location"] = f"{PREFIX}/capture/{exc.job_id}"
         return response
     if shipments:
         _after_capture(request, background, shipments)
@@ -322,16 +328,7 @@ async def post_event(request: Request, who: CallerDep, background: BackgroundTas
         negotiate(request)
         content_type(request)
         raw = await read_body(request, int(settings.epcis_max_body_mb * 2**20))
-        _, summary, shipments = await run_in_threadpool(
-            _capture_sync,
-            database_of(request),
-            settings,
-            request.app.state.network,
-            who,
-            raw,
-            False,
-            True,
-        )
+        _, summary, shipments = await _capture(request, who, raw, False, True)
     except TrackingError as exc:
         return problem(exc)
     if shipments:

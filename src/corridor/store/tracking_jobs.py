@@ -8,6 +8,7 @@ whichever worker answers the GET.
 from __future__ import annotations
 
 import uuid
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
@@ -80,6 +81,51 @@ def listing(db: Database, who: Principal, limit: int = 100) -> list[dict[str, An
         return [view(r) for r in rows]
 
 
+@cache
+def _database(url: str) -> Database:
+    return Database(url)
+
+
+def capture_bytes(
+    url: str,
+    who: Principal,
+    nodes: frozenset[str],
+    raw: bytes,
+    max_depth: int,
+    all_errors: bool,
+    max_events: int,
+    single: bool,
+) -> tuple[str, dict[str, Any], set[str]]:
+    """Parse and capture ``raw`` against the database at ``url``.
+
+    A plain top-level function so that a process pool can run it: a large document is then
+    parsed and validated in another process and never holds the server's interpreter lock.
+    """
+    return run_capture_raw(
+        _database(url), who, nodes, raw, max_depth, all_errors, max_events, single
+    )
+
+
+def run_capture_raw(
+    db: Database,
+    who: Principal,
+    nodes: frozenset[str],
+    raw: bytes,
+    max_depth: int,
+    all_errors: bool,
+    max_events: int,
+    single: bool,
+) -> tuple[str, dict[str, Any], set[str]]:
+    """Parse ``raw`` (limits of ``corridor.tracking.document``) and run the capture job."""
+    from corridor.tracking.capture import single_event_document
+    from corridor.tracking.document import parse
+
+    document = parse(raw, max_depth)
+    if single:
+        document = single_event_document(document)
+    return run_capture(db, who, nodes, document, all_errors=all_errors, max_events=max_events)
+
+
 def run_capture(
     db: Database,
     who: Principal,
@@ -105,7 +151,7 @@ def run_capture(
             {"index": p.index, "field": p.field, "reason": p.reason} for p in exc.problems[:100]
         ] or [{"index": None, "field": exc.field, "reason": exc.reason}]
         finish(db, job_id, False, {"errors": errors, "code": exc.code})
-        exc.job_id = job_id  # type: ignore[attr-defined]
+        exc.job_id = job_id
         raise
     summary = result.summary()
     finish(db, job_id, True, summary)

@@ -31,6 +31,11 @@ class TrackingError(ValueError):
     field: str | None
     reason: str
     problems: list[Problem] = dataclasses.field(default_factory=list)
+    job_id: str | None = None  # the capture job that recorded this refusal, if any
 
     def __post_init__(self) -> None:
         super().__init__(self.reason)
+
+    def __reduce__(self) -> tuple[type[TrackingError], tuple[object, ...]]:
+        # Crosses process boundaries (capture of large documents runs in a process pool).
+        return (TrackingError, (self.code, self.field, self.reason, self.problems, self.job_id))

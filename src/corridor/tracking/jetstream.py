@@ -85,7 +85,7 @@ async def consume(
                 want = max(1, min(want, max_documents - stats.documents - stats.dead))
             try:
                 messages = await sub.fetch(want, timeout=0.5)
-            except (NatsTimeout, asyncio.TimeoutError):  # nats-py raises either
+            except (TimeoutError, NatsTimeout):  # nats-py raises either
                 idle += 0.5
                 if idle_exit_s is not None and idle >= idle_exit_s:
                     break
