@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Table, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -75,11 +76,67 @@ def _row(fact: Fact, organisation_id: str, record_time: datetime) -> dict[str, A
     }
 
 
+COLUMNS = (
+    "event_id",
+    "event_type",
+    "event_time",
+    "record_time",
+    "action",
+    "biz_step",
+    "disposition",
+    "place",
+    "read_point",
+    "node_id",
+    "shipment_id",
+    "error_declared",
+    "captured_by",
+    "body",
+)
+_STAGE = """CREATE TEMP TABLE IF NOT EXISTS epcis_stage (
+    ord integer, event_id varchar(200), event_type varchar(30), event_time timestamptz,
+    record_time timestamptz, action varchar(10), biz_step varchar(100), disposition varchar(100),
+    place varchar(200), read_point varchar(200), node_id varchar(64), shipment_id varchar(64),
+    error_declared boolean, captured_by varchar(64), body json) ON COMMIT DELETE ROWS"""
+
+
+def _copy_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """PostgreSQL: COPY the rows into a temporary stage, then one INSERT ... SELECT with
+    ON CONFLICT DO NOTHING RETURNING (COPY itself cannot skip conflicts). Bodies are encoded
+    by orjson; about twice as fast as batched INSERTs."""
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    names = ", ".join(COLUMNS)
+    with raw.cursor() as cur:
+        cur.execute(_STAGE)
+        with cur.copy(f"COPY epcis_stage (ord, {names}) FROM STDIN") as copy:
+            for n, row in enumerate(rows):
+                values = [row[c] for c in COLUMNS]
+                values[-1] = orjson.dumps(values[-1]).decode()
+                copy.write_row((n, *values))
+        cur.execute(
+            f"INSERT INTO epcis_events ({names}) SELECT {names} FROM epcis_stage ORDER BY ord "
+            "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+        )
+        inserted = {r[0] for r in cur.fetchall()}
+        cur.execute("DELETE FROM epcis_stage")
+    return inserted
+
+
+def _copy_identifiers(session: Session, identifiers: list[dict[str, Any]]) -> None:
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy("COPY epcis_epcs (event_id, role, epc) FROM STDIN") as copy:
+        for item in identifiers:
+            copy.write_row((item["event_id"], item["role"], item["epc"]))
+
+
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     """Insert rows whose event_id is not stored yet; the event_ids actually inserted."""
     if not rows:
         return set()
     dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return _copy_new(session, rows)
     inserted: set[str] = set()
     module: Any = postgresql if dialect == "postgresql" else sqlite
     table = EpcisEvent.__table__
@@ -165,7 +222,9 @@ def capture(
         if f.event_id in inserted
         for role, value in f.identifiers
     ]
-    if identifiers:
+    if identifiers and session.get_bind().dialect.name == "postgresql":
+        _copy_identifiers(session, identifiers)
+    elif identifiers:
         epcs = EpcisEpc.__table__
         assert isinstance(epcs, Table)
         session.connection().execute(epcs.insert(), identifiers)
