@@ -13,6 +13,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKey,
+    Index,
     String,
     TypeDecorator,
     UniqueConstraint,
@@ -188,6 +189,11 @@ class CustomsLogEntry(Base):
 
 class EpcisEvent(Base):
     __tablename__ = "epcis_events"
+    # Capture-ordered pages filtered by a few-valued column read these in order (migration 0008).
+    __table_args__ = (
+        Index("ix_epcis_events_biz_step_id", "biz_step", "id"),
+        Index("ix_epcis_events_event_type_id", "event_type", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(200), unique=True)

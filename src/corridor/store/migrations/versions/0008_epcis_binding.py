@@ -23,6 +23,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("action", sa.String(10), nullable=True))
         batch.add_column(sa.Column("read_point", sa.String(200), nullable=True))
         batch.create_index("ix_epcis_events_record_time", ["record_time"])
+        batch.create_index("ix_epcis_events_biz_step_id", ["biz_step", "id"])
+        batch.create_index("ix_epcis_events_event_type_id", ["event_type", "id"])
     with op.batch_alter_table("epcis_epcs") as batch:
         batch.add_column(sa.Column("role", sa.String(120), nullable=False, server_default="epc"))
     with op.batch_alter_table("webhooks") as batch:
@@ -96,6 +98,8 @@ def downgrade() -> None:
         batch.drop_column("role")
     with op.batch_alter_table("epcis_events") as batch:
         batch.drop_index("ix_epcis_events_record_time")
+        batch.drop_index("ix_epcis_events_biz_step_id")
+        batch.drop_index("ix_epcis_events_event_type_id")
         batch.drop_column("read_point")
         batch.drop_column("action")
         batch.drop_column("record_time")
