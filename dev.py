@@ -57,7 +57,8 @@ def build_web() -> None:
     """
     lock = (ROOT / "web" / "package-lock.json").read_bytes()
     fingerprint = hashlib.sha256(lock).hexdigest()
-    if WEB_STAMP.is_file() and WEB_STAMP.read_text() == fingerprint:
+    installed = (ROOT / "web" / "node_modules" / ".package-lock.json").is_file()
+    if installed and WEB_STAMP.is_file() and WEB_STAMP.read_text() == fingerprint:
         return
     npm = BIN / ("npm.exe" if os.name == "nt" else "npm")
     if not npm.exists():

@@ -90,6 +90,96 @@ class Settings(BaseSettings):
         gt=0,
         description="An ETA alert is raised when the ETA slips by more than this.",
     )
+    # -- concurrency and availability (docs/deploy.md explains how these fit together) ----------
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes `corridor serve` starts (uvicorn workers). Each has its own threads "
+        "and database pool; on PostgreSQL keep workers x (threads + db_pool_reserve) below "
+        "max_connections.",
+    )
+    threads: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="Threads per process that run the sync endpoints (the anyio thread limiter). "
+        "It is also the number of requests per process that may hold a database session at once: "
+        "the database pool has this many connections plus db_pool_reserve, so a request that got "
+        "its turn never waits for a connection.",
+    )
+    db_pool_reserve: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Database connections per process beyond `threads`, kept for /health, the "
+        "background threads and a session opened inside a request.",
+    )
+    db_pool_timeout_s: float = Field(
+        default=3.0,
+        gt=0,
+        description="Longest wait for a database connection before the request answers 503 "
+        "with Retry-After (instead of hanging or answering 500).",
+    )
+    queue_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest time a request waits for its turn (one of `threads` database "
+        "sessions) before it answers 503 with Retry-After.",
+    )
+    db_retries: int = Field(
+        default=3,
+        ge=0,
+        le=20,
+        description="How often a request is run again, from the start and in a new transaction, "
+        "when the database refused it without applying anything (SQLite busy, PostgreSQL "
+        "deadlock or serialization failure, a connection killed before commit).",
+    )
+    shutdown_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="On SIGTERM, how long `corridor serve` lets running requests finish before it "
+        "closes them and exits.",
+    )
+    keep_alive_s: int = Field(
+        default=30,
+        ge=1,
+        description="How long `corridor serve` keeps an idle client connection open; longer than "
+        "the 5 s most clients wait before they close one, so the two never close it at once.",
+    )
+    retry_after_s: int = Field(
+        default=1, ge=1, description="Retry-After (seconds) sent with every 503."
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=5000,
+        ge=0,
+        description="SQLite: how long a writer waits for the write lock (BEGIN IMMEDIATE) before "
+        "the request is retried.",
+    )
+    pg_statement_timeout_ms: int = Field(
+        default=15000,
+        ge=0,
+        description="PostgreSQL statement_timeout set on every connection (0 = none): no query "
+        "runs for ever.",
+    )
+    pg_idle_in_transaction_timeout_ms: int = Field(
+        default=10000,
+        ge=0,
+        description="PostgreSQL idle_in_transaction_session_timeout set on every connection "
+        "(0 = none): a transaction left open cannot hold its locks for ever.",
+    )
+    argon2_time_cost: int = Field(
+        default=3,
+        ge=1,
+        description="Argon2id iterations for new password hashes (RFC 9106's second "
+        "recommended option; tests lower it, verification reads the cost from each hash).",
+    )
+    argon2_memory_kib: int = Field(
+        default=65536,
+        ge=8,
+        description="Argon2id memory for new password hashes, in KiB (64 MiB, RFC 9106).",
+    )
+
     jobs_backend: Literal["auto", "sqlite", "postgres", "redis"] = Field(
         default="auto",
         description="Job queue storage: 'auto' uses the platform database's engine (huey on SQLite "

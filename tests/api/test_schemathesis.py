@@ -36,7 +36,14 @@ def test_no_server_errors_for_generated_requests(tmp_path):
         operation = result.ok()
         if operation.path.endswith("/auth/logout"):
             continue  # it would revoke the token the other requests use
+        if operation.path.endswith("/stream"):
+            continue  # a live stream answers until its client leaves (tested on its own)
         tested += 1
+        declared = {
+            media
+            for answer in operation.definition.raw.get("responses", {}).values()
+            for media in answer.get("content", {})
+        }
 
         @settings(
             max_examples=EXAMPLES_PER_OPERATION,
@@ -55,7 +62,9 @@ def test_no_server_errors_for_generated_requests(tmp_path):
             elif response.status_code != 204:
                 content_type = response.headers.get("content-type", [""])
                 content_type = content_type[0] if isinstance(content_type, list) else content_type
-                assert "json" in content_type, (
+                # JSON everywhere (errors are problem JSON), or what the operation documents.
+                # check() runs within this iteration, so `declared` is this operation's.
+                assert "json" in content_type or content_type.split(";")[0] in declared, (  # noqa: B023
                     case.formatted_path,
                     content_type,
                 )

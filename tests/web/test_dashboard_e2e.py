@@ -2,91 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-import uvicorn
-
-from corridor.api import create_app
 from corridor.customs.examples import example_declaration
-from corridor.settings import PACKAGE_DATA_DIR, Settings
-from corridor.store.db import Database
-from corridor.store.seed import prepare
-from corridor.web import STATIC_DIR
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def server(tmp_path) -> Iterator[tuple[str, dict[str, str]]]:
-    if not (STATIC_DIR / "vendor" / "leaflet" / "leaflet.js").is_file():
-        pytest.fail(
-            "Leaflet is not built into the dashboard: run 'python3 dev.py test' (it installs it from npm)"
-        )
-    db = Database(f"sqlite:///{tmp_path / 'e2e.db'}")
-    logins = {lg.email: lg.password for lg in prepare(db, PACKAGE_DATA_DIR)}
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(Settings(var_dir=tmp_path), db), host="127.0.0.1", port=port, log_level="warning"
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/", logins
-    uv.should_exit = True
-    thread.join(10)
-    db.dispose()
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium not found at {CHROMIUM} (.ci/run installs it)")
-        pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield instance
-        instance.close()
-
-
-def _login(page, url: str, email: str, password: str) -> None:
-    page.goto(url)
-    page.fill("#login-email", email)
-    page.fill("#login-password", password)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_selector("#planner-view:not([hidden])")
+from tests.web.conftest import ARTIFACTS, login
 
 
 def test_plan_book_list_and_isolation(server, browser):
@@ -102,7 +21,7 @@ def test_plan_book_list_and_isolation(server, browser):
     page.click("#login-form button[type=submit]")
     page.wait_for_selector("#login-error:has-text('wrong e-mail or password')")
 
-    _login(page, url, "forwarder@demo.corridor", logins["forwarder@demo.corridor"])
+    login(page, url, "forwarder@demo.corridor", logins["forwarder@demo.corridor"])
     assert page.locator("#map .leaflet-interactive").count() > 100  # links and nodes drawn
     page.fill("#route-from", "Xi'an International Port (Xinzhu)")
     page.fill("#route-to", "Duisburg (duisport)")
@@ -112,8 +31,10 @@ def test_plan_book_list_and_isolation(server, browser):
     page.wait_for_selector("#option-0")
     assert "days" in page.inner_text("#option-0 h3")
     page.click("#compare-button")
-    page.wait_for_selector("#compare-table")
-    assert page.locator("#compare-table tbody tr").count() == 9
+    page.wait_for_selector(".option h3:has-text('Middle Corridor')")
+    titles = page.locator(".option h3").all_inner_texts()
+    assert len(titles) >= 6  # every corridor with a route, by its readable name
+    assert not any("middle-kuryk-blacksea" in title for title in titles)
     page.click("#plan-button")
     page.wait_for_selector("#option-0")
     page.wait_for_timeout(500)
@@ -128,7 +49,7 @@ def test_plan_book_list_and_isolation(server, browser):
     page.click("#logout")
     page.wait_for_selector("#login-view:not([hidden])")
 
-    _login(page, url, "other-forwarder@demo.corridor", logins["other-forwarder@demo.corridor"])
+    login(page, url, "other-forwarder@demo.corridor", logins["other-forwarder@demo.corridor"])
     page.click("#nav-shipments")
     page.wait_for_selector("#shipments-empty:not([hidden])")
     assert reference not in page.inner_text("#shipments-view")
@@ -190,7 +111,7 @@ def test_customs_officer_releases_a_green_consignment(server, browser):
         assert response.status_code == 200, response.text
 
     page = browser.new_page(viewport={"width": 1400, "height": 850})
-    _login(page, url, "customs.az@demo.corridor", logins["customs.az@demo.corridor"])
+    login(page, url, "customs.az@demo.corridor", logins["customs.az@demo.corridor"])
     page.click("#nav-customs")
     page.wait_for_selector("#customs-view:not([hidden])")
     page.select_option("#office-select", offices[2])
@@ -203,3 +124,148 @@ def test_customs_officer_releases_a_green_consignment(server, browser):
     after = api.get(f"/customs/declarations/{decl['id']}", headers=fwd).json()
     assert after["next_office"] == 3
     api.close()
+
+
+AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _serious_violations(page) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA checks on the page as it is now: serious or critical only."""
+    page.add_script_tag(content=AXE.read_text())
+    result = page.evaluate(
+        "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_accessibility_phone_layout_one_login_and_languages(server, browser):
+    url, logins = server
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url)
+    page.wait_for_selector("#login-view:not([hidden])")
+    assert page.evaluate("document.activeElement.id") == "login-email"
+    assert page.is_hidden("#nav")
+    assert _serious_violations(page) == []
+
+    login(page, url, "forwarder@demo.corridor", logins["forwarder@demo.corridor"])
+    page.fill("#route-ready", "2026-03-03")
+    page.click("#plan-button")
+    page.wait_for_selector("#option-1")
+    assert _serious_violations(page) == []
+    # Options are reached and chosen with the keyboard.
+    page.focus("#option-1 button.show")
+    page.keyboard.press("Enter")
+    assert page.get_attribute("#option-1 button.show", "aria-pressed") == "true"
+    # A double click books once.
+    page.dblclick("#option-0 button.book")
+    page.wait_for_selector("#shipments-view:not([hidden]) #shipments-table tbody tr")
+    page.wait_for_timeout(800)
+    assert page.locator("#shipments-table tbody tr", has_text="WEB-").count() == 1
+    assert _serious_violations(page) == []
+
+    # One login for every tab; logging out in one logs out the others.
+    other = context.new_page()
+    other.goto(url + "#shipments")
+    other.wait_for_selector("#shipments-table tbody tr")
+    page.click("#logout")
+    other.wait_for_selector("#login-view:not([hidden])")
+    assert other.inner_text("#shipments-table tbody") == ""
+
+    # Russian, remembered after a reload.
+    page.select_option("#lang-select", "ru")
+    page.wait_for_selector("#login-view h1:has-text('Вход')")
+    page.reload()
+    page.wait_for_selector("#login-view h1:has-text('Вход')")
+    assert page.evaluate("document.documentElement.lang") == "ru"
+    page.select_option("#lang-select", "en")
+
+    # A phone: the map is visible and nothing pushes the page sideways.
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    mobile = phone.new_page()
+    login(mobile, url, "forwarder@demo.corridor", logins["forwarder@demo.corridor"])
+    box = mobile.locator("#map").bounding_box()
+    assert box is not None
+    assert box["width"] > 300
+    assert box["height"] >= 300
+    mobile.click("#nav-shipments")
+    mobile.wait_for_selector("#shipments-view:not([hidden])")
+    width = mobile.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width
+    mobile.screenshot(path=str(ARTIFACTS / "e2e-phone-shipments.png"))
+    phone.close()
+
+    # Offline API docs and a proper 404.
+    docs = context.new_page()
+    docs.goto(url + "docs")
+    docs.wait_for_selector(".swagger-ui .info", timeout=15_000)
+    missing = docs.goto(url + "no-such-page")
+    assert missing is not None
+    assert missing.status == 404
+    assert "Page not found" in docs.inner_text("h1")
+    context.close()
+    assert errors == []
+
+
+def test_shipment_page_and_declaration_form(server, browser):
+    url, logins = server
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(page, url, "forwarder@demo.corridor", logins["forwarder@demo.corridor"])
+    # The demo shipment is held at the Caspian: in transit, late, and not cancellable in one click.
+    page.click("#nav-shipments")
+    page.click("#shipments-table a:has-text('DEMO-CASPIAN-1')")
+    page.wait_for_selector("#shipment-view:not([hidden]) #sh-state:has-text('in transit')")
+    assert page.is_hidden("#sh-cancel")
+    page.wait_for_selector("#sh-events li:not(.muted)")
+    assert page.locator("#sh-legs tbody tr").count() >= 3
+    page.wait_for_selector("#shipment-map .leaflet-interactive")
+    assert _serious_violations(page) == []
+
+    # A new booking: lodge its declaration from the shipment page, with a field-level error first.
+    page.goto(url + "#planner")
+    page.fill("#route-from", "Dostyk")
+    page.fill("#route-to", "Tbilisi")
+    page.fill("#route-via", "Port of Aktau")
+    page.fill("#route-ready", "2026-03-03")
+    page.fill("#route-containers", "1")
+    page.click("#plan-button")
+    page.wait_for_selector("#option-0")
+    page.click("#option-0 button.book")
+    page.wait_for_selector("#shipments-table tbody tr")
+    page.click("#shipments-table a:has-text('WEB-')")
+    page.wait_for_selector("#declaration-form:not([hidden])")
+    for field, value in {
+        "#d-holder-id": "KZ123456789",
+        "#d-holder-country": "KZ",
+        "#d-consignor": "Almaty Furniture Works",
+        "#d-consignee": "Tbilisi Interiors",
+        "#d-hs": "940360",
+        "#d-description": "Wooden furniture",
+        "#d-packages": "20",
+        "#d-gross": "4000",
+        "#d-net": "3600",
+        "#d-value": "40000",
+        "#d-container": "CSQU3054384",  # wrong ISO 6346 check digit (3 is right)
+        "#d-seals": "KZ-0001",
+        "#d-guarantee-ref": "GRN-1",
+        "#d-guarantee-amount": "10000",
+    }.items():
+        page.fill(field, value)
+    page.click("#d-submit")
+    page.wait_for_selector("#d-container[aria-invalid=true]")
+    assert "check digit" in page.inner_text("#declaration-error")
+    page.fill("#d-container", "CSQU3054383")
+    page.click("#d-submit")
+    page.wait_for_selector("#sh-customs table")
+    assert "departure" in page.inner_text("#sh-customs")
+    page.screenshot(path=str(ARTIFACTS / "e2e-shipment.png"), full_page=True)
+    assert errors == []

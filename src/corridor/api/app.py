@@ -13,11 +13,24 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from corridor import __version__
-from corridor.api import admin, auth, customs, errors, network, routes, shipments, tracking
+from corridor.api import (
+    admin,
+    auth,
+    availability,
+    customs,
+    errors,
+    network,
+    notices,
+    routes,
+    shipments,
+    tracking,
+)
 from corridor.api import jobs as jobs_api
+from corridor.api import simulation as simulation_api
 from corridor.customs.risk import load_profiles
 from corridor.jobs import JobQueue
 from corridor.settings import Settings
+from corridor.store.accounts import set_password_cost
 from corridor.store.db import Database
 from corridor.store.network import load_stored_network
 from corridor.web import STATIC_DIR
@@ -27,7 +40,8 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     """An app over ``db``, which must already be migrated and hold the network (see store.seed)."""
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        availability.start(app, settings)
         # Webhook deliveries that failed are retried by this thread, with exponential back-off.
         stop = threading.Event()
 
@@ -88,12 +102,14 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         app.state.network = load_stored_network(session, settings.network_dir)
     app.state.risk_profiles = load_profiles(settings.network_dir / "customs_risk_profiles.csv")
     errors.install(app)
+    availability.install(app, settings)
+    set_password_cost(settings.argon2_time_cost, settings.argon2_memory_kib)
 
     api = APIRouter(prefix="/api/v1")
 
     @api.get("/health", tags=["health"], summary="Liveness and what is loaded")
-    def health() -> dict[str, Any]:
-        db.ping()
+    async def health() -> dict[str, Any]:
+        await availability.ping(app, db)
         net = app.state.network
         return {
             "status": "ok",
@@ -106,7 +122,10 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
             },
         }
 
-    for module in (auth, network, routes, shipments, customs, tracking, admin, jobs_api):
+    for module in (
+        auth, network, routes, shipments, customs, tracking, admin, jobs_api, notices,
+        simulation_api,
+    ):  # fmt: skip
         api.include_router(module.router)
     app.include_router(api)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")

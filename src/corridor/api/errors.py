@@ -12,8 +12,10 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from corridor.customs.lifecycle import TransitionError
+from corridor.disruptions import DisruptionError
 from corridor.jobs import JobError
 from corridor.routing import NoRouteError, RoutingError
+from corridor.simulation.errors import ScenarioError
 from corridor.store.accounts import AccountError
 from corridor.store.customs import CustomsError
 from corridor.store.shipments import ShipmentError
@@ -69,6 +71,12 @@ def install(app: FastAPI) -> None:
     async def _shipment(_: Request, exc: ShipmentError) -> JSONResponse:
         return _json(STATUS.get(exc.code, 422), exc.code, exc.field, exc.reason)
 
+    @app.exception_handler(ScenarioError)
+    async def _scenario(_: Request, exc: ScenarioError) -> JSONResponse:
+        status = 404 if exc.code == "not_found" else 422
+        reason = str(exc).split(": field ", 1)[0] + ": " + exc.reason if exc.file else exc.reason
+        return _json(status, exc.code, exc.field, reason)
+
     @app.exception_handler(CustomsError)
     async def _customs(_: Request, exc: CustomsError) -> JSONResponse:
         return _json(STATUS.get(exc.code, 422), exc.code, exc.field, exc.reason)
@@ -76,6 +84,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TransitionError)
     async def _transition(_: Request, exc: TransitionError) -> JSONResponse:
         return _json(STATUS.get(exc.code, 409), exc.code, "action", str(exc))
+
+    @app.exception_handler(DisruptionError)
+    async def _disruption(_: Request, exc: DisruptionError) -> JSONResponse:
+        return _json(STATUS.get(exc.code, 422), exc.code, exc.field, exc.reason)
 
     @app.exception_handler(JobError)
     async def _job(_: Request, exc: JobError) -> JSONResponse:

@@ -6,14 +6,17 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from corridor.api.deps import NetworkDep, PrincipalDep
+from corridor.api.deps import NetworkDep, PrincipalDep, SessionDep
 from corridor.api.errors import ApiError
+from corridor.api.notices import active_closures
 from corridor.api.schemas import CorridorOption, RouteRequest, RouteResponse
+from corridor.disruptions import Notice, affected_legs
 from corridor.network import Network
 from corridor.routing import (
     Cargo,
     Itinerary,
     Query,
+    RoutingError,
     best,
     compare,
     make_query,
@@ -21,6 +24,7 @@ from corridor.routing import (
     planner_for,
     resolve_place,
 )
+from corridor.routing.closures import Closure
 
 router = APIRouter(tags=["routes"])
 
@@ -54,11 +58,26 @@ def build_query(network: Network, request: RouteRequest) -> Query:
     return make_query(network, **fields)
 
 
-def plan(network: Network, request: RouteRequest) -> tuple[Query, list[Itinerary]]:
-    query = build_query(network, request)
+def plan(
+    network: Network, request: RouteRequest, closures: tuple[Closure, ...] = ()
+) -> tuple[Query, list[Itinerary]]:
+    """Plan ``request`` round the closed windows of the notices in force (see corridor.disruptions)."""
+    query = build_query(network, request).model_copy(update={"closures": closures})
     planner = planner_for(network, query)
     options = [best(planner, query, request.best)] if request.best else pareto(planner, query)
     return query, options
+
+
+def _steered_round(
+    network: Network, request: RouteRequest, notices: tuple[Notice, ...]
+) -> list[Notice]:
+    """The notices that would have hit the plan made as if nothing were closed: why it differs."""
+    try:
+        _, plain = plan(network, request)
+    except RoutingError:
+        return []
+    hit = {n.id: n for it in plain for _, n in affected_legs(it, notices, network)}
+    return list(hit.values())
 
 
 def query_json(query: Query) -> dict[str, Any]:
@@ -68,18 +87,27 @@ def query_json(query: Query) -> dict[str, Any]:
 
 
 @router.post("/routes", response_model=RouteResponse, summary="Plan a shipment")
-def plan_route(request: RouteRequest, network: NetworkDep, _: PrincipalDep) -> RouteResponse:
-    """The Pareto set of itineraries over arrival time, cost and CO2e (or the best by one)."""
-    query, options = plan(network, request)
-    return RouteResponse(query=query_json(query), itineraries=options)
+def plan_route(
+    request: RouteRequest, s: SessionDep, network: NetworkDep, _: PrincipalDep
+) -> RouteResponse:
+    """The Pareto set of itineraries over arrival time, cost and CO2e (or the best by one).
+
+    Closures announced in disruption notices are respected; ``disruptions`` lists the notices the
+    plan was steered round."""
+    notices, closures = active_closures(s, network)
+    query, options = plan(network, request, closures)
+    steered = _steered_round(network, request, notices) if closures else []
+    return RouteResponse(query=query_json(query), itineraries=options, disruptions=steered)
 
 
 @router.post("/routes/compare", response_model=list[CorridorOption], summary="Compare corridors")
 def compare_corridors(
-    request: RouteRequest, network: NetworkDep, _: PrincipalDep
+    request: RouteRequest, s: SessionDep, network: NetworkDep, _who: PrincipalDep
 ) -> list[CorridorOption]:
-    """The fastest itinerary of each named corridor (null where a corridor has no route)."""
-    query = build_query(network, request)
+    """The fastest itinerary of each named corridor (null where a corridor has no route), round
+    the closures of the notices in force."""
+    _, closures = active_closures(s, network)
+    query = build_query(network, request).model_copy(update={"closures": closures})
     return [
         CorridorOption(corridor=c.id, name=c.name, family=c.family.value, itinerary=it)
         for c, it in compare(planner_for(network, query), query)

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from corridor.disruptions import Notice
 from corridor.network import Mode
 from corridor.routing import ContainerType, Criterion, Itinerary
 from corridor.textcheck import reject_control_characters
@@ -74,6 +75,9 @@ class RouteRequest(_Strict):
 class RouteResponse(BaseModel):
     query: dict[str, Any]
     itineraries: list[Itinerary]
+    disruptions: list[Notice] = Field(
+        default_factory=list, description="Notices in force that the plan was steered round."
+    )
 
 
 class CorridorOption(BaseModel):

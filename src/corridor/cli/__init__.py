@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from corridor import __version__
-from corridor.cli import customs, network, route, serve, track, worker
+from corridor.cli import customs, network, notices, route, serve, simulate, track, worker
 
 app = typer.Typer(
     name="corridor",
@@ -22,6 +22,8 @@ app.add_typer(serve.admin, name="admin")
 app.add_typer(customs.app, name="customs")
 app.add_typer(track.app, name="track")
 app.command("worker")(worker.worker)
+app.add_typer(notices.app, name="notices")
+app.command("simulate")(simulate.simulate)
 
 
 def _version(value: bool) -> None:

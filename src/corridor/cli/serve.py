@@ -9,7 +9,13 @@ from rich.console import Console
 from sqlalchemy import select
 
 from corridor.settings import get_settings
-from corridor.store.accounts import AccountError, create_organisation, create_user, issue_token
+from corridor.store.accounts import (
+    AccountError,
+    create_organisation,
+    create_user,
+    issue_token,
+    set_password_cost,
+)
 from corridor.store.db import Database
 from corridor.store.models import User
 from corridor.store.seed import prepare
@@ -21,7 +27,8 @@ admin = typer.Typer(help="Organisations, users and API tokens.", no_args_is_help
 
 def _database() -> Database:
     settings = get_settings()
-    db = Database(settings.resolved_database_url())
+    set_password_cost(settings.argon2_time_cost, settings.argon2_memory_kib)
+    db = Database.from_settings(settings)
     prepare(db, settings.network_dir, demo=False)
     return db
 
@@ -34,18 +41,27 @@ def serve(
     demo: bool = typer.Option(
         True, help="Seed demo organisations and users into an empty database."
     ),
+    workers: int | None = typer.Option(
+        None,
+        min=1,
+        max=64,
+        help="Server processes (default 1, CORRIDOR_WORKERS); each has CORRIDOR_THREADS threads.",
+    ),
 ) -> None:
     """Start the API and the web dashboard over the configured database (embedded SQLite by default).
 
     On first start the database is created and migrated, the network imported, and demo logins
-    printed once.
+    printed once. With ``--workers N`` the database is prepared once, here, and N processes serve
+    it (see docs/deploy.md).
     """
     import uvicorn
 
     from corridor.api import create_app
 
     settings = get_settings()
-    db = Database(settings.resolved_database_url())
+    workers = workers or settings.workers
+    set_password_cost(settings.argon2_time_cost, settings.argon2_memory_kib)
+    db = Database.from_settings(settings)
     logins = prepare(db, settings.network_dir, demo=demo)
     if logins:
         out.print("[bold]Demo logins (shown once; passwords are stored hashed):[/bold]")
@@ -56,9 +72,26 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     out.print(
-        f"Corridor on http://{host}:{port}/  (API docs: http://{host}:{port}/docs, database: {db.dialect})"
+        f"Corridor on http://{host}:{port}/  (API docs: http://{host}:{port}/docs, "
+        f"database: {db.dialect}, {workers} worker(s) x {settings.threads} threads)"
     )
-    uvicorn.run(create_app(settings, db), host=host, port=port, log_level="warning")
+    common = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "timeout_graceful_shutdown": settings.shutdown_timeout_s,
+        "timeout_keep_alive": settings.keep_alive_s,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings, db), **common)  # type: ignore[arg-type]
+        return
+    db.dispose()  # each worker opens its own pool
+    uvicorn.run(
+        "corridor.api.worker:app",
+        factory=True,
+        workers=workers,
+        **common,  # type: ignore[arg-type]
+    )
 
 
 def _fail(exc: AccountError) -> typer.Exit:

@@ -13,7 +13,11 @@ from typing import Any
 Progress = Callable[[float, str], None]
 JobFunction = Callable[[dict[str, Any], Progress], dict[str, Any]]
 
-_KINDS: dict[str, str | JobFunction] = {}
+#: The platform's own kinds, by path: known to every process (API workers and ``corridor worker``)
+#: without importing the domains that do the work.
+_KINDS: dict[str, str | JobFunction] = {
+    "simulation": "corridor.simulation.runner:run",
+}
 
 
 class JobError(Exception):

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from corridor.emissions import DEFAULT_TONNES_PER_TEU
 from corridor.network import Mode, Network
+from corridor.routing.closures import Closure
 from corridor.routing.errors import RoutingError
 
 
@@ -61,6 +62,7 @@ class Query(BaseModel):
     max_transfers: int | None = Field(default=None, ge=0, le=50)
     latest_arrival: datetime | None = None
     via: tuple[tuple[str, ...], ...] = ()
+    closures: tuple[Closure, ...] = ()
 
     @field_validator("ready", "latest_arrival")
     @classmethod

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from corridor.network import Crossing, CrossingKind, Link, Mode, Network
 from corridor.network.model import EmissionUnit, TariffUnit
+from corridor.routing.closures import ClosedWindows
 from corridor.routing.query import Query
 from corridor.routing.timetable import GENERIC_TRAIN_TEU, TEU_PER_WAGON, Pattern, Timetable
 
@@ -141,6 +142,7 @@ class _Context:
     tonnes: float
     pareto: bool
     count_boardings: bool
+    closed: ClosedWindows | None = None
     bags: dict[tuple[str, str, int, bool, int], list[Label]] = field(default_factory=dict)
     results: list[Label] = field(default_factory=list)
     heap: list[tuple[float, int, Label]] = field(default_factory=list)
@@ -231,6 +233,8 @@ class Planner:
         if query.latest_arrival is not None:
             limit = min(limit, self.tt.hours(query.latest_arrival))
         ctx = self._context(query, criteria, limit)
+        if query.closures:
+            ctx.closed = ClosedWindows(query.closures, self.tt.hours)
         if ctx.pareto and set(criteria) != set(Criterion):
             raise ValueError("criteria: use (time,) or (time, cost, co2e)")
         start = Label(
@@ -348,6 +352,27 @@ class Planner:
                 self._ride_trip(ctx, label, pattern, index)
 
     @staticmethod
+    def _closed_until(
+        closed: ClosedWindows,
+        link: Link,
+        start: str,
+        end: str,
+        t0: float,
+        t1: float,
+        service: str | None = None,
+    ) -> float | None:
+        """When the first closure touching a move from ``start`` at t0 to ``end`` at t1 lifts."""
+        hits = [
+            closed.until("link", link.id, t0, t1),
+            closed.until("node", start, t0, t0),
+            closed.until("node", end, t1, t1),
+        ]
+        if service is not None:
+            hits.append(closed.until("service", service, t0, t1))
+        found = [h for h in hits if h is not None]
+        return max(found) if found else None
+
+    @staticmethod
     def _last_link(label: Label) -> Link | None:
         how = label.how
         if isinstance(how, _LinkMove):
@@ -376,6 +401,16 @@ class Planner:
             else:
                 depart = self.tt.next_generic_departure(link, label.t + transfer)
         arrive = depart + way.run_h
+        if ctx.closed:
+            # A closed link or end point: wait for the reopening (a train or a truck can wait).
+            for _ in range(8):
+                until = self._closed_until(ctx.closed, link, label.node, way.target, depart, arrive)
+                if until is None:
+                    break
+                depart = until if road else self.tt.next_generic_departure(link, until)
+                arrive = depart + way.run_h
+            else:
+                return
         if arrive > ctx.limit:
             return
         # A gauge-change border moves the boxes onto another train: that counts as a boarding.
@@ -407,6 +442,17 @@ class Planner:
         trip = self.tt.next_trip(pattern, index, label.t + transfer, ctx.teu)
         if trip is None:
             return
+        closed = ctx.closed
+        while closed:  # a departure inside a closed window of its service or its port is cancelled
+            leave = pattern.departures[trip] + pattern.depart[index]
+            until = closed.until("service", pattern.service.id, leave, leave) or closed.until(
+                "node", label.node, leave, leave
+            )
+            if until is None:
+                break
+            trip = self.tt.next_trip(pattern, index, max(until, leave + 1e-6), ctx.teu)
+            if trip is None:
+                return
         base = pattern.departures[trip]
         cum = self.cumulative[pattern.key]
         start = cum[index]
@@ -417,6 +463,16 @@ class Planner:
             arrive = base + pattern.arrive[j]
             if arrive > ctx.limit or self._blocked(q, stop):
                 return
+            if closed and self._closed_until(
+                closed,
+                pattern.links[j - 1],
+                pattern.stops[j - 1],
+                stop,
+                base + pattern.depart[j - 1],
+                arrive,
+                pattern.service.id,
+            ):
+                return  # the trip cannot go on through a closed link, port or service
             if dg and not pattern.links[j - 1].dangerous_goods:
                 return
             progress = self._advance(q, progress, stop)

@@ -24,6 +24,17 @@ _hasher = PasswordHasher()
 MIN_PASSWORD = 10
 
 
+def set_password_cost(time_cost: int, memory_kib: int) -> None:
+    """Argon2id cost of the hashes made from now on (Settings.argon2_*; tests use a low cost).
+
+    Verification reads the cost stored in each hash, so changing it never locks anyone out.
+    Parallelism is 4 lanes (RFC 9106), 1 below the 32 KiB that four lanes need.
+    """
+    global _hasher
+    lanes = 4 if memory_kib >= 32 else 1
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=lanes)
+
+
 class AccountError(ValueError):
     """A request about accounts that cannot be done; ``field`` and ``reason`` say why."""
 
@@ -171,3 +182,15 @@ def revoke(session: Session, token_id: str) -> None:
     row = session.get(ApiToken, token_id)
     if row is not None:
         row.revoked = True
+
+
+def principal_by_email(session: Session, email: str) -> Principal | None:
+    """Who a user acts as when a command names them (the CLI's ``--as``), or None if unknown."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        return None
+    org = session.get(Organisation, user.organisation_id)
+    assert org is not None
+    return Principal(
+        user.id, user.email, user.name, org.id, org.name, OrgKind(org.kind), org.country, "cli"
+    )

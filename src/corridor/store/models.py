@@ -253,5 +253,6 @@ class TrackingAlert(Base):
 
 
 # Tables kept in their own modules register on the same metadata when the models are imported.
+from corridor.store import disruptions_tables as _disruptions_tables  # noqa: E402,F401
 from corridor.store import jobs_tables as _jobs_tables  # noqa: E402,F401
 from corridor.store import tracking_tables as _tracking_tables  # noqa: E402,F401  (registers tables)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from corridor.store import migrate
 from corridor.store.accounts import create_organisation, create_user
 from corridor.store.db import Database
+from corridor.store.disruptions import set_operators
 from corridor.store.models import User
 from corridor.store.network import import_network
 
@@ -28,7 +29,14 @@ DEMO_ACCOUNTS = (
     ("Caspian Logistics (demo)", "forwarder", None, "other-forwarder@demo.corridor"),
     ("State Customs Committee of Azerbaijan (demo)", "customs", "AZ", "customs.az@demo.corridor"),
     ("Corridor coordination office (demo)", "admin", None, "admin@demo.corridor"),
+    ("Aktau International Sea Trade Port (demo)", "carrier", None, "port.aktau@demo.corridor"),
+    ("ASCO Caspian ferries (demo)", "carrier", None, "ferry.asco@demo.corridor"),
 )
+#: The operator names (as in the network dataset) that the demo carriers run as.
+DEMO_OPERATORS = {
+    "port.aktau@demo.corridor": ("Aktau International Sea Trade Port",),
+    "ferry.asco@demo.corridor": ("ASCO", "Kazmortransflot / ASCO"),
+}
 
 
 def prepare(
@@ -48,6 +56,8 @@ def prepare(
                 org = create_organisation(session, name, kind, country)
                 password = secrets.token_urlsafe(12)
                 create_user(session, org.id, email, "Demo user", password)
+                if email in DEMO_OPERATORS:
+                    set_operators(session, org.id, DEMO_OPERATORS[email])
                 created.append(DemoLogin(name, email, password))
         if created and demo_shipment:
             _demo_shipment(session, network_dir)

@@ -1,8 +1,14 @@
 """Shipments: a forwarder's booking of a planned itinerary, and who may see or change it.
 
-A forwarder sees and cancels its own organisation's shipments; a customs authority sees (read
-only) the shipments whose route passes its country, so it knows in advance what is coming; the
-corridor administrator sees everything. Carriers see none yet.
+A forwarder books, sees and cancels its own organisation's shipments; a customs authority sees
+(read only) the shipments whose route passes its country, so it knows in advance what is coming;
+the corridor administrator sees everything but books and cancels nothing (docs/service.md).
+Carriers see none yet.
+
+Every change of state is one conditional UPDATE (``... WHERE status = 'planned' AND <no released
+declaration> AND <no tracking event>``): of any number of concurrent cancels exactly one matches a
+row, on SQLite (writers serialised by BEGIN IMMEDIATE) and on PostgreSQL (the row lock makes the
+losers re-check the condition against the committed row); the others get 409.
 """
 
 from __future__ import annotations
@@ -10,14 +16,23 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, exists, select, update
 from sqlalchemy.orm import Session
 
 from corridor.network import Network
 from corridor.routing import Itinerary
 from corridor.routing.plan import node_sequence
 from corridor.store.accounts import Principal, now
-from corridor.store.models import OrgKind, Shipment, ShipmentStatus
+from corridor.store.models import (
+    CustomsDeclaration,
+    EpcisEvent,
+    OrgKind,
+    Shipment,
+    ShipmentStatus,
+)
+
+#: Declaration states after which the goods may move: the shipment can no longer be cancelled.
+RELEASED_STATES = ("released", "arrived", "discharged")
 
 
 class ShipmentError(ValueError):
@@ -36,7 +51,7 @@ def create(
     query: dict[str, Any],
     itinerary: Itinerary,
 ) -> Shipment:
-    if who.kind not in (OrgKind.FORWARDER, OrgKind.ADMIN):
+    if who.kind is not OrgKind.FORWARDER:
         raise ShipmentError("forbidden", "organisation", "only forwarders book shipments")
     countries = sorted({network.nodes[n].country for n in node_sequence(network, itinerary)})
     shipment = Shipment(
@@ -92,14 +107,48 @@ def get_visible(session: Session, who: Principal, shipment_id: str) -> Shipment:
     return row
 
 
+def _released(shipment_id: str) -> Any:
+    return exists().where(
+        CustomsDeclaration.shipment_id == shipment_id,
+        CustomsDeclaration.state.in_(RELEASED_STATES),
+    )
+
+
+def _under_way(shipment_id: str) -> Any:
+    return exists().where(EpcisEvent.shipment_id == shipment_id, ~EpcisEvent.error_declared)
+
+
 def cancel(session: Session, who: Principal, shipment_id: str) -> Shipment:
+    """Cancel a planned shipment that is not yet released by customs nor under way.
+
+    Only the forwarder that booked it may; the check and the change are one conditional UPDATE,
+    so concurrent cancels (or a cancel racing a release) cannot both win.
+    """
     row = get_visible(session, who, shipment_id)
-    if who.kind not in (OrgKind.FORWARDER, OrgKind.ADMIN):
+    if who.kind is not OrgKind.FORWARDER or row.organisation_id != who.organisation_id:
         raise ShipmentError(
             "forbidden", "shipment_id", "only the forwarder that booked it may cancel"
         )
-    if row.status != ShipmentStatus.PLANNED.value:
-        raise ShipmentError("conflict", "status", f"the shipment is already {row.status}")
-    row.status = ShipmentStatus.CANCELLED.value
-    row.cancelled_at = now()
+    moment = now()
+    result = session.execute(
+        update(Shipment)
+        .where(
+            Shipment.id == shipment_id,
+            Shipment.status == ShipmentStatus.PLANNED.value,
+            ~_released(shipment_id),
+            ~_under_way(shipment_id),
+        )
+        .values(status=ShipmentStatus.CANCELLED.value, cancelled_at=moment)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        session.refresh(row)
+        if row.status != ShipmentStatus.PLANNED.value:
+            raise ShipmentError("conflict", "status", f"the shipment is already {row.status}")
+        if session.scalar(select(_released(shipment_id))):
+            raise ShipmentError(
+                "conflict", "status", "customs released its declaration: the goods may move"
+            )
+        raise ShipmentError("conflict", "status", "the shipment is under way (tracking events)")
+    session.refresh(row)
     return row

@@ -8,40 +8,32 @@ const MODE_STYLE = {
   sea: { color: "#5fa8d3", weight: 2, dashArray: "2 6" },
   road: { color: "#6d6d6d", weight: 2, dashArray: "1 4" },
 };
-const state = { token: sessionStorage.getItem("corridor-token"), me: null, nodes: [], byName: {}, map: null, routeLayer: null, lastRequest: null, options: [] };
+const state = { me: null, nodes: [], byName: {}, map: null, routeLayer: null, lastRequest: null, options: [], links: {} };
 const $ = (id) => document.getElementById(id);
-
-async function api(path, options = {}) {
-  const headers = { "Content-Type": "application/json" };
-  if (state.token) headers.Authorization = `Bearer ${state.token}`;
-  const response = await fetch(API + path, { ...options, headers });
-  if (response.status === 204) return null;
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const err = body.error || { reason: response.statusText };
-    if (response.status === 401 && path !== "/auth/login") { logoutLocal(); }
-    throw new Error(err.field ? `${err.field}: ${err.reason}` : err.reason);
-  }
-  return body;
-}
+const { api, busy, esc: escapeHtml, t } = Corridor;
 
 function show(view) {
-  for (const id of ["login-view", "planner-view", "shipments-view", "customs-view"]) $(id).hidden = id !== view;
+  for (const id of ["login-view", "planner-view", "shipments-view", "shipment-view", "customs-view"]) $(id).hidden = id !== view;
   $("nav").hidden = view === "login-view";
+  if (view === "login-view") setTimeout(() => $("login-email").focus(), 0);
   $("nav-planner").classList.toggle("active", view === "planner-view");
   $("nav-shipments").classList.toggle("active", view === "shipments-view");
   $("nav-customs").classList.toggle("active", view === "customs-view");
   if (view === "planner-view" && state.map) setTimeout(() => state.map.invalidateSize(), 50);
 }
 
+// Logged out here or in another tab: forget everything the last user saw.
 function logoutLocal() {
-  state.token = null; state.me = null;
-  sessionStorage.removeItem("corridor-token");
+  state.me = null; state.options = []; state.lastRequest = null;
+  $("results").innerHTML = ""; $("office-select").innerHTML = ""; $("whoami").textContent = "";
+  $("shipments-table").querySelector("tbody").innerHTML = ""; $("expected-table").querySelector("tbody").innerHTML = "";
+  if (state.routeLayer) { state.routeLayer.remove(); state.routeLayer = null; }
   show("login-view");
 }
+Corridor.onLogout(logoutLocal);
 
 async function start() {
-  if (!state.token) { show("login-view"); return; }
+  if (!Corridor.token()) { show("login-view"); return; }
   try { state.me = await api("/me"); } catch { return; }
   $("whoami").textContent = `${state.me.name}, ${state.me.organisation}`;
   $("nav-customs").hidden = state.me.kind !== "customs";
@@ -49,9 +41,29 @@ async function start() {
   route();
 }
 
+// Active disruption notices on the map: closed ports and lines in red, reduced ones in amber.
+async function drawNotices(map, nodes, links) {
+  const notices = await api("/notices?status=active").catch(() => []);
+  const byId = (features) => Object.fromEntries(features.map((f) => [f.properties.id, f]));
+  const nodeIndex = byId(nodes), linkIndex = byId(links);
+  for (const notice of notices) {
+    const colour = ["closure", "suspension", "acceptance_stop"].includes(notice.kind) ? "#b3261e" : "#c47f00";
+    const label = `${notice.kind.replace("_", " ")} (${notice.severity}): ${notice.texts.en || Object.values(notice.texts)[0]}`;
+    for (const element of notice.elements) {
+      if (element.kind === "node" && nodeIndex[element.id]) {
+        const [lon, lat] = nodeIndex[element.id].geometry.coordinates;
+        L.circleMarker([lat, lon], { radius: 10, color: colour, weight: 3, fill: false }).bindTooltip(label).addTo(map);
+      } else if (element.kind === "link" && linkIndex[element.id]) {
+        L.geoJSON(linkIndex[element.id], { style: { color: colour, weight: 6, opacity: 0.7 } }).bindTooltip(label).addTo(map);
+      }
+    }
+  }
+}
+
 function route() {
   if (!state.me) return;
   if (location.hash === "#shipments") { show("shipments-view"); loadShipments(); }
+  else if (location.hash.startsWith("#shipment/")) { show("shipment-view"); loadShipment(decodeURIComponent(location.hash.slice(10))); }
   else if (location.hash === "#customs" && state.me.kind === "customs") { show("customs-view"); loadOffices(); }
   else { show("planner-view"); }
 }
@@ -73,6 +85,7 @@ async function initMap() {
     pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: f.properties.kind === "sea_port" ? 5 : 3.5, color: "#10324a", weight: 1, fillColor: f.properties.kind === "sea_port" ? "#1565c0" : "#fff", fillOpacity: 1 }),
     onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.name} (${f.properties.country})`),
   }).addTo(map);
+  drawNotices(map, nodes, links);
   const legend = L.control({ position: "bottomleft" });
   legend.onAdd = () => {
     const div = L.DomUtil.create("div", "legend");
@@ -80,18 +93,15 @@ async function initMap() {
     return div;
   };
   legend.addTo(map);
-  state.nodes = nodes.map((f) => f.properties);
+  state.nodes = nodes.map((f) => ({ ...f.properties, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] }));
   state.byName = Object.fromEntries(state.nodes.map((n) => [n.name, n.id]));
   $("places").innerHTML = state.nodes.map((n) => `<option value="${escapeHtml(n.name)}">${n.id}</option>`).join("");
 }
 
-function escapeHtml(text) {
-  return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-}
 
 function place(text) { return state.byName[text] || text; }
-function fmt(iso) { return iso.replace("T", " ").slice(0, 16); }
-function money(x) { return Math.round(x).toLocaleString("en-US"); }
+const fmt = (iso) => Corridor.date(iso);
+const money = (x) => Corridor.num(x);
 
 function routeRequest() {
   return {
@@ -101,103 +111,301 @@ function routeRequest() {
     containers: Number($("route-containers").value),
     container_type: $("route-type").value,
     avoid_countries: $("route-avoid").value.split(",").map((s) => s.trim().toUpperCase()).filter(Boolean),
+    via: $("route-via").value.trim() ? [place($("route-via").value.trim())] : [],
   };
 }
 
-function drawItinerary(itinerary) {
-  if (state.routeLayer) state.routeLayer.remove();
-  state.routeLayer = L.featureGroup().addTo(state.map);
-  for (const leg of itinerary.legs) {
-    for (const linkId of leg.links) {
-      api(`/network/links/${encodeURIComponent(linkId)}`).then((link) => {
-        const latlngs = link.geometry.map(([lon, lat]) => [lat, lon]);
-        L.polyline(latlngs, { color: "#e4572e", weight: 5, opacity: 0.85 }).addTo(state.routeLayer);
-      });
-    }
-  }
+const OPTION_COLOURS = ["#d1495b", "#00798c", "#8f5e15", "#6a4c93", "#2e4057", "#e07a5f"];
+
+async function linkGeometry(id) {
+  if (!state.links[id]) state.links[id] = api(`/network/links/${encodeURIComponent(id)}`).then((link) => link.geometry.map(([lon, lat]) => [lat, lon]));
+  return state.links[id];
 }
 
-function renderOptions(options) {
-  state.options = options;
-  const html = options.map((it, i) => `
-    <div class="option" data-index="${i}" id="option-${i}">
-      <h3>Option ${i + 1}: ${it.transit_days.toFixed(1)} days <span class="badge">${escapeHtml(it.corridors.join(", ") || "route")}</span></h3>
-      <div>Arrives ${fmt(it.arrival)} UTC &middot; USD ${money(it.cost_usd)} &middot; ${(it.co2e_kg / 1000).toFixed(1)} t CO2e &middot; ${money(it.distance_km)} km</div>
+// The itinerary in its option's colour: ferry and sea legs dashed, stops and borders marked.
+async function drawItinerary(itinerary, colour = OPTION_COLOURS[0]) {
+  if (state.routeLayer) state.routeLayer.remove();
+  const layer = L.featureGroup().addTo(state.map);
+  state.routeLayer = layer;
+  for (const leg of itinerary.legs) {
+    const water = leg.mode === "ferry" || leg.mode === "sea";
+    for (const linkId of leg.links) {
+      const latlngs = await linkGeometry(linkId);
+      if (state.routeLayer !== layer) return;
+      L.polyline(latlngs, { color: colour, weight: 5, opacity: 0.9, dashArray: water ? "8 8" : null })
+        .bindTooltip(`${leg.mode}: ${leg.from_name} → ${leg.to_name}`).addTo(layer);
+    }
+  }
+  const stop = (id, name, kind) => {
+    const node = state.nodes.find((n) => n.id === id);
+    if (!node) return;
+    const big = kind !== "transfer";
+    L.circleMarker([node.lat, node.lon], { radius: big ? 8 : 5, color: "#10324a", weight: 2, fillColor: kind === "origin" ? "#2e7d32" : kind === "destination" ? "#b3261e" : "#fff", fillOpacity: 1 })
+      .bindTooltip(`${t(`map.${kind}`)}: ${name}`).addTo(layer);
+  };
+  itinerary.legs.forEach((leg, i) => { if (i > 0) stop(leg.from_node, leg.from_name, "transfer"); });
+  stop(itinerary.legs[0].from_node, itinerary.legs[0].from_name, "origin");
+  const last = itinerary.legs[itinerary.legs.length - 1];
+  stop(last.to_node, last.to_name, "destination");
+  if (layer.getLayers().length) state.map.fitBounds(layer.getBounds(), { padding: [30, 30] });
+}
+
+function optionHtml(it, i, title) {
+  return `<div class="option" data-index="${i}" id="option-${i}">
+      <h3><i class="swatch" style="background:${OPTION_COLOURS[i % OPTION_COLOURS.length]}"></i>${escapeHtml(title)}: ${Corridor.num(it.transit_days, 1)} ${t("planner.days")}
+        <span class="badge">${escapeHtml(it.corridors.map(corridorName).join(", ") || t("planner.route"))}</span></h3>
+      <div>${t("planner.arrives")} ${fmt(it.arrival)} &middot; ${Corridor.money(it.cost_usd)} &middot; ${Corridor.num(it.co2e_kg / 1000, 1)} t CO2e &middot; ${money(it.distance_km)} km</div>
       <ol class="legs">${it.legs.map((l) => `<li>${l.mode}: ${escapeHtml(l.from_name)} &rarr; ${escapeHtml(l.to_name)} (${fmt(l.departure)} &rarr; ${fmt(l.arrival)})</li>`).join("")}</ol>
-      <button type="button" class="small book" data-index="${i}">Book this option</button>
-    </div>`).join("");
-  $("results").innerHTML = html;
+      <div class="row-actions">
+        <button type="button" class="small secondary show" data-index="${i}" aria-pressed="false" aria-label="${escapeHtml(t("planner.show_n", { n: i + 1 }))}">${t("planner.show")}</button>
+        <button type="button" class="small book" data-index="${i}" aria-label="${escapeHtml(t("planner.book_n", { n: i + 1 }))}">${t("planner.book")}</button>
+      </div>
+    </div>`;
+}
+
+function corridorName(id) { return (state.corridors && state.corridors[id]) || id; }
+
+function renderOptions(options, titles = null) {
+  state.options = options;
+  $("results").innerHTML = chart(options) + options.map((it, i) => optionHtml(it, i, titles ? titles[i] : t("planner.option", { n: i + 1 }))).join("");
   for (const el of document.querySelectorAll(".option")) {
     el.addEventListener("click", () => selectOption(Number(el.dataset.index)));
   }
   for (const el of document.querySelectorAll("button.book")) {
-    el.addEventListener("click", (ev) => { ev.stopPropagation(); book(Number(el.dataset.index)); });
+    el.addEventListener("click", (ev) => { ev.stopPropagation(); busy(el, () => book(Number(el.dataset.index))); });
   }
   if (options.length) selectOption(0);
 }
 
+// Days against USD, one dot per option sized by its CO2e: the trade-off at a glance.
+function chart(options) {
+  if (options.length < 2) return "";
+  const w = 380, h = 170, pad = 36;
+  const xs = options.map((o) => o.transit_days), ys = options.map((o) => o.cost_usd), cs = options.map((o) => o.co2e_kg);
+  const [x0, x1] = [Math.min(...xs) * 0.95, Math.max(...xs) * 1.05], [y0, y1] = [Math.min(...ys) * 0.9, Math.max(...ys) * 1.1];
+  const X = (v) => pad + ((v - x0) / (x1 - x0 || 1)) * (w - pad - 10), Y = (v) => h - pad + 10 - ((v - y0) / (y1 - y0 || 1)) * (h - pad - 10);
+  const cmax = Math.max(...cs);
+  const dots = options.map((o, i) => `<circle cx="${X(o.transit_days)}" cy="${Y(o.cost_usd)}" r="${5 + 10 * Math.sqrt(o.co2e_kg / cmax)}" fill="${OPTION_COLOURS[i % OPTION_COLOURS.length]}" fill-opacity=".75"><title>${escapeHtml(t("planner.option", { n: i + 1 }))}: ${Corridor.num(o.transit_days, 1)} d, ${Corridor.money(o.cost_usd)}, ${Corridor.num(o.co2e_kg / 1000, 1)} t CO2e</title></circle>`).join("");
+  return `<figure class="chart"><svg viewBox="0 0 ${w} ${h}" width="100%" role="img" aria-label="${escapeHtml(t("planner.chart"))}">
+    <line x1="${pad}" y1="${h - pad + 10}" x2="${w - 10}" y2="${h - pad + 10}" stroke="#5b6b7c"/><line x1="${pad}" y1="10" x2="${pad}" y2="${h - pad + 10}" stroke="#5b6b7c"/>
+    <text x="${w - 10}" y="${h - 6}" text-anchor="end" font-size="11">${escapeHtml(t("planner.days"))} ${Corridor.num(x0, 0)}–${Corridor.num(x1, 0)}</text>
+    <text x="4" y="12" font-size="11">USD</text>${dots}</svg><figcaption class="muted">${escapeHtml(t("planner.chart"))}</figcaption></figure>`;
+}
+
 function selectOption(i) {
-  document.querySelectorAll(".option").forEach((el) => el.classList.toggle("selected", Number(el.dataset.index) === i));
-  drawItinerary(state.options[i]);
+  document.querySelectorAll(".option").forEach((el) => {
+    const on = Number(el.dataset.index) === i;
+    el.classList.toggle("selected", on);
+    el.querySelector("button.show").setAttribute("aria-pressed", String(on));
+  });
+  drawItinerary(state.options[i], OPTION_COLOURS[i % OPTION_COLOURS.length]);
 }
 
 async function plan(ev) {
   ev.preventDefault();
-  $("route-error").textContent = "";
-  $("results").innerHTML = '<p class="muted">Planning...</p>';
-  try {
-    state.lastRequest = routeRequest();
-    const answer = await api("/routes", { method: "POST", body: JSON.stringify(state.lastRequest) });
-    renderOptions(answer.itineraries);
-  } catch (e) { $("results").innerHTML = ""; $("route-error").textContent = e.message; }
+  await busy($("plan-button"), async () => {
+    $("route-error").textContent = "";
+    $("results").innerHTML = `<p class="muted">${t("planner.planning")}</p>`;
+    try {
+      state.lastRequests = null;
+      state.lastRequest = routeRequest();
+      const answer = await api("/routes", { method: "POST", body: JSON.stringify(state.lastRequest) });
+      renderOptions(answer.itineraries);
+      if (answer.disruptions && answer.disruptions.length) {
+        $("results").insertAdjacentHTML("afterbegin", `<p class="notice-line">${escapeHtml(t("planner.steered", { n: answer.disruptions.length }))} <a href="notices.html">${t("nav.notices")}</a></p>`);
+      }
+    } catch (e) { $("results").innerHTML = ""; $("route-error").textContent = e.message; }
+  });
 }
 
+// The fastest option of every corridor, each bookable and drawn like any other option.
 async function compareCorridors() {
-  $("route-error").textContent = "";
-  $("results").innerHTML = '<p class="muted">Comparing corridors...</p>';
-  try {
-    const rows = await api("/routes/compare", { method: "POST", body: JSON.stringify(routeRequest()) });
-    rows.sort((a, b) => (a.itinerary ? a.itinerary.transit_days : 1e9) - (b.itinerary ? b.itinerary.transit_days : 1e9));
-    $("results").innerHTML = `<table id="compare-table"><thead><tr><th>Corridor</th><th class="num">Days</th><th class="num">USD</th><th class="num">t CO2e</th></tr></thead><tbody>${
-      rows.map((r) => r.itinerary
-        ? `<tr><td title="${escapeHtml(r.name)}">${r.corridor}</td><td class="num">${r.itinerary.transit_days.toFixed(1)}</td><td class="num">${money(r.itinerary.cost_usd)}</td><td class="num">${(r.itinerary.co2e_kg / 1000).toFixed(1)}</td></tr>`
-        : `<tr><td>${r.corridor}</td><td colspan="3" class="muted">no route</td></tr>`).join("")}</tbody></table>`;
-  } catch (e) { $("results").innerHTML = ""; $("route-error").textContent = e.message; }
+  await busy($("compare-button"), async () => {
+    $("route-error").textContent = "";
+    $("results").innerHTML = `<p class="muted">${t("planner.comparing")}</p>`;
+    try {
+      const base = routeRequest();
+      const rows = (await api("/routes/compare", { method: "POST", body: JSON.stringify(base) })).filter((r) => r.itinerary);
+      rows.sort((a, b) => a.itinerary.transit_days - b.itinerary.transit_days);
+      state.corridors = Object.fromEntries(rows.map((r) => [r.corridor, r.name]));
+      state.lastRequests = rows.map((r) => ({ ...base, corridor: r.corridor, best: "time" }));
+      renderOptions(rows.map((r) => r.itinerary), rows.map((r) => r.name));
+      if (!rows.length) $("results").innerHTML = `<p class="muted">${t("planner.no_corridor")}</p>`;
+    } catch (e) { $("results").innerHTML = ""; $("route-error").textContent = e.message; }
+  });
 }
 
 async function book(i) {
   const reference = `WEB-${Date.now().toString(36).toUpperCase()}`;
+  const route = state.lastRequests ? state.lastRequests[i] : state.lastRequest;
+  const option = state.lastRequests ? 0 : i;
   try {
-    await api("/shipments", { method: "POST", body: JSON.stringify({ reference, route: state.lastRequest, option: i }) });
+    await api("/shipments", { method: "POST", body: JSON.stringify({ reference, route, option }) });
     location.hash = "#shipments";
   } catch (e) { $("route-error").textContent = e.message; }
 }
 
 async function loadShipments() {
-  const scope = { forwarder: "Shipments booked by your organisation.", customs: `Shipments whose route passes ${state.me.country}.`, admin: "All shipments.", carrier: "Carriers do not see shipments yet." };
-  $("shipments-scope").textContent = scope[state.me.kind] || "";
+  $("shipments-scope").textContent = t(`shipments.scope_${state.me.kind}`, { country: state.me.country || "" });
   const rows = await api("/shipments");
   $("shipments-empty").hidden = rows.length > 0;
   $("shipments-table").querySelector("tbody").innerHTML = rows.map((s) => `
     <tr class="status-${s.status}" data-id="${s.id}">
-      <td>${escapeHtml(s.reference)}</td><td>${escapeHtml(s.itinerary.legs[0].from_name)}</td><td>${escapeHtml(s.itinerary.legs[s.itinerary.legs.length - 1].to_name)}</td>
+      <td><a href="#shipment/${encodeURIComponent(s.id)}">${escapeHtml(s.reference)}</a></td><td>${escapeHtml(s.itinerary.legs[0].from_name)}</td><td>${escapeHtml(s.itinerary.legs[s.itinerary.legs.length - 1].to_name)}</td>
       <td>${fmt(s.arrival_at)}</td><td class="num">${s.teu}</td><td class="num">${money(s.cost_usd)}</td><td class="num">${(s.co2e_kg / 1000).toFixed(1)}</td>
       <td>${s.countries.join(" ")}</td><td>${s.status}</td>
       <td class="position" data-id="${s.id}">…</td><td class="eta" data-id="${s.id}">…</td>
-      <td>${s.status === "planned" && state.me.kind !== "customs" ? `<button class="small secondary cancel" data-id="${s.id}">Cancel</button>` : ""}</td>
+      <td>${s.status === "planned" && state.me.kind === "forwarder" ? `<button class="small secondary cancel" data-id="${s.id}" aria-label="${escapeHtml(t("shipments.cancel_ref", { ref: s.reference }))}">${t("shipments.cancel")}</button>` : ""}</td>
     </tr>`).join("");
   for (const cell of document.querySelectorAll("#shipments-table td.eta")) {
     api(`/shipments/${cell.dataset.id}/tracking`).then((t) => {
       const pos = document.querySelector(`#shipments-table td.position[data-id="${cell.dataset.id}"]`);
-      pos.textContent = t.position ? t.position.name : "not seen yet";
+      pos.textContent = t.position ? t.position.name : Corridor.t("shipments.not_seen");
+      if (t.position) { const b = document.querySelector(`button.cancel[data-id="${cell.dataset.id}"]`); if (b) b.remove(); }
       const late = t.slip_h > 24;
       cell.innerHTML = `${fmt(t.eta)}${t.slip_h ? ` <span class="${late ? "channel channel-red" : "muted"}">${t.slip_h > 0 ? "+" : ""}${Math.round(t.slip_h)} h</span>` : ""}`;
       cell.title = t.basis;
     }).catch(() => { cell.textContent = "-"; });
   }
   for (const el of document.querySelectorAll("button.cancel")) {
-    el.addEventListener("click", async () => { await api(`/shipments/${el.dataset.id}/cancel`, { method: "POST" }); loadShipments(); });
+    el.addEventListener("click", () => busy(el, async () => {
+      if (!confirm(t("shipments.confirm_cancel"))) return;
+      try { await api(`/shipments/${el.dataset.id}/cancel`, { method: "POST" }); loadShipments(); }
+      catch (e) { $("shipments-error").textContent = e.message; }
+    }));
   }
+}
+
+// -- one shipment: timeline, map, customs, events, alerts -----------------------------------
+// Where a shipment is, from its events: planned until the first event, then in transit, arrived at
+// the destination, or cancelled.
+function shipmentState(shipment, tracking) {
+  if (shipment.status === "cancelled") return "cancelled";
+  if (!tracking || !tracking.events) return "planned";
+  const last = shipment.itinerary.legs[shipment.itinerary.legs.length - 1];
+  return tracking.position && tracking.position.node === last.to_node ? "arrived" : "in_transit";
+}
+
+async function loadShipment(id) {
+  $("shipment-error").textContent = "";
+  $("declaration-form").hidden = true;  // until this shipment's customs state is known
+  $("sh-customs").innerHTML = "";
+  let shipment;
+  try { shipment = await api(`/shipments/${encodeURIComponent(id)}`); } catch (e) { $("shipment-error").textContent = e.message; return; }
+  const [tracking, declarations] = await Promise.all([
+    api(`/shipments/${encodeURIComponent(id)}/tracking`).catch(() => null),
+    api("/customs/declarations").catch(() => []),
+  ]);
+  const stateName = shipmentState(shipment, tracking);
+  $("sh-reference").textContent = shipment.reference;
+  $("sh-state").textContent = t(`shipment.state_${stateName}`);
+  $("sh-summary").textContent = `${shipment.itinerary.legs[0].from_name} → ${shipment.itinerary.legs[shipment.itinerary.legs.length - 1].to_name} · ${shipment.teu} TEU · ${Corridor.money(shipment.cost_usd)} · ${Corridor.num(shipment.co2e_kg / 1000, 1)} t CO2e`;
+  $("sh-eta").innerHTML = tracking
+    ? `${t("shipment.planned")} ${fmt(tracking.planned_arrival)} · ${t("shipment.eta")} <strong>${fmt(tracking.eta)}</strong> (${tracking.slip_h > 0 ? "+" : ""}${Corridor.num(tracking.slip_h, 0)} h)<br><span class="muted">${escapeHtml(tracking.basis)}</span>`
+    : "";
+  const cancel = $("sh-cancel");
+  cancel.hidden = !(stateName === "planned" && state.me.kind === "forwarder");
+  cancel.onclick = () => busy(cancel, async () => {
+    if (!confirm(t("shipments.confirm_cancel"))) return;
+    try { await api(`/shipments/${encodeURIComponent(id)}/cancel`, { method: "POST" }); loadShipment(id); }
+    catch (e) { $("shipment-error").textContent = e.message; }
+  });
+  const legs = tracking ? tracking.legs : shipment.itinerary.legs.map((l) => ({ from: l.from_node, to: l.to_node, mode: l.mode, planned_departure: l.departure, planned_arrival: l.arrival }));
+  const name = (nodeId) => (state.nodes.find((n) => n.id === nodeId) || { name: nodeId }).name;
+  $("sh-legs").querySelector("tbody").innerHTML = legs.map((l) => `<tr>
+      <td>${escapeHtml(l.mode)}: ${escapeHtml(name(l.from))} → ${escapeHtml(name(l.to))}</td>
+      <td>${fmt(l.planned_departure)}</td><td>${l.actual_departure ? fmt(l.actual_departure) : "-"}</td>
+      <td>${fmt(l.planned_arrival)}</td><td>${l.actual_arrival ? fmt(l.actual_arrival) : "-"}</td>
+      <td class="num ${l.delay_h > 24 ? "late" : ""}">${l.delay_h == null ? "-" : Corridor.num(l.delay_h, 0)}</td></tr>`).join("");
+  $("sh-alerts").innerHTML = tracking && tracking.alerts && tracking.alerts.length
+    ? tracking.alerts.map((a) => `<li>${fmt(a.created_at)}: ${t("shipment.alert_slip", { h: Corridor.num(a.slip_h, 0) })} (${escapeHtml(a.status)})</li>`).join("")
+    : `<li class="muted">${t("shipment.no_alerts")}</li>`;
+  const events = await api(`/epcis/events?EQ_shipment=${encodeURIComponent(id)}&perPage=100`).catch(() => null);
+  const list = events && events.epcisBody ? events.epcisBody.queryResults.resultsBody.eventList : [];
+  $("sh-events").innerHTML = list.length
+    ? list.map((e) => `<li>${fmt(e.eventTime)}: ${escapeHtml(String(e.bizStep || e.type).split(/[:/]/).pop())} · ${escapeHtml(name(String((e.bizLocation || {}).id || "").split(":").pop()))}</li>`).join("")
+    : `<li class="muted empty">${t("shipment.no_events")}</li>`;
+  renderCustoms(shipment, declarations.find((d) => d.shipment_id === shipment.id));
+  drawShipmentMap(shipment, tracking);
+}
+
+function renderCustoms(shipment, declaration) {
+  const form = $("declaration-form");
+  if (declaration) {
+    form.hidden = true;
+    $("sh-customs").innerHTML = `<p>LRN ${escapeHtml(declaration.lrn)} · <strong>${escapeHtml(declaration.state)}</strong> · ${t("shipment.guarantee")} ${escapeHtml(declaration.guarantee_state)}</p>
+      <div class="table-scroll"><table><thead><tr><th>#</th><th>${t("customs.office")}</th><th>${t("customs.role")}</th><th>${t("customs.channel")}</th><th>${t("customs.state")}</th></tr></thead><tbody>
+      ${declaration.offices.map((o) => `<tr><td>${o.index + 1}</td><td>${escapeHtml(o.name)} (${escapeHtml(o.country)})</td><td>${escapeHtml(o.role)}</td>
+        <td><span class="channel channel-${escapeHtml(o.channel)}">${escapeHtml(o.channel)}</span></td>
+        <td>${o.index < declaration.next_office ? t("shipment.office_done") : o.index === declaration.next_office ? t("shipment.office_next") : "-"}</td></tr>`).join("")}</tbody></table></div>
+      <p class="muted">${t("shipment.containers")}: ${declaration.declaration.containers.map((c) => `${escapeHtml(c.number)} (${c.seals.map(escapeHtml).join(", ")})`).join("; ")}</p>`;
+    return;
+  }
+  $("sh-customs").innerHTML = `<p class="muted">${t("shipment.no_declaration")}</p>`;
+  form.hidden = !(state.me.kind === "forwarder" && shipment.status === "planned");
+  if (!form.hidden && form.dataset.shipment !== shipment.id) {
+    form.reset();
+    form.dataset.shipment = shipment.id;
+    $("d-lrn").value = `LRN-${shipment.reference}`.slice(0, 50);
+    $("d-holder").value = state.me.organisation;
+  }
+  form.onsubmit = (ev) => { ev.preventDefault(); busy($("d-submit"), () => lodge(shipment)); };
+}
+
+// The form's fields by the API's field path, so an error lands next to its field.
+const DECLARATION_FIELDS = {
+  lrn: "d-lrn", transport_means: "d-means", "holder.name": "d-holder", "holder.identifier": "d-holder-id", "holder.country": "d-holder-country",
+  "consignor.name": "d-consignor", "consignee.name": "d-consignee", "goods.0.hs_code": "d-hs", "goods.0.description": "d-description",
+  "goods.0.packages": "d-packages", "goods.0.gross_kg": "d-gross", "goods.0.net_kg": "d-net", "goods.0.value": "d-value", "goods.0.currency": "d-currency",
+  "containers.0.number": "d-container", "containers.0.seals": "d-seals", "guarantee.reference": "d-guarantee-ref", "guarantee.amount": "d-guarantee-amount", "guarantee.currency": "d-guarantee-currency",
+};
+
+async function lodge(shipment) {
+  const v = (id) => $(id).value.trim();
+  for (const el of document.querySelectorAll("#declaration-form [aria-invalid]")) el.removeAttribute("aria-invalid");
+  $("declaration-error").textContent = "";
+  const country = v("d-holder-country").toUpperCase();
+  const declaration = {
+    lrn: v("d-lrn"),
+    holder: { name: v("d-holder"), country, identifier: v("d-holder-id"), aeo: $("d-aeo").checked },
+    consignor: { name: v("d-consignor"), country },
+    consignee: { name: v("d-consignee"), country: state.nodes.find((n) => n.id === shipment.destination)?.country || country },
+    goods: [{ hs_code: v("d-hs"), description: v("d-description"), packages: Number(v("d-packages")), gross_kg: Number(v("d-gross")), net_kg: Number(v("d-net")), value: Number(v("d-value")), currency: v("d-currency").toUpperCase(), origin_country: country }],
+    containers: [{ number: v("d-container").toUpperCase(), seals: v("d-seals").split(",").map((x) => x.trim()).filter(Boolean) }],
+    transport_means: v("d-means"),
+    guarantee: { reference: v("d-guarantee-ref"), amount: Number(v("d-guarantee-amount")), currency: v("d-guarantee-currency").toUpperCase() },
+  };
+  try {
+    await api("/customs/declarations", { method: "POST", body: JSON.stringify({ shipment_id: shipment.id, declaration }) });
+    loadShipment(shipment.id);
+  } catch (e) {
+    const field = (e.field || "").replace(/^declaration\./, "");
+    const input = DECLARATION_FIELDS[field] && $(DECLARATION_FIELDS[field]);
+    if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+    $("declaration-error").textContent = e.message;
+  }
+}
+
+async function drawShipmentMap(shipment, tracking) {
+  if (!state.shipmentMap) {
+    state.shipmentMap = L.map("shipment-map").setView([43, 55], 4);
+    const countries = await fetch("countries.geojson").then((r) => r.json());
+    L.geoJSON(countries, { style: { color: "#9fb3c2", weight: 0.7, fillColor: "#f7f5ef", fillOpacity: 1 }, interactive: false }).addTo(state.shipmentMap);
+  }
+  const map = state.shipmentMap;
+  if (state.shipmentLayer) state.shipmentLayer.remove();
+  const layer = L.featureGroup().addTo(map);
+  state.shipmentLayer = layer;
+  for (const leg of shipment.itinerary.legs) {
+    for (const linkId of leg.links) {
+      L.polyline(await linkGeometry(linkId), { color: "#0b6e8a", weight: 4, dashArray: leg.mode === "ferry" || leg.mode === "sea" ? "8 8" : null }).addTo(layer);
+    }
+  }
+  if (tracking && tracking.position) {
+    L.circleMarker([tracking.position.lat, tracking.position.lon], { radius: 10, color: "#fff", weight: 3, fillColor: "#e4572e", fillOpacity: 1 })
+      .bindTooltip(`${t("shipment.position")}: ${tracking.position.name}`, { permanent: true }).addTo(layer);
+  }
+  setTimeout(() => { map.invalidateSize(); if (layer.getLayers().length) map.fitBounds(layer.getBounds(), { padding: [20, 20] }); }, 50);
 }
 
 // -- customs officer page -------------------------------------------------------------------
@@ -230,20 +438,22 @@ async function loadExpected() {
   $("customs-error").textContent = "";
   const office = $("office-select").value;
   const [rows, kpis] = await Promise.all([api(`/customs/offices/${office}/expected`), api(`/customs/offices/${office}/kpis`)]);
-  $("office-kpis").textContent = `Released here: ${kpis.released}; average arrival-to-release ${kpis.average_hours_to_release ?? "-"} h; share green ${kpis.share_green === null ? "-" : Math.round(kpis.share_green * 100) + "%"}`;
+  $("office-kpis").textContent = t("customs.kpis", { released: kpis.released, hours: kpis.average_hours_to_release ?? "-", green: kpis.share_green === null ? "-" : Math.round(kpis.share_green * 100) + " %" });
   $("expected-empty").hidden = rows.length > 0;
   $("expected-table").querySelector("tbody").innerHTML = rows.map((r) => {
     const steps = (NEXT_STEPS[r.role] || {})[r.state] || [];
     const atOffice = r.role === "departure" || r.arrived || r.state === "arrived";
     const buttons = [];
-    if (r.channel === "green" && steps.length) buttons.push(`<button class="small release" data-id="${r.declaration_id}" data-steps="${steps.join(",")}">Release</button>`);
-    if (r.channel !== "green" && atOffice) buttons.push(`<button class="small secondary inspect" data-id="${r.declaration_id}" data-lrn="${escapeHtml(r.lrn)}">Inspect</button>`);
-    if (r.channel !== "green" && steps.length) buttons.push(`<button class="small release" data-id="${r.declaration_id}" data-steps="${steps.join(",")}">Release after inspection</button>`);
+    const named = (key) => `aria-label="${escapeHtml(t(key, { lrn: r.lrn }))}"`;
+    if (r.channel === "green" && steps.length) buttons.push(`<button class="small release" data-id="${r.declaration_id}" data-steps="${steps.join(",")}" ${named("customs.release_lrn")}>${t("customs.release")}</button>`);
+    if (r.channel !== "green" && atOffice) buttons.push(`<button class="small secondary inspect" data-id="${r.declaration_id}" data-lrn="${escapeHtml(r.lrn)}" ${named("customs.inspect_lrn")}>${t("customs.inspect")}</button>`);
+    if (r.channel !== "green" && steps.length) buttons.push(`<button class="small release" data-id="${r.declaration_id}" data-steps="${steps.join(",")}" ${named("customs.release_after_lrn")}>${t("customs.release_after")}</button>`);
+    if (!buttons.length) buttons.push(`<span class="muted">${t(r.role === "departure" ? "customs.waiting_lodging" : "customs.waiting_earlier")}</span>`);
     return `<tr data-id="${r.declaration_id}"><td>${escapeHtml(r.lrn)}</td><td>${r.role}</td><td>${r.state}${r.arrived ? " (arrived)" : ""}</td>
       <td><span class="channel channel-${r.channel}">${r.channel}</span></td><td>${r.reasons.map(escapeHtml).join("<br>")}</td><td>${buttons.join("")}</td></tr>`;
   }).join("");
   for (const el of document.querySelectorAll("#expected-table button.release")) {
-    el.addEventListener("click", async () => {
+    el.addEventListener("click", () => busy(el, async () => {
       try {
         for (const step of el.dataset.steps.split(",")) {
           const current = await api(`/customs/declarations/${el.dataset.id}`);
@@ -251,9 +461,9 @@ async function loadExpected() {
           if (step === "arrive" && current.arrived_at_next && current.next_office === here) continue;
           await officeAct(el.dataset.id, step);
         }
-      } catch (e) { $("customs-error").textContent = e.message; }
+      } catch (e) { $("customs-error").textContent = e.message; return; }
       loadExpected();
-    });
+    }));
   }
   for (const el of document.querySelectorAll("#expected-table button.inspect")) {
     el.addEventListener("click", async () => {
@@ -270,32 +480,39 @@ async function loadExpected() {
 
 $("office-select").addEventListener("change", loadExpected);
 $("inspection-cancel").addEventListener("click", () => { $("inspection-form").hidden = true; });
-$("inspection-form").addEventListener("submit", async (ev) => {
+$("inspection-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
+  busy($("inspection-submit"), () => recordInspection());
+});
+async function recordInspection() {
   const id = $("inspection-form").dataset.id;
+  if ($("inspection-result").value === "not_conform" && !confirm(t("customs.confirm_not_conform"))) return;
   try {
     const current = await api(`/customs/declarations/${id}`);
     if (current.state === "lodged") await officeAct(id, "accept");
     await officeAct(id, "check", { result: $("inspection-result").value, seals_intact: $("inspection-seals").checked, note: $("inspection-note").value });
     $("inspection-form").hidden = true;
-  } catch (e) { $("customs-error").textContent = e.message; }
+  } catch (e) { $("customs-error").textContent = e.message; return; }
   loadExpected();
-});
+}
 
 $("login-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   $("login-error").textContent = "";
-  try {
-    const answer = await api("/auth/login", { method: "POST", body: JSON.stringify({ email: $("login-email").value, password: $("login-password").value }) });
-    state.token = answer.token;
-    sessionStorage.setItem("corridor-token", answer.token);
-    if (!location.hash) location.hash = "#planner";
-    await start();
-  } catch (e) { $("login-error").textContent = e.message; }
+  await busy($("login-button"), async () => {
+    try {
+      const answer = await api("/auth/login", { method: "POST", body: JSON.stringify({ email: $("login-email").value, password: $("login-password").value }) });
+      Corridor.setToken(answer.token);
+      $("login-password").value = "";
+      if (!location.hash) location.hash = "#planner";
+      await start();
+    } catch (e) { $("login-error").textContent = e.message; }
+  });
 });
-$("logout").addEventListener("click", async () => { try { await api("/auth/logout", { method: "POST" }); } finally { logoutLocal(); } });
+$("logout").addEventListener("click", async () => { try { await api("/auth/logout", { method: "POST" }); } catch { /* logged out anyway */ } finally { Corridor.clearToken(); } });
 $("route-form").addEventListener("submit", plan);
 $("compare-button").addEventListener("click", compareCorridors);
 window.addEventListener("hashchange", route);
 $("route-ready").value = new Date(Date.now() + 86400000).toISOString().slice(0, 10);
-start();
+document.addEventListener("corridor:language", () => { if (state.me) route(); });
+Corridor.initLanguage($("lang-select")).then(start);

@@ -1,0 +1,236 @@
+"""Fault benchmarks against `corridor serve --workers N`: kill -9 under load, PostgreSQL
+connections killed mid-run, and bursts on one resource.
+
+    .venv/bin/python benchmarks/faults.py kill9  --db sqlite   --workers 2 --clients 50
+    .venv/bin/python benchmarks/faults.py kill9  --db postgres --workers 4 --clients 100
+    .venv/bin/python benchmarks/faults.py pgkill --workers 4 --clients 100 --kills 3
+    .venv/bin/python benchmarks/faults.py bursts --db sqlite   --workers 2
+    .venv/bin/python benchmarks/faults.py bursts --db postgres --workers 4
+
+* **kill9**: clients book shipments as fast as they can; after ``--before`` seconds the whole
+  server process group gets SIGKILL. Every booking answered 201 before the kill is an acknowledged
+  write; the benchmark counts how many of them are missing from the database (goal 0), restarts
+  the server and times until /health answers again.
+* **pgkill**: clients read and book; ``--kills`` times, every server connection is terminated
+  with ``pg_terminate_backend``. It counts the answers per status (503 with Retry-After is the
+  allowed failure, 500 or a transport error is not) and the recovery time: from each kill to the
+  first moment after which no request failed (goal under 5 s).
+* **bursts**: ``--size`` parallel cancels of one shipment (exactly one 200, the rest 409), and
+  ``--size`` parallel bookings (all 201), repeated ``--rounds`` times across the workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from _service import PG_URL, SHORT, Service, service
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.pool import NullPool
+
+from corridor.store.models import Shipment
+
+
+async def writers(
+    svc: Service, stop: float, acknowledged: list[str], answers: Counter[str]
+) -> None:
+    limits = httpx.Limits(max_connections=len(svc.tokens))
+    async with httpx.AsyncClient(base_url=svc.base, timeout=10, limits=limits) as http:
+
+        async def one(token: str) -> None:
+            h = {"Authorization": f"Bearer {token}"}
+            while time.perf_counter() < stop:
+                try:
+                    r = await http.post(
+                        "/shipments", json={"reference": "KILL", "route": SHORT}, headers=h
+                    )
+                    answers[str(r.status_code)] += 1
+                    if r.status_code == 201:
+                        acknowledged.append(r.json()["id"])
+                except httpx.HTTPError as exc:
+                    answers[type(exc).__name__] += 1
+                    await asyncio.sleep(0.05)
+
+        await asyncio.gather(*(one(token) for _, token in svc.tokens))
+
+
+def kill9(svc: Service, workers: int, before: float) -> None:
+    svc.start(workers)
+    acknowledged: list[str] = []
+    answers: Counter[str] = Counter()
+    done = threading.Event()
+
+    def load() -> None:
+        asyncio.run(writers(svc, time.perf_counter() + before + 3, acknowledged, answers))
+        done.set()
+
+    thread = threading.Thread(target=load)
+    thread.start()
+    time.sleep(before)
+    at_kill = len(acknowledged)
+    svc.kill9()
+    thread.join()
+    acked = set(acknowledged)  # a 201 cannot arrive after the kill: all of them came before
+    with svc.db.session() as s:
+        stored = set(s.scalars(select(Shipment.id).where(Shipment.reference == "KILL")))
+    lost = acked - stored
+    print(
+        f"kill -9 after {before:.0f} s of bookings: {len(acked)} acknowledged "
+        f"({at_kill} counted at the signal), {len(stored)} stored, {len(lost)} acknowledged "
+        f"writes lost (goal 0); {len(stored - acked)} stored but never acknowledged (in flight)"
+    )
+    print(f"  answers: {dict(sorted(answers.items()))}")
+    restart = svc.start(workers)
+    r = httpx.get(f"{svc.base}/health", timeout=10)
+    print(f"  restarted in {restart:.1f} s; /health {r.status_code}")
+
+
+async def mixed(svc: Service, stop: float, events: list[tuple[float, str]], think: float) -> None:
+    limits = httpx.Limits(max_connections=len(svc.tokens))
+    async with httpx.AsyncClient(base_url=svc.base, timeout=30, limits=limits) as http:
+
+        async def one(token: str) -> None:
+            h = {"Authorization": f"Bearer {token}"}
+            mine: list[str] = []
+            while time.perf_counter() < stop:
+                try:
+                    if mine and random.random() < 0.6:
+                        r = await http.get(f"/shipments/{random.choice(mine)}", headers=h)
+                    else:
+                        r = await http.post(
+                            "/shipments", json={"reference": "PGK", "route": SHORT}, headers=h
+                        )
+                        if r.status_code == 201:
+                            mine.append(r.json()["id"])
+                    answer = str(r.status_code)
+                    if r.status_code == 503 and "retry-after" not in r.headers:
+                        answer = "503 without Retry-After"
+                except httpx.HTTPError as exc:
+                    answer = type(exc).__name__
+                events.append((time.perf_counter(), answer))
+                await asyncio.sleep(random.expovariate(1 / think))
+
+        await asyncio.gather(*(one(token) for _, token in svc.tokens))
+
+
+def pgkill(svc: Service, workers: int, kills: int, every: float, think: float) -> None:
+    svc.start(workers)
+    events: list[tuple[float, str]] = []
+    duration = every * (kills + 1)
+    kill_times: list[tuple[float, int]] = []
+
+    def killer() -> None:
+        outside = create_engine(svc.url, poolclass=NullPool)
+        for _ in range(kills):
+            time.sleep(every)
+            with outside.connect() as conn:
+                n = conn.execute(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                ).scalar_one()
+            kill_times.append((time.perf_counter(), n))
+        outside.dispose()
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    asyncio.run(mixed(svc, time.perf_counter() + duration, events, think))
+    thread.join()
+    answers = Counter(a for _, a in events)
+    print(
+        f"pg_terminate_backend {kills} times (every {every:.0f} s) under {len(svc.tokens)} "
+        f"clients, {workers} workers: {len(events)} requests"
+    )
+    print(f"  answers: {dict(sorted(answers.items()))}")
+    bad = [t for t, a in events if a not in ("200", "201")]
+    for at, n in kill_times:
+        after = [t for t in bad if at <= t < at + every]
+        recovery = (max(after) - at) if after else 0.0
+        print(
+            f"  kill of {n} connections: {len(after)} failed answers after it, "
+            f"recovered in {recovery:.2f} s (goal < 5 s)"
+        )
+    errors = sum(n for a, n in answers.items() if a not in ("200", "201", "503"))
+    print(f"  errors other than 503 with Retry-After: {errors} (goal 0)")
+
+
+def bursts(svc: Service, workers: int, size: int, rounds: int) -> None:
+    svc.start(workers)
+    token = svc.tokens[0][1]
+    h = {"Authorization": f"Bearer {token}"}
+
+    def together(request: Callable[[httpx.Client], httpx.Response]) -> Counter[str]:
+        gate = threading.Barrier(size)
+
+        def one(_: int) -> str:
+            with httpx.Client(base_url=svc.base, timeout=60) as client:
+                gate.wait()
+                try:
+                    return str(request(client).status_code)
+                except httpx.HTTPError as exc:
+                    return type(exc).__name__
+
+        with ThreadPoolExecutor(size) as pool:
+            return Counter(pool.map(one, range(size)))
+
+    cancels: Counter[str] = Counter()
+    bookings: Counter[str] = Counter()
+    one_winner = 0
+    for _ in range(rounds):
+        sid = httpx.post(
+            f"{svc.base}/shipments", json={"reference": "BURST", "route": SHORT}, headers=h
+        ).json()["id"]
+        path = f"/shipments/{sid}/cancel"
+        got = together(lambda c: c.post(path, headers=h))  # noqa: B023 (used within the round)
+        one_winner += got == Counter({"200": 1, "409": size - 1})
+        cancels += got
+        bookings += together(
+            lambda c: c.post("/shipments", json={"reference": "B", "route": SHORT}, headers=h)
+        )
+    print(f"bursts of {size}, {rounds} rounds, {workers} workers:")
+    print(
+        f"  cancels of one shipment: {dict(sorted(cancels.items()))}; rounds with exactly one "
+        f"winner: {one_winner}/{rounds}"
+    )
+    print(f"  parallel bookings: {dict(sorted(bookings.items()))} (goal: all 201)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("what", choices=["kill9", "pgkill", "bursts"])
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
+    parser.add_argument("--pg-url", default=PG_URL)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--before", type=float, default=10.0, help="kill9: seconds before kill")
+    parser.add_argument("--kills", type=int, default=3)
+    parser.add_argument("--every", type=float, default=8.0, help="pgkill: seconds between kills")
+    parser.add_argument("--think", type=float, default=0.5)
+    parser.add_argument("--size", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    kind = "postgresql" if args.what == "pgkill" or args.db == "postgres" else "sqlite"
+    clients = 1 if args.what == "bursts" else args.clients
+    with service(kind, args.pg_url, args.threads, min(clients, 20), clients) as svc:
+        if svc is None:
+            return
+        print(f"{kind}:")
+        if args.what == "kill9":
+            kill9(svc, args.workers, args.before)
+        elif args.what == "pgkill":
+            pgkill(svc, args.workers, args.kills, args.every, args.think)
+        else:
+            bursts(svc, args.workers, args.size, args.rounds)
+
+
+if __name__ == "__main__":
+    main()
