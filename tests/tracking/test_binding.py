@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 
 from corridor.api import create_app
 from corridor.routing import Itinerary
-from corridor.settings import PACKAGE_DATA_DIR, Settings
-from corridor.store.seed import prepare
+from corridor.settings import Settings
 from corridor.tracking.generator import container_numbers, document, events_for
 from tests.api.conftest import ADMIN, CUSTOMS_AZ, FORWARDER, OTHER, Api
 
@@ -32,11 +31,10 @@ EVENTS = "/api/v1/epcis/events"
 
 
 @pytest.fixture
-def api(db, tmp_path):
-    logins = prepare(db, PACKAGE_DATA_DIR, demo_shipment=False)
+def api(seeded, tmp_path):
     settings = Settings(var_dir=tmp_path, epcis_max_body_mb=0.5, alert_debounce_s=3600)
-    with TestClient(create_app(settings, db), raise_server_exceptions=False) as client:
-        yield Api(client, {login.email: login.password for login in logins})
+    with TestClient(create_app(settings, seeded.db), raise_server_exceptions=False) as client:
+        yield Api(client, seeded.passwords, seeded.db)
 
 
 def book(api, headers, route=VIA_AZ):
@@ -346,12 +344,11 @@ def test_webhook_subscription_is_signed_ordered_and_guarded(api, db):
     assert [e["eventID"] for e in delivered] == [e["eventID"] for e in events]
 
 
-def test_large_documents_are_captured_in_another_process(db, tmp_path):
+def test_large_documents_are_captured_in_another_process(seeded, tmp_path):
     """Above ``epcis_process_mb`` parsing, validation and storage run in a worker process."""
-    logins = {lg.email: lg.password for lg in prepare(db, PACKAGE_DATA_DIR, demo_shipment=False)}
     settings = Settings(var_dir=tmp_path, epcis_process_mb=0.0)
-    with TestClient(create_app(settings, db), raise_server_exceptions=False) as client:
-        api = Api(client, logins)
+    with TestClient(create_app(settings, seeded.db), raise_server_exceptions=False) as client:
+        api = Api(client, seeded.passwords, seeded.db)
         admin = api.headers(ADMIN)
         base = {
             "type": "ObjectEvent",

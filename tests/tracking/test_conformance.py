@@ -15,11 +15,9 @@ import orjson
 from pyld import jsonld
 from sqlalchemy import delete
 
-from corridor.settings import PACKAGE_DATA_DIR
 from corridor.store import tracking_capture, tracking_query
 from corridor.store.accounts import principal_for
 from corridor.store.models import EpcisEpc, EpcisEvent, OrgKind
-from corridor.store.seed import prepare
 from corridor.tracking import schema
 from corridor.tracking.capture import STANDARD_CONTEXT, STANDARD_CONTEXTS, events_of
 from corridor.tracking.errors import TrackingError
@@ -65,16 +63,16 @@ def _admin(db):
     from corridor.store.accounts import issue_token
     from corridor.store.models import Organisation, User
 
-    with db.session() as s:
+    with db.write_session() as s:
         org = s.scalar(select(Organisation).where(Organisation.kind == OrgKind.ADMIN.value))
         user = s.scalar(select(User).where(User.organisation_id == org.id))
         token = issue_token(s, user.id, "conformance", None)
-    with db.session() as s:
+    with db.write_session() as s:
         return principal_for(s, token)
 
 
-def test_every_accepted_gs1_example_round_trips(db):
-    prepare(db, PACKAGE_DATA_DIR, demo_shipment=False)
+def test_every_accepted_gs1_example_round_trips(seeded):
+    db = seeded.db
     who = _admin(db)
     accepted = 0
     conflicts: list[str] = []
@@ -83,7 +81,7 @@ def test_every_accepted_gs1_example_round_trips(db):
         if schema.validate(original):
             continue
         try:
-            with db.session() as s:
+            with db.write_session() as s:
                 result = tracking_capture.capture(s, who, (), original)
         except TrackingError as exc:
             # Two GS1 files reuse one eventID for different events: the repository must refuse
@@ -91,16 +89,16 @@ def test_every_accepted_gs1_example_round_trips(db):
             if exc.code != "conflict":
                 raise
             conflicts.append(path.name)
-            with db.session() as s:
+            with db.write_session() as s:
                 s.execute(delete(EpcisEpc))
                 s.execute(delete(EpcisEvent))
-            with db.session() as s:
+            with db.write_session() as s:
                 result = tracking_capture.capture(s, who, (), original)
         accepted += 1
         assert result.captured + len(result.duplicates) + result.corrected >= 1, path.name
         events, _ = events_of(original)
         for index, event in enumerate(events):
-            with db.session() as s:
+            with db.write_session() as s:
                 ids = [i for i in result.event_ids if i]
                 stored_id = event.get("eventID")
                 if stored_id is None:

@@ -12,8 +12,6 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from corridor.settings import PACKAGE_DATA_DIR
-from corridor.store.seed import prepare
 from corridor.store.tracking_capture import capture
 from corridor.tracking.document import parse
 from corridor.tracking.errors import TrackingError
@@ -87,9 +85,9 @@ async def _cleanup(config: StreamConfig) -> None:
     await nc.drain()
 
 
-def test_consumers_ack_after_commit_and_dead_letter_refusals(db):
+def test_consumers_ack_after_commit_and_dead_letter_refusals(seeded):
     _nats_up()
-    prepare(db, PACKAGE_DATA_DIR, demo_shipment=False)
+    db = seeded.db
     who = _admin(db)
     tag = uuid.uuid4().hex[:8]
     config = StreamConfig(
@@ -103,7 +101,7 @@ def test_consumers_ack_after_commit_and_dead_letter_refusals(db):
 
     def handle(data: bytes) -> dict[str, int]:
         document = parse(data)
-        with db.session() as s:
+        with db.write_session() as s:
             return {"captured": capture(s, who, (), document).captured}
 
     good = [_doc(i) for i in range(10)]
@@ -125,7 +123,7 @@ def test_consumers_ack_after_commit_and_dead_letter_refusals(db):
     assert first.dead + second.dead == 1
     assert dead[0][0] == bad
     assert "eventList[0].action" in dead[0][1]
-    with db.session() as s:
+    with db.write_session() as s:
         from sqlalchemy import func, select
 
         from corridor.store.models import EpcisEvent
@@ -133,12 +131,12 @@ def test_consumers_ack_after_commit_and_dead_letter_refusals(db):
         assert s.scalar(select(func.count()).select_from(EpcisEvent)) == 10
 
 
-def test_customs_moments_are_published_as_events(db):
+def test_customs_moments_are_published_as_events(seeded):
     from corridor.store import tracking_publish, tracking_query
     from corridor.tracking.publish import moment_event
     from corridor.tracking.query import parse as parse_query
 
-    prepare(db, PACKAGE_DATA_DIR, demo_shipment=False)
+    db = seeded.db
     who = _admin(db)
     when = datetime(2026, 3, 5, 12, tzinfo=UTC)
     hold = moment_event(
@@ -148,9 +146,9 @@ def test_customs_moments_are_published_as_events(db):
     with db.session() as s, pytest.raises(TrackingError, match="unknown shipment"):
         tracking_publish.publish(s, who.organisation_id, [hold])
     no_shipment = {**hold, "bizTransactionList": hold["bizTransactionList"][1:]}
-    with db.session() as s:
+    with db.write_session() as s:
         assert tracking_publish.publish(s, who.organisation_id, [no_shipment]).captured == 1
-    with db.session() as s:
+    with db.write_session() as s:
         again = tracking_publish.publish(s, who.organisation_id, [no_shipment])
         assert (again.captured, len(again.duplicates)) == (0, 1)
         page, _ = tracking_query.query(s, who, parse_query({"EQ_bizStep": "holding"}), 10, None)

@@ -36,10 +36,10 @@ def after_capture(
     db: Database, network: Network, shipment_ids: set[str], settings: Settings
 ) -> None:
     """Alerts for the shipments a capture touched (debounced in the database), then deliveries."""
-    with db.session() as s:
+    with db.write_session() as s:
         due = tracking_alerts.claim_evaluation(s, shipment_ids, settings.alert_debounce_s)
     if due:
-        with db.session() as s:
+        with db.write_session() as s:
             tracking_alerts.evaluate_alerts(s, network, due, settings.alert_slip_h)
     nets = parse_allowed(settings.webhook_allow_nets)
     tracking_alerts.deliver_due(db, settings.webhook_backoff_s, allowed=nets)

@@ -96,7 +96,7 @@ def list_queries(request: Request, who: CallerDep) -> Response:
 @router.post("/queries", status_code=201, response_model=QueryView, summary="Create a named query")
 def create_query(body: QueryCreate, request: Request, who: CallerDep) -> Response:
     try:
-        with database_of(request).session() as s:
+        with database_of(request).write_session() as s:
             row = subs.create_query(s, who, body.name, body.query)
             view = _query_view(row)
     except TrackingError as exc:
@@ -118,7 +118,7 @@ def get_query(queryName: str, request: Request, who: CallerDep) -> Response:
 )
 def delete_query(queryName: str, request: Request, who: CallerDep) -> Response:
     try:
-        with database_of(request).session() as s:
+        with database_of(request).write_session() as s:
             subs.delete_query(s, who, queryName)
     except TrackingError as exc:
         return problem(exc)
@@ -163,7 +163,7 @@ def subscribe(
 ) -> Response:
     settings = settings_of(request)
     try:
-        with database_of(request).session() as s:
+        with database_of(request).write_session() as s:
             row, secret = subs.subscribe(
                 s,
                 who,
@@ -201,7 +201,7 @@ def get_subscription(
 )
 def unsubscribe(queryName: str, subscriptionID: str, request: Request, who: CallerDep) -> Response:
     try:
-        with database_of(request).session() as s:
+        with database_of(request).write_session() as s:
             subs.unsubscribe(s, who, queryName, subscriptionID)
     except TrackingError as exc:
         return problem(exc)
@@ -220,7 +220,7 @@ def _ws_principal(db: Database, token: str | None) -> Principal | None:
 
 def _ws_subscription(db: Database, who: Principal, name: str, sub_id: str | None) -> str:
     """The durable subscription to follow: the one named, or a new one starting now."""
-    with db.session() as s:
+    with db.write_session() as s:
         if sub_id:
             return subs.get_subscription(s, who, name, sub_id).id
         row, _ = subs.subscribe(s, who, name, None, quota=10_000)
@@ -241,7 +241,7 @@ def _ws_batch(db: Database, sub_id: str) -> tuple[int, int, bytes] | None:
 
 
 def _ws_advance(db: Database, sub_id: str, expected: int, position: int) -> None:
-    with db.session() as s:
+    with db.write_session() as s:
         subs.advance(s, sub_id, expected, position)
 
 

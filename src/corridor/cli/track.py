@@ -62,7 +62,7 @@ def import_file(
         raise typer.Exit(2) from None
     db = _db()
     try:
-        with db.session() as s:
+        with db.write_session() as s:
             who = _principal(s, as_user)
             network = load_stored_network(s, get_settings().network_dir)
             try:
@@ -152,7 +152,7 @@ def consume(
 
         def handle(data: bytes) -> dict[str, int]:
             document = parse(data, settings.epcis_max_depth)
-            with db.session() as s:
+            with db.write_session() as s:
                 result = capture(s, who, nodes, document, max_events=settings.epcis_max_events)
             return {"captured": result.captured}
 

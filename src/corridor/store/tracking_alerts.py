@@ -154,7 +154,7 @@ def deliver_due(
                 )
             )
         for alert_id in due:
-            with db.session() as s:
+            with db.write_session() as s:
                 claimed = s.execute(
                     update(TrackingAlert)
                     .where(TrackingAlert.id == alert_id, TrackingAlert.status == "pending")
@@ -162,21 +162,25 @@ def deliver_due(
                 )
                 if claimed.rowcount != 1:  # type: ignore[attr-defined]
                     continue
-            with db.session() as s:
+            with db.session() as s:  # read; no transaction stays open while posting
                 alert = s.get(TrackingAlert, alert_id)
                 assert alert is not None
                 shipment = s.get(Shipment, alert.shipment_id)
-                hooks = list(
-                    s.scalars(
+                hooks = [
+                    (h.id, h.url, h.secret or "")
+                    for h in s.scalars(
                         select(Webhook).where(Webhook.organisation_id == alert.organisation_id)
                     )
-                )
+                ]
                 body = orjson.dumps(alert_payload(alert, shipment.reference if shipment else ""))
-                errors = []
-                for hook in hooks:
-                    outcome = post(http, hook.url, body, hook.secret or "", nets)
-                    if not outcome.ok:
-                        errors.append(f"webhook {hook.id}: {outcome.error}")
+            errors = []
+            for hook_id, url, secret in hooks:
+                outcome = post(http, url, body, secret, nets)
+                if not outcome.ok:
+                    errors.append(f"webhook {hook_id}: {outcome.error}")
+            with db.write_session() as s:
+                alert = s.get(TrackingAlert, alert_id)
+                assert alert is not None
                 alert.attempts += 1
                 if not errors:
                     alert.status = "delivered"

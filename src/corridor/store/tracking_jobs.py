@@ -22,7 +22,7 @@ from corridor.tracking.errors import TrackingError
 
 def start(db: Database, who: Principal, behaviour: str = "rollback") -> str:
     job_id = uuid.uuid4().hex
-    with db.session() as s:
+    with db.write_session() as s:
         s.add(
             EpcisCapture(
                 id=job_id,
@@ -39,7 +39,7 @@ def start(db: Database, who: Principal, behaviour: str = "rollback") -> str:
 
 
 def finish(db: Database, job_id: str, success: bool, result: dict[str, Any]) -> None:
-    with db.session() as s:
+    with db.write_session() as s:
         row = s.get(EpcisCapture, job_id)
         if row is not None:
             row.running, row.success, row.result, row.finished_at = False, success, result, now()
@@ -144,7 +144,9 @@ def run_capture(
 
     job_id = start(db, who)
     try:
-        with db.session() as s:
+        # Validation runs before the first statement, so SQLite's write lock (BEGIN IMMEDIATE)
+        # is held only while references are read and rows written.
+        with db.write_session() as s:
             result = capture(s, who, nodes, document, all_errors=all_errors, max_events=max_events)
     except TrackingError as exc:
         errors = [

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from corridor.network import Network
@@ -62,7 +63,15 @@ def learned_dwell(
         dwell = {k: float(v) for k, v in cached.data.items()}
     else:
         dwell = eta_model.learned_dwell(observations(session))
-        upsert(session, TrackingCache, {"key": DWELL_KEY, "computed_at": moment, "data": dwell})
+        # The cache is an optimisation: a read request on SQLite may not get the write lock
+        # (another writer committed since it began); then the next request refreshes it.
+        try:
+            with session.begin_nested():
+                upsert(
+                    session, TrackingCache, {"key": DWELL_KEY, "computed_at": moment, "data": dwell}
+                )
+        except OperationalError:
+            pass
     return {n: h for n, h in dwell.items() if n in nodes}
 
 

@@ -228,7 +228,7 @@ def deliver_webhooks(
                 )
             )
         for sub_id in due:
-            with db.session() as s:  # claim: one round sends a subscription at a time
+            with db.write_session() as s:  # claim: one round sends a subscription at a time
                 claimed = s.execute(
                     update(EpcisSubscription)
                     .where(EpcisSubscription.id == sub_id, EpcisSubscription.state == "idle")
@@ -237,28 +237,32 @@ def deliver_webhooks(
                 if not claimed.rowcount:  # type: ignore[attr-defined]
                     continue
             try:
-                with db.session() as s:
+                with db.session() as s:  # read; no transaction stays open while posting
                     sub = s.get(EpcisSubscription, sub_id)
                     assert sub is not None
                     batch = next_batch(s, sub)
-                    if not batch:
-                        continue
                     name = s.get(EpcisNamedQuery, sub.query_id)
+                    dest, secret, position = sub.dest or "", sub.secret, sub.position
                     body = orjson.dumps(
-                        query_document([b for _, b in batch], name.name if name else "", sub.id)
+                        query_document([b for _, b in batch], name.name if name else "", sub_id)
                     )
-                    outcome = post(http, sub.dest or "", body, sub.secret, nets)
+                if not batch:
+                    continue
+                outcome = post(http, dest, body, secret, nets)
+                with db.write_session() as s:
                     if outcome.ok:
-                        advance(s, sub.id, sub.position, batch[-1][0])
+                        advance(s, sub_id, position, batch[-1][0])
                         sent += len(batch)
                     else:
-                        sub.attempts += 1
-                        sub.last_error = outcome.error
-                        sub.next_attempt_at = now() + timedelta(
-                            seconds=backoff_s(first_backoff_s, min(sub.attempts, MAX_ATTEMPTS))
-                        )
+                        row = s.get(EpcisSubscription, sub_id)
+                        if row is not None:
+                            row.attempts += 1
+                            row.last_error = outcome.error
+                            row.next_attempt_at = now() + timedelta(
+                                seconds=backoff_s(first_backoff_s, min(row.attempts, MAX_ATTEMPTS))
+                            )
             finally:
-                with db.session() as s:
+                with db.write_session() as s:
                     s.execute(
                         update(EpcisSubscription)
                         .where(EpcisSubscription.id == sub_id)
