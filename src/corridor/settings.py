@@ -90,6 +90,70 @@ class Settings(BaseSettings):
         gt=0,
         description="An ETA alert is raised when the ETA slips by more than this.",
     )
+    # -- route planning (corridor.routing) ------------------------------------------------------
+    default_transfer_h: float = Field(
+        default=6.0,
+        ge=0,
+        description="Handling hours when freight changes vehicle at a node without a "
+        "transshipment record (estimate).",
+    )
+    max_plan_days: int = Field(
+        default=90, ge=1, le=365, description="No plan looks further ahead than this (days)."
+    )
+    max_boardings: int = Field(
+        default=16,
+        ge=1,
+        le=64,
+        description="Most vehicles a search boards (bounds the search like RAPTOR's rounds).",
+    )
+    teu_per_wagon: float = Field(
+        default=2.0,
+        gt=0,
+        description="TEU a wagon carries when a schedule gives capacity in wagons (one 40-ft box "
+        "on a flat wagon).",
+    )
+    generic_train_teu: float = Field(
+        default=110.0,
+        gt=0,
+        description="TEU of a train on a rail link without a named service (55 FEU, source "
+        "nsrd-55feu).",
+    )
+    generic_first_departure_h: float = Field(
+        default=6.0,
+        ge=0,
+        lt=24,
+        description="Hour (UTC) of the first train on a rail link without a named service; then "
+        "every headway_h.",
+    )
+    pareto_epsilon: float = Field(
+        default=0.005,
+        ge=0,
+        le=0.2,
+        description="Options within this share of another's cost and CO2e (and no later) count "
+        "as the same Pareto option; keeps the four-criteria search small on large networks.",
+    )
+    corridor_max_detour: float = Field(
+        default=4.0,
+        ge=1,
+        description="`compare` leaves out a corridor whose gateways make the trip more than this "
+        "many times the direct great-circle distance (the sea route round the Cape from Xi'an to "
+        "Duisburg is 3.5x).",
+    )
+    red_sea_open: bool = Field(
+        default=False,
+        description="Whether container lines sail through the Red Sea and Suez; when false, "
+        "sea services marked passage=suez are not offered (ships go round the Cape).",
+    )
+    rates_file: Path | None = Field(
+        default=None,
+        description="A rate table (CSV, see docs/routing.md) replacing the dataset's rates.csv.",
+    )
+    plan_cache_dir: Path | None = Field(
+        default=None,
+        description="Where the CLI keeps its built planner between runs (default: "
+        "var_dir/plan-cache); dropped whenever the dataset changes.",
+    )
+
     # -- concurrency and availability (docs/deploy.md explains how these fit together) ----------
     workers: int = Field(
         default=1,
@@ -194,6 +258,47 @@ class Settings(BaseSettings):
         le=64,
         description="Job consumer threads inside each `corridor serve` process; 0 when separate "
         "`corridor worker` processes run the jobs.",
+    )
+
+    # -- the edge: limits every request meets before an endpoint runs (api/middleware.py) --
+    max_body_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body in bytes; a larger one is answered 413 before it is read.",
+    )
+    max_json_depth: int = Field(
+        default=32, ge=2, le=500, description="Deepest nesting of JSON arrays and objects (400)."
+    )
+    max_query_params: int = Field(
+        default=100, ge=1, description="Most query parameters one request may carry (422)."
+    )
+    dates_from_year: int = Field(
+        default=1900, ge=1, description="Earliest year of any date-time a request may carry (422)."
+    )
+    dates_until_year: int = Field(
+        default=2200, le=9998, description="Latest year of any date-time a request may carry (422)."
+    )
+    tls: bool = Field(
+        default=False,
+        description="The service is reached over HTTPS (directly or behind a TLS proxy): send HSTS.",
+    )
+    # -- login protection (api/auth.py) --
+    login_window_s: float = Field(
+        default=900.0, gt=0, description="Window over which login attempts are counted, seconds."
+    )
+    login_max_per_account: int = Field(
+        default=10, ge=1, description="Failed logins for one e-mail address per window (then 429)."
+    )
+    login_max_per_address: int = Field(
+        default=100, ge=1, description="Failed logins from one client address per window (429)."
+    )
+    login_concurrent_hashes: int = Field(
+        default=2,
+        ge=1,
+        description="Password hashes computed at once per process (Argon2id takes 64 MiB each).",
+    )
+    login_hash_wait_s: float = Field(
+        default=5.0, ge=0, description="How long a login waits for a free hash slot before 503."
     )
 
     def resolved_database_url(self) -> str:

@@ -13,7 +13,7 @@ def test_health_is_public_and_reports_the_database(api, db):
     body = api.client.get("/api/v1/health").json()
     assert body["status"] == "ok"
     assert body["database"] == db.dialect
-    assert body["network"]["nodes"] == 98
+    assert body["network"]["nodes"] == 99  # 98 places and the Cape of Good Hope waypoint
 
 
 def test_first_start_is_idempotent(api, db):
@@ -82,7 +82,18 @@ def test_route_planning(api):
     ).json()
     assert corridor["itineraries"][0]["corridors"][0] == "middle-kuryk-btk"
     rows = api.client.post("/api/v1/routes/compare", json=ROUTE, headers=h).json()
-    assert len(rows) == 9
+    assert len(rows) == 10  # every corridor: with an itinerary, or left out with the reason
+    assert all(r["itinerary"] or r["reason"] for r in rows)
+    big = api.client.post(
+        "/api/v1/routes", json={**ROUTE, "containers": 56, "best": "time"}, headers=h
+    ).json()
+    (plan,) = big["itineraries"]
+    assert sum(lot["containers"] for lot in plan["lots"]) == 56
+    assert plan["split"].startswith("56 x 40GP in")
+    modes = api.client.get("/api/v1/network/modes", headers=h).json()
+    rail = next(m for m in modes if m["mode"] == "rail")
+    assert rail["gauge"]
+    assert rail["style"]["color"].startswith("#")
 
 
 def test_route_bad_input(api):

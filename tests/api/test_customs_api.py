@@ -323,7 +323,14 @@ def test_not_conform_goods_are_held_and_yellow_needs_a_documents_check(flow):
     yellow = copy.deepcopy(BODY)
     yellow["lrn"] = "LRN-Y"
     yellow["goods"][0] = {**yellow["goods"][0], "hs_code": "240220", "description": "Cigarettes"}
-    decl = declare(api, fwd, shipment, yellow).json()
+    # One declaration per shipment: the second one is refused, a new booking is declared.
+    again = declare(api, fwd, shipment, yellow)
+    assert again.status_code == 409
+    assert "already has a declaration" in again.json()["error"]["reason"]
+    other = api.client.post(
+        "/api/v1/shipments", json={"reference": "PO-Y", "route": ROUTE}, headers=fwd
+    ).json()
+    decl = declare(api, fwd, other, yellow).json()
     assert decl["offices"][0]["channel"] == "yellow"
     assert act(api, kz, decl["id"], "accept", dep).status_code == 200
     refused = act(api, kz, decl["id"], "release", dep)
@@ -379,3 +386,40 @@ def test_only_the_booking_forwarder_declares_and_bad_values_are_4xx(flow):
     )
     assert nan.status_code == 422
     assert api.client.get("/api/v1/customs/log/verify", headers=admin).json()["ok"] is True
+
+
+def test_batch_lodging_tree_head_and_cosigning_over_http(flow):
+    api, fwd, officers, shipment = flow
+    second = api.client.post(
+        "/api/v1/shipments", json={"reference": "PO-2", "route": ROUTE}, headers=fwd
+    ).json()
+    bodies = [dict(copy.deepcopy(BODY), lrn=f"LRN-B{i}") for i in range(2)]
+    batch = api.client.post(
+        "/api/v1/customs/declarations/batch",
+        json={
+            "declarations": [
+                {"shipment_id": s["id"], "declaration": b}
+                for s, b in zip((shipment, second), bodies, strict=True)
+            ]
+        },
+        headers=fwd,
+    )
+    assert batch.status_code == 201, batch.text
+    out = batch.json()
+    assert [d["state"] for d in out["declarations"]] == ["lodged", "lodged"]
+    assert out["tree_head"]["size"] == 4  # draft and lodge of each
+    assert [s["authority"] for s in out["tree_head"]["signatures"]] == ["corridor-platform"]
+    assert declare(api, fwd, shipment).status_code == 409
+    admin = api.headers(ADMIN)
+    assert api.client.get("/api/v1/customs/log/head", headers=admin).json() == out["tree_head"]
+    decl = out["declarations"][0]["id"]
+    dep = api.client.get(f"/api/v1/customs/declarations/{decl}", headers=fwd).json()["offices"][0]
+    assert act(api, officers["KZ"], decl, "accept", dep["id"]).status_code == 200
+    cosigned = api.client.post("/api/v1/customs/log/cosign", headers=officers["KZ"])
+    assert cosigned.status_code == 200, cosigned.text
+    assert cosigned.json()["size"] == 5
+    assert len(cosigned.json()["signatures"]) == 2
+    assert api.client.post("/api/v1/customs/log/cosign", headers=fwd).status_code == 403
+    report = api.client.get("/api/v1/customs/log/verify", headers=admin).json()
+    assert (report["ok"], report["records"], report["declarations"]) == (True, 5, 2)
+    assert report["heads"] == 2  # the current head and the cosigned one

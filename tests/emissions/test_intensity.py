@@ -1,6 +1,6 @@
 import pytest
 
-from corridor.emissions import leg_co2e_kg
+from corridor.emissions import co2e_per_unit, leg_co2e_kg
 from corridor.network.model import EmissionFactor
 
 
@@ -29,17 +29,32 @@ def test_per_tonne_km_ignores_teu():
     assert leg_co2e_kg(f, 1000, tonnes=20, teu=2) == pytest.approx(500)
 
 
-def test_shipped_factors_are_wtw_and_sourced(network):
-    assert {
-        "rail_electric",
-        "rail_diesel",
-        "truck_40t",
-        "ropax_ferry",
-        "container_ship_large",
-    } <= set(network.emission_factors)
-    for f in network.emission_factors.values():
-        assert f.basis == "WTW"
-        assert all(s in network.sources for s in f.source)
+def test_planner_legs_use_this_formula(network):
+    # The planner precomputes CO2e per unit of cargo through co2e_per_unit; a leg it plans must
+    # carry exactly what leg_co2e_kg gives for the leg's vehicle, distance and cargo.
+    from datetime import UTC, datetime
+
+    from corridor.routing import best, make_query, planner_for
+
+    q = make_query(
+        network,
+        origin="xian",
+        destination="alashankou",
+        ready=datetime(2026, 3, 3, tzinfo=UTC),
+        cargo={"containers": 3, "tonnes": 42.0},
+    )
+    leg = best(planner_for(network, q), q).legs[0]
+    vehicle = network.links[leg.links[0]].vehicle
+    expected = sum(
+        leg_co2e_kg(network.emission_factors[vehicle], network.links[lk].distance_km, 42.0, 6.0)
+        for lk in leg.links
+    )
+    assert leg.co2e_kg == pytest.approx(expected, abs=0.1)
+
+
+def test_per_unit_intensity_is_one_of_tonne_or_teu():
+    per_tonne, per_teu = co2e_per_unit(factor(), 1000)
+    assert (per_tonne, per_teu) == (0.0, pytest.approx(57.5))  # 50 g x 1000 km x 1.15
 
 
 def test_negative_inputs_are_refused():

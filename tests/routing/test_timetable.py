@@ -1,7 +1,6 @@
 from datetime import UTC, datetime
 
 from corridor.routing import Timetable
-from corridor.routing.timetable import GENERIC_FIRST_DEPARTURE_H
 
 START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
 
@@ -45,7 +44,16 @@ def test_booking_moves_cargo_to_the_next_departure(network):
 
 
 def test_generic_trains_leave_every_headway(network):
+    # kars-erzurum: one train a day (headway 24 h) from the default first departure at 06:00.
+    tt = Timetable(network, START, days=2)
     link = network.links["kars-erzurum"]
-    assert Timetable.next_generic_departure(link, 0.0) == GENERIC_FIRST_DEPARTURE_H
-    assert Timetable.next_generic_departure(link, 6.0) == 6.0
-    assert Timetable.next_generic_departure(link, 6.5) == 30.0
+    assert tt.settings.generic_first_departure_h == 6.0
+    assert tt.next_generic_departure(link, 0.0) == 6.0
+    assert tt.next_generic_departure(link, 6.0) == 6.0
+    assert tt.next_generic_departure(link, 6.5) == 30.0
+
+
+def test_trucks_leave_when_the_cargo_is_ready(network):
+    tt = Timetable(network, START, days=2)
+    road = next(lk for lk in network.links.values() if lk.mode == "road")
+    assert tt.next_generic_departure(road, 7.25) == 7.25

@@ -123,12 +123,14 @@ def test_digital_borders_cut_border_time():
     wb = simulate(prepare("wb-2030"), seed=4, horizon_days=25)
     digital = simulate(prepare("digital-borders"), seed=4, horizon_days=25)
 
-    def busy(s):
-        return next(r for r in s["resources"] if r["resource"] == "crossing:x-dostyk")[
-            "utilisation"
-        ]
+    def dostyk(s):
+        return next(r for r in s["resources"] if r["resource"] == "crossing:x-dostyk")
 
-    assert busy(digital) < 0.7 * busy(wb)
+    # With both sides of the Dostyk border counted (CPMM: 30.5 h Chinese side + 78 h Kazakh
+    # inbound, issue 11) the wb-2030 border saturates, so its utilisation cannot halve; the queue
+    # in front of it does, and more trains get through.
+    assert dostyk(digital)["mean_wait_h"] < 0.5 * dostyk(wb)["mean_wait_h"]
+    assert dostyk(digital)["served"] > dostyk(wb)["served"]
 
 
 def test_link_throughput_follows_the_routes():

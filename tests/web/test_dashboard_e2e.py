@@ -119,7 +119,7 @@ def test_customs_officer_releases_a_green_consignment(server, browser):
     row = page.locator("#expected-table tbody tr", has_text="E2E-LRN")
     assert "green" in row.inner_text()
     row.locator("button.release").click()
-    page.wait_for_selector("#office-kpis:has-text('Released here: 1')")
+    page.wait_for_selector("#history-table tbody tr:has-text('E2E-LRN')")
     page.screenshot(path=str(ARTIFACTS / "e2e-customs.png"))
     after = api.get(f"/customs/declarations/{decl['id']}", headers=fwd).json()
     assert after["next_office"] == 3
@@ -131,7 +131,9 @@ AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" 
 
 def _serious_violations(page) -> list[str]:
     """axe-core's WCAG 2.1 A/AA checks on the page as it is now: serious or critical only."""
-    page.add_script_tag(content=AXE.read_text())
+    # Evaluated through the DevTools protocol: the page's Content-Security-Policy rightly refuses
+    # an injected inline <script>, and the check must not need the policy loosened.
+    page.evaluate(AXE.read_text())
     result = page.evaluate(
         "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})"
     )

@@ -25,11 +25,14 @@ from corridor.api import (
     shipments,
     tracking,
 )
+from corridor.api import energy as energy_api
 from corridor.api import jobs as jobs_api
 from corridor.api import simulation as simulation_api
+from corridor.api.middleware import EdgeMiddleware
 from corridor.customs.risk import load_profiles
 from corridor.jobs import JobQueue
 from corridor.settings import Settings
+from corridor.store import files
 from corridor.store.accounts import set_password_cost
 from corridor.store.db import Database
 from corridor.store.network import load_stored_network
@@ -96,6 +99,8 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
 
     app.state.settings = settings
     app.state.db = db
+    app.state.hash_slots = auth.hash_slots(settings)
+    files.secure(settings.var_dir, db.url)
     jobs = JobQueue(settings, db)
     app.state.jobs = jobs
     with db.session() as session:
@@ -104,6 +109,8 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     errors.install(app)
     availability.install(app, settings)
     set_password_cost(settings.argon2_time_cost, settings.argon2_memory_kib)
+    # Added last, so outermost: every answer, the 503s of availability included, passes the edge.
+    app.add_middleware(EdgeMiddleware, settings=settings)
 
     api = APIRouter(prefix="/api/v1")
 
@@ -124,7 +131,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
 
     for module in (
         auth, network, routes, shipments, customs, tracking, admin, jobs_api, notices,
-        simulation_api,
+        simulation_api, energy_api,
     ):  # fmt: skip
         api.include_router(module.router)
     app.include_router(api)

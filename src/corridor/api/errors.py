@@ -1,8 +1,17 @@
-"""Every error leaves the API as JSON: ``{"error": {"code", "field", "reason"}}`` with a 4xx status."""
+"""Every error leaves the API as JSON: ``{"error": {"code", "field", "reason"}}`` with a 4xx status.
+
+There is one error type, :class:`corridor.errors.CorridorError`, and one handler. Exceptions that
+are not (yet) a CorridorError, from the domains or from FastAPI, pydantic and SQLAlchemy, are
+translated by the one table ``TRANSLATE``; the handler looks the exception's classes up in it, most
+specific first. Anything else is a bug: it is logged and answered 500 (see ``internal_error``).
+"""
 
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,104 +22,140 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from corridor.customs.lifecycle import TransitionError
 from corridor.disruptions import DisruptionError
+from corridor.energy.errors import EnergyError
+from corridor.errors import STATUS, CorridorError
 from corridor.jobs import JobError
 from corridor.routing import NoRouteError, RoutingError
 from corridor.simulation.errors import ScenarioError
-from corridor.store.accounts import AccountError
 from corridor.store.customs import CustomsError
 from corridor.store.shipments import ShipmentError
 
 log = logging.getLogger("corridor.api")
 
 
-class ApiError(Exception):
+class ApiError(CorridorError):
+    """A CorridorError raised by the API layer itself, which states its status explicitly.
+
+    The status must be the one ``STATUS`` gives the code; it is kept as an argument because it
+    makes the API code read as the HTTP it answers.
+    """
+
     def __init__(self, status: int, code: str, field: str | None, reason: str) -> None:
-        self.status, self.code, self.field, self.reason = status, code, field, reason
-        super().__init__(reason)
+        super().__init__(code, field, reason)
+        if self.status != status:
+            raise AssertionError(f"code {code!r} answers {self.status}, not {status}")
 
 
 def body(code: str, field: str | None, reason: str) -> dict[str, dict[str, str | None]]:
     return {"error": {"code": code, "field": field, "reason": reason}}
 
 
-def _json(status: int, code: str, field: str | None, reason: str) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body(code, field, reason), status_code=status, headers=headers)
+def response(exc: CorridorError) -> JSONResponse:
+    """The JSON answer to ``exc``, with the headers its status calls for."""
+    headers: dict[str, str] = {}
+    if exc.code == "unauthorized":
+        headers["WWW-Authenticate"] = "Bearer"
+    if exc.retry_after_s is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
+    return JSONResponse(body(exc.code, exc.field, exc.reason), exc.status, headers or None)
 
 
-STATUS = {"not_found": 404, "forbidden": 403, "conflict": 409}
+def internal_error() -> JSONResponse:
+    return JSONResponse(body("internal", None, "internal error; it has been logged"), 500)
+
+
+def _first(errors: Any) -> dict[str, Any]:
+    listed = list(errors)
+    return dict(listed[0]) if listed else {"loc": (), "msg": "invalid request"}
+
+
+def _request_validation(exc: RequestValidationError) -> CorridorError:
+    first = _first(exc.errors())
+    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+    reason = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    if first.get("type") == "json_invalid":
+        return CorridorError("malformed_json", "body", reason)
+    return CorridorError("invalid", ".".join(loc) or None, reason)
+
+
+def _pydantic(exc: ValidationError) -> CorridorError:
+    first = _first(exc.errors())
+    loc = ".".join(str(p) for p in first.get("loc", ())) or None
+    return CorridorError("invalid", loc, str(first.get("msg", "")).removeprefix("Value error, "))
+
+
+def _http(exc: StarletteHTTPException) -> CorridorError:
+    code = {
+        400: "malformed_json",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+        413: "too_large",
+        415: "unsupported_media_type",
+        429: "rate_limited",
+        503: "unavailable",
+    }.get(exc.status_code, "invalid")
+    return CorridorError(code, None, str(exc.detail))
+
+
+def _transition(exc: TransitionError) -> CorridorError:
+    return CorridorError(exc.code if exc.code in STATUS else "conflict", "action", str(exc))
+
+
+def _coded(exc: ShipmentError | CustomsError | JobError | DisruptionError) -> CorridorError:
+    return CorridorError(exc.code, exc.field, exc.reason)
+
+
+def _scenario(exc: ScenarioError) -> CorridorError:
+    # A scenario file's error names the file and line ahead of the reason.
+    reason = str(exc).split(": field ", 1)[0] + ": " + exc.reason if exc.file else exc.reason
+    return CorridorError(exc.code, exc.field, reason)
+
+
+#: How each exception that is not a CorridorError becomes one. Domain errors that already carry
+#: (code, field, reason) should rather subclass CorridorError and drop out of this table.
+TRANSLATE: dict[type[Exception], Callable[[Any], CorridorError]] = {
+    CorridorError: lambda exc: exc,
+    RequestValidationError: _request_validation,
+    ValidationError: _pydantic,
+    StarletteHTTPException: _http,
+    NoRouteError: lambda exc: CorridorError("no_route", exc.field, exc.reason),
+    RoutingError: lambda exc: CorridorError("invalid", exc.field, exc.reason),
+    TransitionError: _transition,
+    ShipmentError: _coded,
+    CustomsError: _coded,
+    JobError: _coded,
+    DisruptionError: _coded,
+    ScenarioError: _scenario,
+    EnergyError: lambda exc: CorridorError(
+        exc.code if exc.code in STATUS else "invalid", exc.field, exc.reason.splitlines()[0]
+    ),
+    DataError: lambda _: CorridorError(
+        "invalid", None, "a value the database cannot store (for example a NUL character)"
+    ),
+}
+
+
+def translate(exc: BaseException) -> CorridorError | None:
+    """The CorridorError ``exc`` stands for, or None when it is a bug."""
+    for cls in type(exc).__mro__:
+        if cls in TRANSLATE:
+            return TRANSLATE[cls](exc)
+    return None
 
 
 def install(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api(_: Request, exc: ApiError) -> JSONResponse:
-        return _json(exc.status, exc.code, exc.field, exc.reason)
+    """Register the one handler for every exception class the table knows."""
 
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        loc = [str(p) for p in first.get("loc", ()) if p not in ("body",)]
-        reason = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-        if first.get("type") == "json_invalid":
-            return _json(400, "malformed_json", "body", reason)
-        return _json(422, "invalid", ".".join(loc) or None, reason)
+    async def handle(_: Request, exc: Exception) -> JSONResponse:
+        error = translate(exc)
+        if error is None:
+            log.exception("unhandled error", exc_info=exc)
+            return internal_error()
+        return response(error)
 
-    @app.exception_handler(NoRouteError)
-    async def _no_route(_: Request, exc: NoRouteError) -> JSONResponse:
-        return _json(422, "no_route", exc.field, exc.reason)
-
-    @app.exception_handler(RoutingError)
-    async def _routing(_: Request, exc: RoutingError) -> JSONResponse:
-        return _json(422, "invalid", exc.field, exc.reason)
-
-    @app.exception_handler(AccountError)
-    async def _account(_: Request, exc: AccountError) -> JSONResponse:
-        return _json(422, "invalid", exc.field, exc.reason)
-
-    @app.exception_handler(ShipmentError)
-    async def _shipment(_: Request, exc: ShipmentError) -> JSONResponse:
-        return _json(STATUS.get(exc.code, 422), exc.code, exc.field, exc.reason)
-
-    @app.exception_handler(ScenarioError)
-    async def _scenario(_: Request, exc: ScenarioError) -> JSONResponse:
-        status = 404 if exc.code == "not_found" else 422
-        reason = str(exc).split(": field ", 1)[0] + ": " + exc.reason if exc.file else exc.reason
-        return _json(status, exc.code, exc.field, reason)
-
-    @app.exception_handler(CustomsError)
-    async def _customs(_: Request, exc: CustomsError) -> JSONResponse:
-        return _json(STATUS.get(exc.code, 422), exc.code, exc.field, exc.reason)
-
-    @app.exception_handler(TransitionError)
-    async def _transition(_: Request, exc: TransitionError) -> JSONResponse:
-        return _json(STATUS.get(exc.code, 409), exc.code, "action", str(exc))
-
-    @app.exception_handler(DisruptionError)
-    async def _disruption(_: Request, exc: DisruptionError) -> JSONResponse:
-        return _json(STATUS.get(exc.code, 422), exc.code, exc.field, exc.reason)
-
-    @app.exception_handler(JobError)
-    async def _job(_: Request, exc: JobError) -> JSONResponse:
-        return _json(422, exc.code, exc.field, exc.reason)
-
-    @app.exception_handler(ValidationError)
-    async def _pydantic(_: Request, exc: ValidationError) -> JSONResponse:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"]) or None
-        return _json(422, "invalid", loc, first["msg"].removeprefix("Value error, "))
-
-    @app.exception_handler(DataError)
-    async def _data(_: Request, exc: DataError) -> JSONResponse:
-        return _json(
-            422, "invalid", None, "a value the database cannot store (for example a NUL character)"
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _json(exc.status_code, code, None, str(exc.detail))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return _json(500, "internal", None, "internal error; it has been logged")
+    for cls in TRANSLATE:
+        app.add_exception_handler(cls, handle)
+    app.add_exception_handler(Exception, handle)

@@ -5,13 +5,55 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from pydantic import BaseModel
 
 from corridor.api.deps import NetworkDep, PrincipalDep
 from corridor.api.errors import ApiError
-from corridor.network import Mode
+from corridor.network import CAPABILITIES, Mode
 from corridor.network.export import to_geojson
 
 router = APIRouter(prefix="/network", tags=["network"])
+
+
+class ModeStyle(BaseModel):
+    """Leaflet path options for drawing the mode's links."""
+
+    color: str
+    weight: float
+    dashArray: str | None = None  # Leaflet's option name
+
+
+class ModeOut(BaseModel):
+    """One row of the network's mode capability table."""
+
+    mode: str
+    label: str
+    scheduled: bool
+    gauge: bool
+    runs_on: bool
+    waterborne: bool
+    max_detour: float
+    style: ModeStyle
+
+
+@router.get("/modes", response_model=list[ModeOut], summary="Transport modes and how to draw them")
+def modes(_: PrincipalDep) -> list[ModeOut]:
+    """The capability table that drives planning and validation; the map styles its lines by it."""
+    return [
+        ModeOut(
+            mode=cap.mode.value,
+            label=cap.label,
+            scheduled=cap.scheduled,
+            gauge=cap.gauge,
+            runs_on=cap.runs_on,
+            waterborne=cap.waterborne,
+            max_detour=cap.max_detour,
+            style=ModeStyle(
+                color=cap.style.color, weight=cap.style.weight, dashArray=cap.style.dash
+            ),
+        )
+        for cap in CAPABILITIES.values()
+    ]
 
 
 def _dump(record: Any, drop: tuple[str, ...] = ()) -> dict[str, Any]:

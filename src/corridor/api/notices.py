@@ -173,7 +173,7 @@ def feed(
 )
 async def stream(
     request: Request,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    after: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
     max_events: Annotated[int | None, Query(ge=1, le=100_000)] = None,
     max_seconds: Annotated[float, Query(gt=0, le=86_400)] = 3600.0,
 ) -> StreamingResponse:

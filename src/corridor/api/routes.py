@@ -12,60 +12,52 @@ from corridor.api.notices import active_closures
 from corridor.api.schemas import CorridorOption, RouteRequest, RouteResponse
 from corridor.disruptions import Notice, affected_legs
 from corridor.network import Network
-from corridor.routing import (
-    Cargo,
-    Itinerary,
-    Query,
-    RoutingError,
-    best,
-    compare,
-    make_query,
-    pareto,
-    planner_for,
-    resolve_place,
-)
+from corridor.routing import Itinerary, Query, RoutingError, build_query, compare, planner_for
+from corridor.routing import plan as plan_itineraries
 from corridor.routing.closures import Closure
 
 router = APIRouter(tags=["routes"])
 
 
-def build_query(network: Network, request: RouteRequest) -> Query:
-    fields: dict[str, Any] = {
-        "origin": request.origin,
-        "destination": request.destination,
-        "ready": request.ready,
-        "cargo": Cargo(
+class CorridorAnswerOut(CorridorOption):
+    """A corridor's fastest itinerary, or (itinerary null) the reason it does not apply."""
+
+    reason: str | None = None
+
+
+def query_for(network: Network, request: RouteRequest) -> Query:
+    """The request as a planner query (the one routing.build_query the CLI also uses)."""
+    try:
+        return build_query(
+            network,
+            origin=request.origin,
+            destination=request.destination,
+            ready=request.ready,
             containers=request.containers,
             container_type=request.container_type,
             tonnes=request.tonnes,
             dangerous_goods=request.dangerous_goods,
-        ),
-        "avoid_countries": frozenset(request.avoid_countries),
-        "avoid_nodes": frozenset(request.avoid_nodes),
-        "max_transfers": request.max_transfers,
-        "latest_arrival": request.latest_arrival,
-    }
-    if request.modes:
-        fields["modes"] = frozenset(request.modes)
-    if request.via:
-        fields["via"] = tuple((resolve_place(network, place, "via"),) for place in request.via)
-    if request.corridor is not None:
-        corridor = network.corridors.get(request.corridor)
-        if corridor is None:
-            raise ApiError(422, "invalid", "corridor", f"unknown corridor {request.corridor!r}")
-        fields["via"] = tuple(fields.get("via", ())) + corridor.via
-        fields["avoid_countries"] = fields["avoid_countries"] | frozenset(corridor.avoid_countries)
-    return make_query(network, **fields)
+            avoid_countries=request.avoid_countries or (),
+            avoid_nodes=request.avoid_nodes or (),
+            modes=[m.value for m in request.modes or ()],
+            max_transfers=request.max_transfers,
+            latest_arrival=request.latest_arrival,
+            via=request.via or (),
+            corridor=request.corridor,
+            red_sea_open=request.red_sea_open,
+        )
+    except RoutingError as exc:
+        if exc.field == "corridor":
+            raise ApiError(422, "invalid", "corridor", exc.reason) from None
+        raise
 
 
 def plan(
     network: Network, request: RouteRequest, closures: tuple[Closure, ...] = ()
 ) -> tuple[Query, list[Itinerary]]:
     """Plan ``request`` round the closed windows of the notices in force (see corridor.disruptions)."""
-    query = build_query(network, request).model_copy(update={"closures": closures})
-    planner = planner_for(network, query)
-    options = [best(planner, query, request.best)] if request.best else pareto(planner, query)
-    return query, options
+    query = query_for(network, request).model_copy(update={"closures": closures})
+    return query, plan_itineraries(planner_for(network, query), query, request.best)
 
 
 def _steered_round(
@@ -90,7 +82,7 @@ def query_json(query: Query) -> dict[str, Any]:
 def plan_route(
     request: RouteRequest, s: SessionDep, network: NetworkDep, _: PrincipalDep
 ) -> RouteResponse:
-    """The Pareto set of itineraries over arrival time, cost and CO2e (or the best by one).
+    """The Pareto set over typical arrival, p90 arrival, cost and CO2e (or the best by one).
 
     Closures announced in disruption notices are respected; ``disruptions`` lists the notices the
     plan was steered round."""
@@ -100,15 +92,21 @@ def plan_route(
     return RouteResponse(query=query_json(query), itineraries=options, disruptions=steered)
 
 
-@router.post("/routes/compare", response_model=list[CorridorOption], summary="Compare corridors")
+@router.post("/routes/compare", response_model=list[CorridorAnswerOut], summary="Compare corridors")
 def compare_corridors(
     request: RouteRequest, s: SessionDep, network: NetworkDep, _who: PrincipalDep
-) -> list[CorridorOption]:
-    """The fastest itinerary of each named corridor (null where a corridor has no route), round
-    the closures of the notices in force."""
+) -> list[CorridorAnswerOut]:
+    """The fastest itinerary of each corridor that applies, round the closures of the notices in
+    force; the others with the reason they do not apply."""
     _, closures = active_closures(s, network)
-    query = build_query(network, request).model_copy(update={"closures": closures})
+    query = query_for(network, request).model_copy(update={"closures": closures})
     return [
-        CorridorOption(corridor=c.id, name=c.name, family=c.family.value, itinerary=it)
-        for c, it in compare(planner_for(network, query), query)
+        CorridorAnswerOut(
+            corridor=a.corridor.id,
+            name=a.corridor.name,
+            family=a.corridor.family.value,
+            itinerary=a.itinerary,
+            reason=a.reason,
+        )
+        for a in compare(planner_for(network, query), query)
     ]

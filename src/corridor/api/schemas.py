@@ -62,6 +62,11 @@ class RouteRequest(_Strict):
     via: list[str] = Field(
         default_factory=list, max_length=10, description="Places to pass, in order."
     )
+    red_sea_open: bool | None = Field(
+        default=None,
+        description="Whether ships may pass Suez and the Red Sea (default: the platform's setting); "
+        "closed sends Asia-Europe sea legs round the Cape of Good Hope.",
+    )
     best: Criterion | None = Field(
         default=None, description="Only the best itinerary by this criterion."
     )

@@ -21,7 +21,7 @@ from corridor.settings import Settings
 from corridor.store import shipments as shipment_store
 from corridor.store import tracking_alerts
 from corridor.store.db import Database
-from corridor.store.models import TrackingAlert
+from corridor.store.models import OrgKind, TrackingAlert
 from corridor.store.tracking_status import shipment_status
 from corridor.store.tracking_subscriptions import deliver_webhooks
 from corridor.tracking.errors import TrackingError
@@ -165,6 +165,7 @@ class WebhookCreate(BaseModel):
 class WebhookOut(BaseModel):
     id: str
     url: str
+    organisation_id: str
     secret: str | None = Field(
         default=None,
         description="HMAC-SHA256 key of the Corridor-Signature header; shown only when created",
@@ -187,16 +188,28 @@ def add_webhook(
         )
     except TrackingError as exc:
         return problem(exc)
-    return WebhookOut(id=hook.id, url=hook.url, secret=secret)
-
-
-@router.get("/webhooks", response_model=list[WebhookOut], summary="Your organisation's webhooks")
-def list_webhooks(s: SessionDep, who: PrincipalDep) -> list[WebhookOut]:
-    return [WebhookOut(id=h.id, url=h.url) for h in tracking_alerts.webhooks(s, who)]
+    return WebhookOut(id=hook.id, url=hook.url, organisation_id=hook.organisation_id, secret=secret)
 
 
 @router.get(
-    "/alerts", response_model=list[AlertOut], summary="ETA alerts of your organisation's shipments"
+    "/webhooks",
+    response_model=list[WebhookOut],
+    summary="Your organisation's webhooks (the administrator: all)",
+)
+def list_webhooks(s: SessionDep, who: PrincipalDep) -> list[WebhookOut]:
+    return [
+        WebhookOut(id=h.id, url=h.url, organisation_id=h.organisation_id)
+        for h in tracking_alerts.webhooks(s, who)
+    ]
+
+
+@router.get(
+    "/alerts",
+    response_model=list[AlertOut],
+    summary="ETA alerts of your organisation's shipments (the administrator: all)",
 )
 def alerts(s: SessionDep, who: PrincipalDep) -> list[AlertOut]:
-    return [_alert(a) for a in tracking_alerts.alerts_of(s, who.organisation_id)]
+    everyone = who.kind is OrgKind.ADMIN
+    return [
+        _alert(a) for a in tracking_alerts.alerts_of(s, None if everyone else who.organisation_id)
+    ]

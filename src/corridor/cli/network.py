@@ -75,11 +75,19 @@ def show(directory: Path | None = typer.Option(None, "--dir", help=DIR_HELP)) ->
         table.add_row(row.country, str(row.nodes), f"{row.rail_km:,.0f}", str(row.border_crossings))
     out.print(table)
     table = Table(title="By mode")
-    for col in ("mode", "links", "km", "of which estimated km", "scheduled services"):
-        table.add_column(col, justify="right" if col != "mode" else "left")
+    for col in ("mode", "links", "km", "of which estimated km", "scheduled services", "runs"):
+        table.add_column(col, justify="right" if col not in ("mode", "runs") else "left")
     for m in by_mode(network):
+        runs = "on schedules only" if m.scheduled else "runs on" if m.runs_on else "own vehicle"
+        if m.gauge:
+            runs += ", gauge-bound"
         table.add_row(
-            m.mode, str(m.links), f"{m.km:,.0f}", f"{m.estimated_km:,.0f}", str(m.services)
+            m.mode,
+            str(m.links),
+            f"{m.km:,.0f}",
+            f"{m.estimated_km:,.0f}",
+            str(m.services),
+            runs,
         )
     out.print(table)
     table = Table(title="Corridors")

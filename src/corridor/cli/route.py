@@ -4,30 +4,29 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from corridor.network import Mode, Network, load_network
-from corridor.routing import (
-    Cargo,
-    ContainerType,
-    Criterion,
-    Itinerary,
-    NoRouteError,
-    Query,
-    RoutingError,
-    best,
-    compare,
-    make_query,
-    pareto,
-    planner_for,
-)
+if TYPE_CHECKING:
+    from corridor.network import Network
+    from corridor.routing import Itinerary, Planner, Query
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+
+
+class ContainerType(StrEnum):
+    """ISO container sizes (the same values as corridor.routing.ContainerType, kept here so the
+    command line parses without importing the planner)."""
+
+    C20 = "20GP"
+    C40 = "40GP"
+    C40HC = "40HC"
+    C45HC = "45HC"
+
 
 FROM = typer.Option(..., "--from", help='Origin: node id, name or UN/LOCODE (e.g. xian, "Xi\'an").')
 TO = typer.Option(..., "--to", help="Destination: node id, name or UN/LOCODE.")
@@ -52,7 +51,18 @@ AVOID = typer.Option(
 )
 AVOID_NODES = typer.Option("", "--avoid-nodes", help="Nodes to avoid, comma-separated.")
 MODES = typer.Option(
-    "", "--modes", help="Allowed modes, comma-separated (rail,ferry,sea,road). Default: all."
+    "",
+    "--modes",
+    help="Allowed modes, comma-separated (see 'corridor network show'). Default: all.",
+)
+RED_SEA = typer.Option(
+    None,
+    "--red-sea",
+    help="open: container lines may sail through Suez; closed: only round the Cape. "
+    "Default: the red_sea_open setting (CORRIDOR_RED_SEA_OPEN).",
+)
+RATES = typer.Option(
+    None, "--rates", help="A rate table (CSV) of this month's charges replacing the dataset's."
 )
 MAX_TRANSFERS = typer.Option(None, "--max-transfers", help="Most vehicle changes allowed.")
 LATEST = typer.Option(
@@ -82,53 +92,57 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def build_query(network: Network, **opts: Any) -> Query:
-    """Turn CLI options into a validated query, or exit 2 with the field and the reason."""
-    if opts["teu"] is not None and opts["containers"] is not None:
-        raise _fail("cargo: give either --teu or --containers, not both", 2)
-    cargo_fields: dict[str, Any] = {
-        "dangerous_goods": opts["dangerous_goods"],
-        "tonnes": opts["tonnes"],
-    }
-    if opts["teu"] is not None:
-        cargo_fields.update(containers=opts["teu"], container_type=ContainerType.C20)
-    else:
-        cargo_fields.update(
-            containers=1 if opts["containers"] is None else opts["containers"],
-            container_type=opts["container_type"],
-        )
+#: Request fields as the command line names them, for error messages.
+OPTION_NAMES = {
+    "containers": "--teu/--containers",
+    "teu": "--teu/--containers",
+    "tonnes": "--tonnes",
+    "modes": "--modes",
+    "avoid_countries": "--avoid",
+    "avoid_nodes": "--avoid-nodes",
+    "ready": "--ready",
+    "latest_arrival": "--latest",
+}
+
+
+def _red_sea(text: str | None) -> bool | None:
+    if text is None:
+        return None
+    if text.lower() not in ("open", "closed"):
+        raise _fail(f"--red-sea: {text!r} is not open or closed", 2)
+    return text.lower() == "open"
+
+
+def query_from_options(network: Network, **opts: Any) -> Query:
+    """Turn CLI options into a validated query (routing.build_query), or exit 2 naming the option."""
+    from corridor.routing import RoutingError, build_query
+
     try:
-        cargo = Cargo.model_validate(cargo_fields)
-    except ValueError as exc:
-        first = exc.errors()[0] if hasattr(exc, "errors") else None
-        name = {"containers": "--teu/--containers", "tonnes": "--tonnes"}.get(
-            str(first["loc"][0]) if first else "", "cargo"
+        return build_query(
+            network,
+            origin=opts["origin"],
+            destination=opts["destination"],
+            ready=_when(opts["ready"], "ready") or datetime.now(UTC),
+            containers=opts["containers"],
+            container_type=str(opts["container_type"]),
+            teu=opts["teu"],
+            tonnes=opts["tonnes"],
+            dangerous_goods=opts["dangerous_goods"],
+            avoid_countries=_split(opts["avoid"]),
+            avoid_nodes=_split(opts.get("avoid_nodes", "")),
+            modes=_split(opts.get("modes", "")),
+            max_transfers=opts.get("max_transfers"),
+            latest_arrival=_when(opts.get("latest"), "latest"),
+            red_sea_open=_red_sea(opts.get("red_sea")),
         )
-        raise _fail(f"{name}: {first['msg'] if first else exc}", 2) from None
-    modes = _split(opts["modes"])
-    unknown = [m for m in modes if m not in {x.value for x in Mode}]
-    if unknown:
-        raise _fail(f"modes: unknown mode(s) {', '.join(unknown)} (use rail, ferry, sea, road)", 2)
-    fields: dict[str, Any] = {
-        "origin": opts["origin"],
-        "destination": opts["destination"],
-        "ready": _when(opts["ready"], "ready") or datetime.now(UTC),
-        "cargo": cargo,
-        "avoid_countries": frozenset(_split(opts["avoid"])),
-        "avoid_nodes": frozenset(_split(opts["avoid_nodes"])),
-        "max_transfers": opts["max_transfers"],
-        "latest_arrival": _when(opts["latest"], "latest"),
-    }
-    if modes:
-        fields["modes"] = frozenset(Mode(m) for m in modes)
-    try:
-        return make_query(network, **fields)
     except RoutingError as exc:
-        raise _fail(str(exc), 2) from None
+        if exc.field == "containers" and "either" in exc.reason:
+            raise _fail("cargo: give either --teu or --containers, not both", 2) from None
+        raise _fail(f"{OPTION_NAMES.get(exc.field, exc.field)}: {exc.reason}", 2) from None
 
 
 def _network() -> Network:
-    from corridor.network import DatasetError
+    from corridor.network import DatasetError, load_network
 
     try:
         return load_network()
@@ -156,16 +170,21 @@ def _print_itinerary(it: Itinerary, title: str) -> None:
             details.append(f"waits {leg.wait_h:.0f} h for the departure")
         for c in leg.crossings:
             offices = f": {' / '.join(c.customs_offices)}" if c.customs_offices else ""
-            details.append(f"{c.kind} {c.name} {c.dwell_h:g} h{offices}")
+            spread = (
+                f" (p90 {c.dwell_p90_h:g} h)" if c.dwell_p90_h and c.dwell_p90_h > c.dwell_h else ""
+            )
+            details.append(f"{c.kind} {c.name} {c.dwell_h:g} h{spread}{offices}")
         out.print("       " + "; ".join(details), style="dim", highlight=False)
 
 
 def _summary(it: Itinerary) -> str:
     corridors = ", ".join(it.corridors) or "-"
+    p90 = f" (p90 {it.transit_days_p90:.1f})" if it.transit_days_p90 is not None else ""
+    split = f"; {it.split}" if it.split else ""
     return (
-        f"arrives {_fmt(it.arrival)} UTC, {it.transit_days:.1f} days, USD {it.cost_usd:,.0f}, "
+        f"arrives {_fmt(it.arrival)} UTC, {it.transit_days:.1f} days{p90}, USD {it.cost_usd:,.0f}, "
         f"{it.co2e_kg / 1000:,.1f} t CO2e, {it.distance_km:,.0f} km, {it.transfers} transfers "
-        f"(corridor: {corridors})"
+        f"(corridor: {corridors}){split}"
     )
 
 
@@ -184,27 +203,31 @@ def route(
     max_transfers: int | None = MAX_TRANSFERS,
     latest: str | None = LATEST,
     best_by: str | None = typer.Option(
-        None, "--best", help="Only the best itinerary by time, cost or co2e."
+        None, "--best", help="Only the best itinerary by time, p90, cost or co2e."
     ),
+    red_sea: str | None = RED_SEA,
+    rates: str | None = RATES,
     as_json: bool = JSON,
 ) -> None:
     """Plan a shipment: the Pareto set of itineraries over arrival time, cost and CO2e.
 
     Example: corridor route --from xian --to duisburg --ready 2026-03-03 --containers 40
     """
-    network = _network()
-    query = build_query(
-        network, **{k: v for k, v in locals().items() if k not in ("best_by", "as_json", "network")}
+    planner = _planner(_when(ready, "ready") or datetime.now(UTC), rates)
+    network = planner.net
+    query = query_from_options(
+        network, **{k: v for k, v in locals().items() if k not in ("network", "planner")}
     )
+    from corridor.routing import Criterion, NoRouteError, plan
+
     criterion = None
     if best_by is not None:
         try:
             criterion = Criterion(best_by)
         except ValueError:
-            raise _fail(f"best: {best_by!r} is not one of time, cost, co2e", 2) from None
-    planner = planner_for(network, query)
+            raise _fail(f"best: {best_by!r} is not one of time, p90, cost, co2e", 2) from None
     try:
-        options = [best(planner, query, criterion)] if criterion else pareto(planner, query)
+        options = plan(planner, query, criterion)
     except NoRouteError as exc:
         raise _fail(str(exc), 1) from None
     if as_json:
@@ -232,63 +255,95 @@ def compare_cmd(
     tonnes: float | None = TONNES,
     dangerous_goods: bool = DG,
     avoid: str = AVOID,
+    red_sea: str | None = RED_SEA,
     as_json: bool = JSON,
 ) -> None:
     """Compare the corridors side by side: the fastest itinerary of each, with days, cost and CO2e.
 
     Example: corridor compare --from Xian --to Duisburg --ready 2026-03-03
     """
-    network = _network()
-    query = build_query(
-        network,
-        origin=origin,
-        destination=destination,
-        ready=ready,
-        containers=containers,
-        container_type=container_type,
-        teu=teu,
-        tonnes=tonnes,
-        dangerous_goods=dangerous_goods,
-        avoid=avoid,
-        avoid_nodes="",
-        modes="",
-        max_transfers=None,
-        latest=None,
+    planner = _planner(_when(ready, "ready") or datetime.now(UTC), None)
+    network = planner.net
+    query = query_from_options(
+        network, **{k: v for k, v in locals().items() if k not in ("network", "planner")}
     )
-    rows = compare(planner_for(network, query), query)
+    from corridor.routing import compare
+
+    rows = compare(planner, query)
     if as_json:
         typer.echo(
             json.dumps(
                 [
                     {
-                        "corridor": c.id,
-                        "name": c.name,
-                        "family": c.family.value,
-                        "itinerary": None if it is None else it.model_dump(mode="json"),
+                        "corridor": a.corridor.id,
+                        "name": a.corridor.name,
+                        "family": a.corridor.family.value,
+                        "itinerary": None
+                        if a.itinerary is None
+                        else a.itinerary.model_dump(mode="json"),
+                        "reason": a.reason,
                     }
-                    for c, it in rows
+                    for a in rows
                 ],
                 indent=2,
             )
         )
         return
+    from rich.table import Table
+
     table = Table(
         title=f"{network.nodes[query.origin].name} to {network.nodes[query.destination].name}, "
         f"ready {_fmt(query.ready)} UTC, {query.cargo.teu:g} TEU"
     )
-    for col in ("corridor", "days", "USD", "t CO2e", "km"):
+    for col in ("corridor", "days", "p90 days", "USD", "t CO2e", "km"):
         table.add_column(col, justify="left" if col == "corridor" else "right", no_wrap=True)
-    for corridor, it in sorted(
-        rows, key=lambda r: (r[1] is None, r[1].transit_days if r[1] else 0)
-    ):
-        if it is None:
-            table.add_row(corridor.id, "no route", "", "", "")
-        else:
-            table.add_row(
-                corridor.id,
-                f"{it.transit_days:.1f}",
-                f"{it.cost_usd:,.0f}",
-                f"{it.co2e_kg / 1000:,.1f}",
-                f"{it.distance_km:,.0f}",
-            )
-    out.print(table)
+    applies = sorted((a for a in rows if a.itinerary), key=lambda a: a.itinerary.transit_days)  # type: ignore[union-attr]
+    for answer in applies:
+        it = answer.itinerary
+        assert it is not None
+        table.add_row(
+            answer.corridor.id,
+            f"{it.transit_days:.1f}",
+            f"{it.transit_days_p90:.1f}" if it.transit_days_p90 is not None else "",
+            f"{it.cost_usd:,.0f}",
+            f"{it.co2e_kg / 1000:,.1f}",
+            f"{it.distance_km:,.0f}",
+        )
+    if applies:
+        out.print(table)
+    else:
+        out.print("No named corridor applies to this trip; plan it with 'corridor route'.")
+    left_out = [a for a in rows if a.itinerary is None]
+    if left_out:
+        out.print("[bold]Left out[/bold]")
+        for answer in left_out:
+            out.print(f"  {answer.corridor.id}: {answer.reason}", highlight=False)
+
+
+def _planner(ready: datetime, rates: str | None) -> Planner:
+    """The planner (and its network) for ``ready``: from the on-disk cache while the dataset is
+    unchanged, else loaded, validated and built once and cached."""
+    from corridor.network import DatasetError
+    from corridor.routing import Planner
+    from corridor.routing.cache import planner_for_dataset
+    from corridor.settings import get_settings
+
+    try:
+        planner = planner_for_dataset(get_settings().network_dir, ready)
+    except DatasetError:
+        raise _fail(
+            "the network dataset has problems; run 'corridor network validate'", 1
+        ) from None
+    path = rates or (str(get_settings().rates_file) if get_settings().rates_file else None)
+    if path is not None:
+        from pathlib import Path
+
+        from corridor.routing import RateTableError, read_rates
+
+        places = set(planner.net.crossings) | set(planner.net.nodes)
+        try:
+            table = read_rates(Path(path), today=ready.date(), places=places)
+        except RateTableError as exc:
+            raise _fail("; ".join(str(p) for p in exc.problems), 2) from None
+        planner = Planner(planner.tt, table)
+    return planner

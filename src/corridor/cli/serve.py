@@ -1,36 +1,17 @@
-"""``corridor serve`` and ``corridor admin ...``: run the service and manage who may use it."""
+"""``corridor serve``: run the service (``corridor admin ...`` is in cli/admin.py)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import typer
 from rich.console import Console
-from sqlalchemy import select
 
 from corridor.settings import get_settings
-from corridor.store.accounts import (
-    AccountError,
-    create_organisation,
-    create_user,
-    issue_token,
-    set_password_cost,
-)
+from corridor.store import files
+from corridor.store.accounts import set_password_cost
 from corridor.store.db import Database
-from corridor.store.models import User
 from corridor.store.seed import prepare
 
 out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-admin = typer.Typer(help="Organisations, users and API tokens.", no_args_is_help=True)
-
-
-def _database() -> Database:
-    settings = get_settings()
-    set_password_cost(settings.argon2_time_cost, settings.argon2_memory_kib)
-    db = Database.from_settings(settings)
-    prepare(db, settings.network_dir, demo=False)
-    return db
 
 
 def serve(
@@ -60,6 +41,7 @@ def serve(
 
     settings = get_settings()
     workers = workers or settings.workers
+    files.secure(settings.var_dir, settings.resolved_database_url())
     set_password_cost(settings.argon2_time_cost, settings.argon2_memory_kib)
     db = Database.from_settings(settings)
     logins = prepare(db, settings.network_dir, demo=demo)
@@ -92,63 +74,3 @@ def serve(
         workers=workers,
         **common,  # type: ignore[arg-type]
     )
-
-
-def _fail(exc: AccountError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc.field}: {exc.reason}", highlight=False)
-    return typer.Exit(2)
-
-
-@admin.command("create-org")
-def create_org(
-    name: str = typer.Argument(..., help="Organisation name."),
-    kind: str = typer.Option(..., help="forwarder, carrier, customs or admin."),
-    country: str | None = typer.Option(None, help="ISO country code (customs authorities only)."),
-) -> None:
-    """Create an organisation."""
-    db = _database()
-    try:
-        with db.session() as s:
-            org = create_organisation(s, name, kind, country)
-            out.print(f"created organisation {org.id} ({org.kind})", highlight=False)
-    except AccountError as exc:
-        raise _fail(exc) from None
-
-
-@admin.command("create-user")
-def create_user_cmd(
-    org: str = typer.Option(..., "--org", help="Organisation id."),
-    email: str = typer.Option(..., help="Login e-mail."),
-    name: str = typer.Option("", help="Full name."),
-    password: str = typer.Option(
-        ...,
-        prompt=True,
-        hide_input=True,
-        confirmation_prompt=True,
-        help="At least 10 characters (prompted when not given).",
-    ),
-) -> None:
-    """Create a user in an organisation."""
-    db = _database()
-    try:
-        with db.session() as s:
-            user = create_user(s, org, email, name, password)
-            out.print(f"created user {user.email}", highlight=False)
-    except AccountError as exc:
-        raise _fail(exc) from None
-
-
-@admin.command("create-token")
-def create_token(
-    email: str = typer.Option(..., help="The user the token acts for."),
-    name: str = typer.Option("api", help="A label for the token."),
-    days: int = typer.Option(365, min=1, help="Days until it expires."),
-) -> None:
-    """Create an API bearer token; it is printed once and stored only as a hash."""
-    db = _database()
-    with db.session() as s:
-        user = s.scalar(select(User).where(User.email == email.strip().lower()))
-        if user is None:
-            raise _fail(AccountError("email", f"no user {email}"))
-        token = issue_token(s, user.id, name, timedelta(days=days))
-    out.print(token, highlight=False)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +54,17 @@ class MerkleFrontier:
         self._peaks: list[
             tuple[int, bytes]
         ] = []  # (height, hash) of perfect subtrees, left to right
+
+    @classmethod
+    def from_peaks(cls, size: int, peaks: list[list[Any]]) -> MerkleFrontier:
+        """A frontier as stored by :meth:`peaks` (the log keeps it next to its tree head)."""
+        frontier = cls()
+        frontier.size = size
+        frontier._peaks = [(int(h), bytes.fromhex(str(d))) for h, d in peaks]
+        return frontier
+
+    def peaks(self) -> list[list[Any]]:
+        return [[h, d.hex()] for h, d in self._peaks]
 
     def append(self, record_hash: str) -> None:
         height, digest = 0, leaf(record_hash)
@@ -144,56 +155,132 @@ class Report:
     reason: str = ""
 
 
-def verify(entries: Iterable[Entry], public_keys: dict[str, Ed25519PublicKey]) -> Report:
-    """Check the chain, every hash and every signature; stop at the first entry that fails."""
+#: The name of the log in its signed tree heads (so a head cannot be replayed for another log).
+LOG_ID = "corridor-customs-transit"
+
+
+@dataclass(frozen=True)
+class TreeHead:
+    """A tree head (RFC 9162 section 4.3): the log's size, its Merkle root and when it was taken."""
+
+    size: int
+    root: str
+    timestamp: int  # milliseconds since the Unix epoch, as in RFC 9162
+
+    def payload(self) -> bytes:
+        """The bytes the log operator signs and every witness cosigns."""
+        return canonical(
+            {"log": LOG_ID, "size": self.size, "root": self.root, "timestamp": self.timestamp}
+        )
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One signature on a tree head: by whom (the authority), with which key, and the bytes."""
+
+    authority: str
+    key_id: str
+    signature: str
+
+
+@dataclass(frozen=True)
+class SignedHead:
+    """A tree head with the operator's signature and the cosignatures of witnessing authorities."""
+
+    head: TreeHead
+    signatures: tuple[Signature, ...]
+
+
+def sign_head(key: Ed25519PrivateKey, head: TreeHead) -> str:
+    return key.sign(head.payload()).hex()
+
+
+def head_signature_ok(public: Ed25519PublicKey, head: TreeHead, signature: str) -> bool:
+    try:
+        public.verify(bytes.fromhex(signature), head.payload())
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def verify(
+    entries: Iterable[Entry],
+    public_keys: Mapping[str, Ed25519PublicKey],
+    authorities: Mapping[str, str] | None = None,
+    heads: Iterable[SignedHead] = (),
+    expected: tuple[int, str] | None = None,
+) -> Report:
+    """Check the chain, every hash and every signature; stop at the first entry that fails.
+
+    ``authorities`` maps each key to the authority it belongs to (from a trust bundle held outside
+    the database): an entry whose signed body names another signer is refused, so a key cannot
+    speak for someone else. ``heads`` are tree heads held outside the log (cosigned by
+    witnesses): the log must still contain them, with the same root, so deleting or rewriting
+    records they cover shows. ``expected`` is (size, last hash) as the log's head row claims.
+    """
     prev = GENESIS
     frontier = MerkleFrontier()
     expected_seq = 1
+    wanted = {h.head.size for h in heads}
+    roots: dict[int, str] = {}
+
+    def bad(seq: int, reason: str) -> Report:
+        return Report(False, frontier.size, frontier.root(), seq, reason)
+
     for e in entries:
         if e.seq != expected_seq:
-            return Report(
-                False,
-                frontier.size,
-                frontier.root(),
+            return bad(
                 e.seq,
                 f"entry {e.seq} follows {expected_seq - 1}: an entry is missing or duplicated",
             )
         if e.prev_hash != prev:
-            return Report(
-                False,
-                frontier.size,
-                frontier.root(),
-                e.seq,
-                f"entry {e.seq} does not link to entry {e.seq - 1} (chain broken)",
-            )
+            return bad(e.seq, f"entry {e.seq} does not link to entry {e.seq - 1} (chain broken)")
         if entry_hash(prev, e.body) != e.record_hash:
-            return Report(
-                False,
-                frontier.size,
-                frontier.root(),
-                e.seq,
-                f"entry {e.seq} was altered: its content does not match its hash",
-            )
+            return bad(e.seq, f"entry {e.seq} was altered: its content does not match its hash")
         key = public_keys.get(e.key_id)
         if key is None:
-            return Report(
-                False,
-                frontier.size,
-                frontier.root(),
+            return bad(e.seq, f"entry {e.seq} is signed with unknown key {e.key_id}")
+        if authorities is not None and e.body.get("signer") != authorities.get(e.key_id):
+            return bad(
                 e.seq,
-                f"entry {e.seq} is signed with unknown key {e.key_id}",
+                f"entry {e.seq} names signer {e.body.get('signer')!r} but key {e.key_id} belongs "
+                f"to {authorities.get(e.key_id)!r}",
             )
         try:
             key.verify(bytes.fromhex(e.signature), bytes.fromhex(e.record_hash))
         except (InvalidSignature, ValueError):
-            return Report(
-                False,
-                frontier.size,
-                frontier.root(),
-                e.seq,
-                f"entry {e.seq} has an invalid signature for key {e.key_id}",
-            )
+            return bad(e.seq, f"entry {e.seq} has an invalid signature for key {e.key_id}")
         frontier.append(e.record_hash)
+        if frontier.size in wanted:
+            roots[frontier.size] = frontier.root()
         prev = e.record_hash
         expected_seq += 1
+    for signed in sorted(heads, key=lambda h: h.head.size):
+        head = signed.head
+        by = ", ".join(sorted({s.authority for s in signed.signatures})) or "nobody"
+        if head.size > frontier.size:
+            return bad(
+                frontier.size + 1,
+                f"entry {frontier.size + 1} is missing: the tree head of size {head.size} signed "
+                f"by {by} covers it, the log ends at {frontier.size} (records were deleted)",
+            )
+        if head.size and roots.get(head.size) != head.root:
+            return bad(
+                head.size,
+                f"entries 1..{head.size} no longer hash to the root of the tree head signed by "
+                f"{by} (records were rewritten)",
+            )
+    if expected is not None:
+        size, last = expected
+        if size > frontier.size:
+            return bad(
+                frontier.size + 1,
+                f"entry {frontier.size + 1} is missing: the log head says {size} entries, "
+                f"the log ends at {frontier.size}",
+            )
+        if size < frontier.size or (size and last != prev):
+            return bad(
+                size + 1 if size < frontier.size else size,
+                f"the log head ({size} entries, last hash {last[:12]}) does not match the log",
+            )
     return Report(True, frontier.size, frontier.root())

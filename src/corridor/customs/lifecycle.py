@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from corridor.customs.offices import OfficeRole, OfficeStop
+from corridor.customs.offices import OfficeStop
 from corridor.customs.risk import Channel
 
 
@@ -119,23 +119,19 @@ def check_action(
             f"only the {WHO.get(action, Party.CUSTOMS).value} may {action.value}",
             "forbidden",
         )
-    target = TRANSITIONS[(state, action)] or state
     if party is Party.HOLDER:
-        return Move(target, progress)
+        return advance(state, action, None, progress, len(stops) - 1)
     assert office_index is not None
     expected = progress.position
-    if action in (Action.ACCEPT, Action.REJECT, Action.RELEASE) or (
+    departure_only = action in (Action.ACCEPT, Action.REJECT, Action.RELEASE) or (
         state is State.ACCEPTED and action is Action.CHECK
-    ):
+    )
+    if departure_only:
         if office_index != 0:
             raise TransitionError(state, action, "done by the office of departure", "forbidden")
         if action is Action.RELEASE:
             _require_check(state, action, channel_at.get(0), progress)
-        if action is Action.CHECK:
-            return Move(target, Progress(0, False, True))
-        if action is Action.RELEASE:
-            return Move(target, Progress(1, False, False))
-        return Move(target, progress)
+        return advance(state, action, office_index, progress, len(stops) - 1)
     if office_index != expected:
         name = stops[expected].office.name if expected < len(stops) else "none"
         raise TransitionError(
@@ -143,23 +139,40 @@ def check_action(
             action,
             f"the consignment is expected at office {expected} ({name}), not at office {office_index}",
         )
-    stop = stops[office_index]
-    if action is Action.ARRIVE:
-        if progress.arrived:
-            raise TransitionError(state, action, "already arrived at this office")
-        if stop.role is OfficeRole.DESTINATION:
-            return Move(State.ARRIVED, Progress(expected, True, False))
-        return Move(target, Progress(expected, True, False))
-    if not progress.arrived:
+    if action is Action.ARRIVE and progress.arrived:
+        raise TransitionError(state, action, "already arrived at this office")
+    if action is not Action.ARRIVE and not progress.arrived:
         raise TransitionError(state, action, "the consignment has not arrived at this office yet")
-    if action is Action.CHECK:
-        return Move(target, Progress(expected, True, True))
-    if action is Action.PASS:
+    if action in (Action.PASS, Action.DISCHARGE):
         _require_check(state, action, channel_at.get(office_index), progress)
-        return Move(target, Progress(expected + 1, False, False))
-    if action is Action.DISCHARGE:
-        _require_check(state, action, channel_at.get(office_index), progress)
+    return advance(state, action, office_index, progress, len(stops) - 1)
+
+
+def advance(
+    state: State, action: Action, office_index: int | None, progress: Progress, destination: int
+) -> Move:
+    """The effect of an action already found allowed: the next state and where the goods are.
+
+    Kept apart from the checks in :func:`check_action` so that the log can be replayed with the
+    very same rules (``verify`` re-derives every declaration's state from its records).
+    ``destination`` is the index of the office of destination (the last on the itinerary).
+    """
+    target = TRANSITIONS.get((state, action)) or state
+    if office_index is None:  # the holder's operations do not move the goods
         return Move(target, progress)
+    if action is Action.CHECK and state is State.ACCEPTED:
+        return Move(target, Progress(0, False, True))
+    if action is Action.RELEASE:
+        return Move(target, Progress(1, False, False))
+    if action in (Action.ACCEPT, Action.REJECT):
+        return Move(target, progress)
+    if action is Action.ARRIVE:
+        arrived = Progress(progress.position, True, False)
+        return Move(State.ARRIVED if office_index == destination else target, arrived)
+    if action is Action.CHECK:
+        return Move(target, Progress(progress.position, True, True))
+    if action is Action.PASS:
+        return Move(target, Progress(progress.position + 1, False, False))
     return Move(target, progress)
 
 

@@ -10,6 +10,7 @@ consignment reaches any office (pre-arrival).
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -61,31 +62,46 @@ class Assessment:
     reasons: tuple[str, ...]
 
 
+def _hit(body: DeclarationBody, p: Profile) -> bool:
+    if p.kind == "hs_prefix":
+        return any(item.hs_code.startswith(p.match) for item in body.goods)
+    if p.kind == "origin":
+        return any(item.origin_country in p.match.split(";") for item in body.goods)
+    if p.kind in ("value_per_kg_below", "value_per_kg_above"):
+        chapter, _, limit = p.match.partition(":")
+        below = p.kind.endswith("below")
+        for item in body.goods:
+            if item.hs_code.startswith(chapter):
+                per_kg = item.value / item.net_kg
+                if (below and per_kg < float(limit)) or (not below and per_kg > float(limit)):
+                    return True
+    return False
+
+
+def assess_countries(
+    body: DeclarationBody, profiles: list[Profile], countries: Iterable[str], incidents: int
+) -> dict[str, Assessment]:
+    """The channel at offices in each of ``countries``; each profile is matched once."""
+    hits = [p for p in profiles if _hit(body, p)]
+    return {
+        c: _score(body, [p for p in hits if not p.country or p.country == c], incidents)
+        for c in countries
+    }
+
+
 def assess(
     body: DeclarationBody, profiles: list[Profile], country: str, incidents: int
 ) -> Assessment:
     """The channel at an office in ``country`` for this declaration."""
+    return assess_countries(body, profiles, [country], incidents)[country]
+
+
+def _score(body: DeclarationBody, hits: list[Profile], incidents: int) -> Assessment:
     score = 0
     reasons: list[str] = []
-    for p in profiles:
-        if p.country and p.country != country:
-            continue
-        hit = False
-        if p.kind == "hs_prefix":
-            hit = any(item.hs_code.startswith(p.match) for item in body.goods)
-        elif p.kind == "origin":
-            hit = any(item.origin_country in p.match.split(";") for item in body.goods)
-        elif p.kind in ("value_per_kg_below", "value_per_kg_above"):
-            chapter, _, limit = p.match.partition(":")
-            for item in body.goods:
-                if item.hs_code.startswith(chapter):
-                    per_kg = item.value / item.net_kg
-                    below = p.kind.endswith("below")
-                    if (below and per_kg < float(limit)) or (not below and per_kg > float(limit)):
-                        hit = True
-        if hit:
-            score += p.points
-            reasons.append(f"{p.reason} (+{p.points})")
+    for p in hits:
+        score += p.points
+        reasons.append(f"{p.reason} (+{p.points})")
     if incidents:
         score += HISTORY_POINTS * incidents
         reasons.append(f"holder has {incidents} past incident(s) (+{HISTORY_POINTS * incidents})")

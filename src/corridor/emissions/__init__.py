@@ -5,6 +5,6 @@ its intensity (from ``emission_factors.csv``) times its transport work, and the 
 the sum of its elements. Hub (transshipment) emissions are not yet counted.
 """
 
-from corridor.emissions.intensity import DEFAULT_TONNES_PER_TEU, leg_co2e_kg
+from corridor.emissions.intensity import DEFAULT_TONNES_PER_TEU, co2e_per_unit, leg_co2e_kg
 
-__all__ = ["DEFAULT_TONNES_PER_TEU", "leg_co2e_kg"]
+__all__ = ["DEFAULT_TONNES_PER_TEU", "co2e_per_unit", "leg_co2e_kg"]

@@ -17,6 +17,8 @@ JobFunction = Callable[[dict[str, Any], Progress], dict[str, Any]]
 #: without importing the domains that do the work.
 _KINDS: dict[str, str | JobFunction] = {
     "simulation": "corridor.simulation.runner:run",
+    "energy.run": "corridor.energy.run:run",
+    "energy.n1": "corridor.energy.run:n1_job",
 }
 
 

@@ -17,6 +17,7 @@ import threading
 import time
 from typing import Any
 
+import psycopg
 from huey import Huey, PostgresHuey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 from sqlalchemy.engine import make_url
@@ -48,7 +49,15 @@ def _huey(settings: Settings, db: Database) -> Huey:
         if db.dialect != "postgresql":
             raise ValueError("jobs_backend 'postgres' needs a PostgreSQL database_url")
         dsn = make_url(db.url).set(drivername="postgresql").render_as_string(hide_password=False)
-        return PostgresHuey("corridor", dsn=dsn, table_prefix="corridor_queue", utc=True)
+        # huey creates its tables with CREATE TABLE IF NOT EXISTS, which PostgreSQL does not make
+        # safe against itself: N workers starting at once can collide on the catalog. Try again.
+        for attempt in range(6):
+            try:
+                return PostgresHuey("corridor", dsn=dsn, table_prefix="corridor_queue", utc=True)
+            except psycopg.errors.UniqueViolation:
+                if attempt == 5:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
     if backend == "redis":
         return RedisHuey("corridor", url=settings.jobs_redis_url, utc=True)
     settings.var_dir.mkdir(parents=True, exist_ok=True)

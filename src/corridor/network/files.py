@@ -20,12 +20,14 @@ from corridor.network.model import (
     WEEKDAYS,
     Corridor,
     Crossing,
+    Dwell,
     EmissionFactor,
     Link,
     Node,
     Sailing,
     Service,
     Source,
+    StormClosure,
 )
 from corridor.network.problems import Problem
 
@@ -70,9 +72,15 @@ def _blank_to_none(row: Row) -> dict[str, Any]:
     return {k: v.strip() for k, v in row.items() if k is not None and v is not None and v.strip()}
 
 
+#: Files a dataset may leave out (a small network needs no per-side dwell or storm table).
+OPTIONAL_FILES = frozenset({"dwell.csv", "closures.csv"})
+
+
 def _rows(ds: RawDataset, name: str, required: set[str]) -> Iterator[tuple[int, Row]]:
     path = ds.directory / name
     if not path.is_file():
+        if name in OPTIONAL_FILES:
+            return
         ds.problems.append(Problem(name, None, None, None, f"file not found in {ds.directory}"))
         return
     with path.open(newline="", encoding="utf-8") as handle:
@@ -198,7 +206,7 @@ def _service(data: dict[str, Any]) -> dict[str, Any]:
                 f"departure_time: {data['departure_time']!r} is not a time of day (HH:MM)"
             ) from None
     _yes_no(data, "both_directions")
-    return _refs(data, "source")
+    return _refs(data, "source", "load_wait_source", "usable_capacity_source", "block_train_source")
 
 
 def _sailing(data: dict[str, Any]) -> dict[str, Any]:
@@ -207,7 +215,36 @@ def _sailing(data: dict[str, Any]) -> dict[str, Any]:
     return _refs(data, "source")
 
 
-def _crossing(data: dict[str, Any]) -> dict[str, Any]:
+def _crossing(dwell: dict[str, list[Dwell]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Crossings with their dwell rows from dwell.csv; ``dwell_h`` is then the typical total."""
+
+    def convert(data: dict[str, Any]) -> dict[str, Any]:
+        parts = dwell.get(data.get("id", ""), [])
+        if parts and "dwell_h" in data:
+            raise ValueError(
+                "dwell_h: leave it blank, dwell.csv gives this crossing's dwell by side and direction"
+            )
+        if not parts and "dwell_h" not in data:
+            raise ValueError("dwell_h: give the dwell in hours here or by side in dwell.csv")
+        if parts:
+            data["dwell"] = tuple(parts)
+            data["dwell_h"] = round(
+                sum(p.p50_h * (1.0 if p.direction == "both" else 0.5) for p in parts), 2
+            )
+            slowest = 0.0  # p90 of the slower direction, side by side
+            for side in {p.side for p in parts}:
+                mine = [p for p in parts if p.side == side]
+                slowest += sum(p.p90_h for p in mine if p.direction == "both") + max(
+                    (p.p90_h for p in mine if p.direction != "both"), default=0.0
+                )
+            data["dwell_min_h"] = 0.0
+            data["dwell_max_h"] = round(max(slowest, data["dwell_h"]), 2)
+        return _crossing_fields(data)
+
+    return convert
+
+
+def _crossing_fields(data: dict[str, Any]) -> dict[str, Any]:
     change = data.get("gauge_change")
     if change:
         parts = change.split("/")
@@ -241,15 +278,46 @@ def read_dataset(directory: Path) -> RawDataset:
     known = ds.ids("services.csv", services)
     for sid in sorted(set(by_service) - known):
         ds.problems.append(Problem("sailings.csv", None, sid, "service", "unknown service"))
+    closures = _read(
+        ds,
+        "closures.csv",
+        StormClosure,
+        {"area", "month", "closed_day_share", "source"},
+        lambda d: _refs(d, "source"),
+        key="",
+    )
+    by_area: dict[str, list[StormClosure]] = {}
+    for closure in closures:
+        by_area.setdefault(closure.area, []).append(closure)
+    for area in sorted(set(by_area) - {s.weather_area for s in services}):
+        ds.problems.append(
+            Problem("closures.csv", None, area, "area", "no service names this weather_area")
+        )
     ds.services = [
         s.model_copy(
-            update={"sailings": tuple(sorted(by_service.get(s.id, []), key=lambda x: x.departure))}
+            update={
+                "sailings": tuple(sorted(by_service.get(s.id, []), key=lambda x: x.departure)),
+                "storms": tuple(sorted(by_area.get(s.weather_area, []), key=lambda c: c.month)),
+            }
         )
         for s in services
     ]
-    ds.crossings = _read(
-        ds, "crossings.csv", Crossing, {"id", "kind", "at", "dwell_h", "source"}, _crossing
+    dwell_rows = _read(
+        ds,
+        "dwell.csv",
+        Dwell,
+        {"crossing", "side", "direction", "p50_h", "p90_h", "source"},
+        lambda d: _refs(d, "source"),
+        key="",
     )
+    dwell: dict[str, list[Dwell]] = {}
+    for row in dwell_rows:
+        dwell.setdefault(row.crossing, []).append(row)
+    ds.crossings = _read(
+        ds, "crossings.csv", Crossing, {"id", "kind", "at", "dwell_h", "source"}, _crossing(dwell)
+    )
+    for cid in sorted(set(dwell) - ds.ids("crossings.csv", ds.crossings)):
+        ds.problems.append(Problem("dwell.csv", None, cid, "crossing", "unknown crossing"))
     ds.corridors = _read(
         ds, "corridors.csv", Corridor, {"id", "name", "family", "via", "source"}, _corridor
     )

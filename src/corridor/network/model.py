@@ -8,6 +8,7 @@ whole dataset. Records are frozen: a loaded network is a value that routing and 
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, time
 from enum import StrEnum
@@ -15,6 +16,9 @@ from typing import Annotated
 
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from corridor.network.modes import Mode as Mode
+from corridor.network.modes import capability, scheduled_modes
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
@@ -76,6 +80,7 @@ class Source(_Record):
 class NodeKind(StrEnum):
     RAIL_TERMINAL = "rail_terminal"
     SEA_PORT = "sea_port"
+    SEA_WAYPOINT = "sea_waypoint"  # a point a sea route passes without calling (e.g. the Cape)
     BORDER_CROSSING = "border_crossing"
     DRY_PORT = "dry_port"
     LOGISTICS_HUB = "logistics_hub"
@@ -95,15 +100,8 @@ class Node(_Record):
     source: SourceRefs
 
 
-class Mode(StrEnum):
-    RAIL = "rail"
-    FERRY = "ferry"
-    SEA = "sea"
-    ROAD = "road"
-
-
 #: Modes whose links can only be used on a scheduled sailing.
-SCHEDULED_MODES = frozenset({Mode.FERRY, Mode.SEA})
+SCHEDULED_MODES = scheduled_modes()
 
 
 class CapacityUnit(StrEnum):
@@ -155,13 +153,14 @@ class Link(_Record):
     def _consistent(self) -> Link:
         if self.from_node == self.to_node:
             raise ValueError("a link must join two different nodes")
-        if self.mode is Mode.RAIL and self.gauge_mm is None:
-            raise ValueError("gauge_mm: a rail link needs its track gauge")
-        if self.mode in (Mode.RAIL, Mode.ROAD) and self.speed_kmh is None:
-            raise ValueError("speed_kmh: a rail or road link needs a commercial speed")
-        if self.mode in (Mode.RAIL, Mode.ROAD) and self.vehicle is None:
+        cap = capability(self.mode)
+        if cap.gauge and self.gauge_mm is None:
+            raise ValueError(f"gauge_mm: a {self.mode} link needs its track gauge")
+        if cap.needs_speed_and_vehicle and self.speed_kmh is None:
+            raise ValueError(f"speed_kmh: a {self.mode} link needs a commercial speed")
+        if cap.needs_speed_and_vehicle and self.vehicle is None:
             raise ValueError(
-                "vehicle: a rail or road link needs a vehicle type (emission_factors.csv)"
+                f"vehicle: a {self.mode} link needs a vehicle type (emission_factors.csv)"
             )
         _figure_with_unit(self.capacity_year, self.capacity_year_unit, "capacity_year")
         _figure_with_unit(self.capacity_day, self.capacity_day_unit, "capacity_day")
@@ -199,6 +198,25 @@ class Sailing(_Record):
     source: SourceRefs
 
 
+class StormClosure(_Record):
+    """Storm closures of a sea area in one month: the share of days on which ships do not sail."""
+
+    area: Id
+    month: int = Field(ge=1, le=12)
+    closed_day_share: float = Field(ge=0, lt=1)
+    source: SourceRefs
+
+    def delay_days(self, quantile: float) -> int:
+        """Whole days a departure is held at ``quantile``: closed days come in a run, each next
+        day closed with the month's share, so P(held >= k days) = share ** k."""
+        if self.closed_day_share <= 0:
+            return 0
+        k = 0
+        while self.closed_day_share ** (k + 1) > 1 - quantile and k < 31:
+            k += 1
+        return k
+
+
 class Service(_Record):
     """A scheduled line: a ferry, a sea loop or a block train, along ``stops`` in order.
 
@@ -220,13 +238,40 @@ class Service(_Record):
     capacity_teu: int | None = Field(default=None, gt=0)
     capacity_wagons: int | None = Field(default=None, gt=0)
     source: SourceRefs
+    #: Ships that sail when loaded wait at the first stop: median and 90th percentile (hours).
+    load_wait_p50_h: float = Field(default=0.0, ge=0, le=24 * 30)
+    load_wait_p90_h: float = Field(default=0.0, ge=0, le=24 * 30)
+    load_wait_source: tuple[str, ...] = ()
+    #: Share of the nominal capacity that can be loaded (e.g. low water in the Caspian ports).
+    usable_capacity_share: float = Field(default=1.0, gt=0, le=1.0)
+    usable_capacity_source: tuple[str, ...] = ()
+    #: A consignment of at least this many TEU (and at most one train) gets a block train of its
+    #: own at a scheduled departure time when the scheduled train is full.
+    block_train_min_teu: int | None = Field(default=None, gt=0)
+    block_train_source: tuple[str, ...] = ()
+    #: Sea area whose storm closures (closures.csv) hold this service's departures.
+    weather_area: str = ""
+    #: A strait or canal the service passes that can be closed to it (e.g. ``suez``).
+    passage: str = ""
     sailings: tuple[Sailing, ...] = ()
+    storms: tuple[StormClosure, ...] = ()
+
+    def storm_in(self, month: int) -> StormClosure | None:
+        return next((c for c in self.storms if c.month == month), None)
 
     @model_validator(mode="after")
     def _vehicle(self) -> Service:
-        if self.mode in SCHEDULED_MODES and self.vehicle is None:
+        if self.load_wait_p90_h < self.load_wait_p50_h:
+            raise ValueError("load_wait_p90_h: the 90th percentile cannot be below the median")
+        if (self.load_wait_p90_h or self.usable_capacity_share < 1) and not (
+            self.load_wait_source if self.load_wait_p90_h else self.usable_capacity_source
+        ):
+            raise ValueError("load_wait_source: every figure needs a source id or an estimate")
+        if self.block_train_min_teu is not None and not self.block_train_source:
+            raise ValueError("block_train_source: every figure needs a source id or an estimate")
+        if capability(self.mode).scheduled and self.vehicle is None:
             raise ValueError(
-                "vehicle: a ferry or sea service needs a vehicle type (emission_factors.csv)"
+                f"vehicle: a {self.mode} service needs a vehicle type (emission_factors.csv)"
             )
         return self
 
@@ -239,10 +284,61 @@ class CrossingKind(StrEnum):
 GAUGE_CHANGE = re.compile(r"^(\d{3,4})/(\d{3,4})$")
 
 
+class DwellDirection(StrEnum):
+    """Which way a dwell figure applies, as CAREC CPMM publishes it.
+
+    At a border: ``inbound`` into the side's country, ``outbound`` out of it. At a port:
+    ``inbound`` from the water to land, ``outbound`` from land onto the water.
+    """
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    BOTH = "both"
+
+
+#: z-score of the 90th percentile of a normal distribution (for lognormal dwell fits).
+Z90 = 1.2815515655446004
+
+
+class Dwell(_Record):
+    """One side's dwell at a crossing as a distribution: its median and its 90th percentile.
+
+    Published dwell is skewed (a few consignments wait days), so two quantiles are kept rather than
+    one mean; the planner's typical clock uses the median and its p90 clock the 90th percentile.
+    """
+
+    crossing: Id
+    side: str = ""
+    direction: DwellDirection = DwellDirection.BOTH
+    p50_h: float = Field(ge=0, le=24 * 60)
+    p90_h: float = Field(ge=0, le=24 * 60)
+    source: SourceRefs
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Dwell:
+        if self.p90_h < self.p50_h:
+            raise ValueError("p90_h: the 90th percentile cannot be below the median (p50_h)")
+        if self.side:
+            _country(self.side)
+        return self
+
+    @property
+    def mean_h(self) -> float:
+        """Mean of the lognormal with this median and p90 (0 when the median is 0)."""
+        if self.p50_h <= 0:
+            return 0.0
+        sigma = math.log(max(self.p90_h, self.p50_h) / self.p50_h) / Z90
+        return self.p50_h * math.exp(sigma * sigma / 2)
+
+
 class Crossing(_Record):
     """A border crossing (on a link) or a transshipment point (at a node) and the time it costs.
 
     ``gauge_change`` is written ``from/to`` in mm: for a border it follows the link's direction.
+    The time is either one figure for both sides and directions (``dwell_h``, optionally
+    ``dwell_p90_h``), or, when published by side and direction, rows of ``dwell.csv`` (then
+    ``dwell_h`` is left blank in crossings.csv and filled here with the typical total).
     """
 
     id: Id
@@ -250,17 +346,35 @@ class Crossing(_Record):
     kind: CrossingKind
     at: Id
     dwell_h: float = Field(ge=0, le=24 * 60)
-    dwell_min_h: float = Field(ge=0, le=24 * 60)
-    dwell_max_h: float = Field(ge=0, le=24 * 60)
+    dwell_p90_h: float | None = Field(default=None, ge=0, le=24 * 60)
+    #: Plausible range of the total dwell; blank means the typical figure (no spread). With
+    #: dwell.csv rows the range is 0 to the 90th percentile of the slower direction.
+    dwell_min_h: float = Field(default=-1.0, le=24 * 60)
+    dwell_max_h: float = Field(default=-1.0, le=24 * 60)
     gauge_change: tuple[int, int] | None = None
     office_a: str = ""
     office_b: str = ""
     source: SourceRefs
+    dwell: tuple[Dwell, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _range(cls, data: object) -> object:
+        if isinstance(data, dict) and "dwell_h" in data:
+            for name in ("dwell_min_h", "dwell_max_h"):
+                if data.get(name) in (None, "", -1.0):
+                    data = {**data, name: data["dwell_h"]}
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> Crossing:
-        if not self.dwell_min_h <= self.dwell_h <= self.dwell_max_h:
+        low, high = self.dwell_min_h, self.dwell_max_h
+        if low < 0:
+            raise ValueError("dwell_min_h: a dwell cannot be negative")
+        if not low <= self.dwell_h <= high:
             raise ValueError("dwell_h: the typical dwell must lie within dwell_min_h..dwell_max_h")
+        if self.dwell_p90_h is not None and self.dwell_p90_h < self.dwell_h:
+            raise ValueError("dwell_p90_h: the 90th percentile cannot be below dwell_h")
         if self.kind is CrossingKind.BORDER and not (self.office_a and self.office_b):
             raise ValueError(
                 "office_a/office_b: a border crossing names the customs office on each side"
@@ -269,6 +383,45 @@ class Crossing(_Record):
             for gauge in self.gauge_change:
                 _gauge(gauge)
         return self
+
+    def dwell_for(
+        self, *, entering: str = "", leaving: str = "", inbound: bool | None = None
+    ) -> tuple[float, float]:
+        """(median, p90) hours of one passage.
+
+        A border passage goes from country ``leaving`` into ``entering``; a port passage is
+        ``inbound`` (water to land), outbound (land to water) or neither (``None``: then a
+        directional figure counts half, as the average of the two directions). The sides add up;
+        their p90s add too, which is the p90 of the sum when delays move together (a congested
+        month is congested on both sides), the conservative reading of the published figures.
+        """
+        if not self.dwell:
+            return self.dwell_h, self.dwell_p90_h if self.dwell_p90_h is not None else self.dwell_h
+        p50 = p90 = 0.0
+        for part in self.dwell:
+            if part.direction is DwellDirection.BOTH:
+                weight = 1.0
+            else:
+                if self.kind is CrossingKind.BORDER:
+                    way = (
+                        DwellDirection.INBOUND
+                        if part.side == entering
+                        else DwellDirection.OUTBOUND
+                        if part.side == leaving
+                        else None
+                    )
+                else:
+                    way = (
+                        None
+                        if inbound is None
+                        else DwellDirection.INBOUND
+                        if inbound
+                        else DwellDirection.OUTBOUND
+                    )
+                weight = 0.5 if way is None else float(way is part.direction)
+            p50 += weight * part.p50_h
+            p90 += weight * part.p90_h
+        return p50, p90
 
 
 class EmissionUnit(StrEnum):

@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from corridor.network.dataset import Network
+from corridor.network.modes import CAPABILITIES, capability
 
 
 @dataclass(frozen=True)
@@ -23,14 +24,17 @@ class ModeRow:
     km: float
     services: int
     estimated_km: float
+    scheduled: bool
+    gauge: bool
+    runs_on: bool
 
 
 def by_country(network: Network) -> list[CountryRow]:
-    """Nodes, rail kilometres (a cross-border link counts half to each side) and border crossings."""
+    """Nodes, track kilometres (a cross-border link counts half to each side) and border crossings."""
     nodes = Counter(n.country for n in network.nodes.values())
     rail: dict[str, float] = defaultdict(float)
     for link in network.links.values():
-        if link.mode == "rail":
+        if capability(link.mode).gauge:
             for end in (link.from_node, link.to_node):
                 rail[network.nodes[end].country] += link.distance_km / 2
     borders: Counter[str] = Counter()
@@ -46,8 +50,11 @@ def by_country(network: Network) -> list[CountryRow]:
 
 
 def by_mode(network: Network) -> list[ModeRow]:
+    """One row per mode of the capability table that the network uses, in table order."""
     rows = []
-    for mode in sorted({link.mode for link in network.links.values()}):
+    used = {link.mode for link in network.links.values()}
+    for mode in (m for m in CAPABILITIES if m in used):
+        cap = capability(mode)
         links = [link for link in network.links.values() if link.mode == mode]
         rows.append(
             ModeRow(
@@ -56,8 +63,11 @@ def by_mode(network: Network) -> list[ModeRow]:
                 km=round(sum(link.distance_km for link in links)),
                 services=sum(1 for s in network.services.values() if s.mode == mode),
                 estimated_km=round(
-                    sum(lk.distance_km for lk in links if lk.distance_method == "estimate-gc")
+                    sum(lk.distance_km for lk in links if lk.distance_method.startswith("estimate"))
                 ),
+                scheduled=cap.scheduled,
+                gauge=cap.gauge,
+                runs_on=cap.runs_on,
             )
         )
     return rows

@@ -10,7 +10,9 @@ from collections import defaultdict
 
 from corridor.network.files import RawDataset
 from corridor.network.geo import great_circle_km
-from corridor.network.model import SCHEDULED_MODES, CrossingKind, Link, Mode
+from corridor.network.model import CrossingKind, Link
+from corridor.network.modes import capability
+from corridor.network.problems import Problem
 
 #: EU member states form one customs union: trains cross their internal borders without customs.
 EU_CUSTOMS_UNION = frozenset(
@@ -44,8 +46,6 @@ EU_CUSTOMS_UNION = frozenset(
         "SE",
     ]
 )
-#: A link may be this many times longer than the great circle before it is called implausible.
-MAX_DETOUR = {Mode.RAIL: 2.5, Mode.ROAD: 2.5, Mode.FERRY: 2.0, Mode.SEA: 3.0}
 #: Slack for short links, where a curve or a station throat doubles the great-circle distance.
 SHORT_LINK_SLACK_KM = 30.0
 
@@ -121,7 +121,7 @@ def _check_links(ds: RawDataset) -> None:
             continue
         gc = great_circle_km(ends[0].lat, ends[0].lon, ends[1].lat, ends[1].lon)
         low = gc * 0.97 - 2.0
-        high = gc * MAX_DETOUR[link.mode] + SHORT_LINK_SLACK_KM
+        high = gc * capability(link.mode).max_detour + SHORT_LINK_SLACK_KM
         if not low <= link.distance_km <= high:
             ds.problem(
                 "links.csv",
@@ -196,7 +196,7 @@ def _check_services(ds: RawDataset) -> None:
                     "sailing in the return direction of a one-way service",
                 )
     for link in ds.links:
-        if link.mode in SCHEDULED_MODES and link.id not in served:
+        if capability(link.mode).scheduled and link.id not in served:
             ds.problem(
                 "links.csv",
                 link.id,
@@ -207,7 +207,7 @@ def _check_services(ds: RawDataset) -> None:
 
 def _check_crossings(ds: RawDataset) -> None:
     nodes = {n.id: n for n in ds.nodes}
-    {link.id: link for link in ds.links}
+    links = {link.id: link for link in ds.links}
     known_nodes = ds.ids("nodes.csv", ds.nodes)
     known_links = ds.ids("links.csv", ds.links)
     borders: set[str] = set()
@@ -229,6 +229,24 @@ def _check_crossings(ds: RawDataset) -> None:
                 "at",
                 f"a transshipment point is a node: unknown node {crossing.at!r}",
             )
+    for crossing in ds.crossings:
+        link = links.get(crossing.at)
+        if crossing.kind is CrossingKind.BORDER and link is not None:
+            sides = {nodes[n].country for n in (link.from_node, link.to_node) if n in nodes}
+        else:
+            sides = {nodes[crossing.at].country} if crossing.at in nodes else set()
+        for part in crossing.dwell:
+            if part.side and sides and part.side not in sides:
+                ds.problems.append(
+                    Problem(
+                        "dwell.csv",
+                        None,
+                        crossing.id,
+                        "side",
+                        f"side {part.side} is not a country of this crossing "
+                        f"({', '.join(sorted(sides))})",
+                    )
+                )
     for link in ds.links:
         a, b = nodes.get(link.from_node), nodes.get(link.to_node)
         if a is None or b is None or a.country == b.country:
@@ -249,7 +267,7 @@ def _check_gauges(ds: RawDataset) -> None:
     """A node where rail gauges meet must say where the gauge is changed."""
     gauges: dict[str, set[int]] = defaultdict(set)
     for link in ds.links:
-        if link.mode is Mode.RAIL and link.gauge_mm is not None:
+        if capability(link.mode).gauge and link.gauge_mm is not None:
             gauges[link.from_node].add(link.gauge_mm)
             gauges[link.to_node].add(link.gauge_mm)
     links = {link.id: link for link in ds.links}

@@ -15,7 +15,8 @@ class CrossingPassed(BaseModel):
     id: str
     name: str
     kind: str
-    dwell_h: float
+    dwell_h: float  # median
+    dwell_p90_h: float | None = None
     customs_offices: tuple[str, ...] = ()
 
 
@@ -36,6 +37,7 @@ class Leg(BaseModel):
     transfer_h: float  # transshipment, gauge change or handling before departure
     departure: datetime
     arrival: datetime
+    arrival_p90: datetime | None = None  # on the p90 clock (every dwell at its 90th percentile)
     distance_km: float
     cost_usd: float
     co2e_kg: float
@@ -49,8 +51,28 @@ class Leg(BaseModel):
         return max(0.0, waited)
 
 
+class Lot(BaseModel):
+    """One part of a consignment split across departures."""
+
+    model_config = ConfigDict(frozen=True)
+
+    containers: int
+    departure: datetime
+    arrival: datetime
+    arrival_p90: datetime
+    cost_usd: float
+    co2e_kg: float
+    services: tuple[str, ...]
+
+
 class Itinerary(BaseModel):
-    """A door-to-door plan from the ready time to arrival at the destination."""
+    """A door-to-door plan from the ready time to arrival at the destination.
+
+    ``arrival`` is the typical (median) arrival, with every dwell at its median; ``arrival_p90``
+    the arrival when every dwell, ferry loading wait and storm hold is at its 90th percentile and
+    the consignment catches only the departures it can then still reach: nine shipments in ten
+    arrive by then. A consignment split into ``lots`` shows the legs of its last lot.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -59,13 +81,18 @@ class Itinerary(BaseModel):
     ready: datetime
     departure: datetime
     arrival: datetime
+    arrival_p90: datetime | None = None  # None only in plans stored before p90 was planned
     transit_days: float
+    transit_days_p90: float | None = None
     cost_usd: float
     co2e_kg: float
     distance_km: float
     transfers: int
+    containers: int = 1
     legs: tuple[Leg, ...]
     corridors: tuple[str, ...] = ()
+    lots: tuple[Lot, ...] = ()
+    split: str | None = None
 
     @property
     def nodes(self) -> list[str]:

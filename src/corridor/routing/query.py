@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from corridor.emissions import DEFAULT_TONNES_PER_TEU
-from corridor.network import Mode, Network
+from corridor.network import Corridor, Mode, Network
+from corridor.network.modes import mode_names
 from corridor.routing.closures import Closure
 from corridor.routing.errors import RoutingError
+from corridor.settings import get_settings
 
 
 class ContainerType(StrEnum):
@@ -62,6 +66,9 @@ class Query(BaseModel):
     max_transfers: int | None = Field(default=None, ge=0, le=50)
     latest_arrival: datetime | None = None
     via: tuple[tuple[str, ...], ...] = ()
+    #: Straits or canals not to sail through (``suez`` while the Red Sea is unsafe).
+    closed_passages: frozenset[str] = frozenset()
+    #: Closed windows of nodes, links and services (disruption notices; see routing.closures).
     closures: tuple[Closure, ...] = ()
 
     @field_validator("ready", "latest_arrival")
@@ -160,3 +167,91 @@ def resolve_place(network: Network, text: str, field: str = "place") -> str:
     suggestions = list(dict.fromkeys(candidates[c] for c in close)) or prefix[:5]
     hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
     raise RoutingError(field, f"unknown place {text!r}{hint}")
+
+
+def with_corridor(query: Query, corridor: Corridor) -> Query:
+    """``query`` held to a named corridor: its gateways appended to ``via``, its countries avoided.
+
+    The one place where a corridor becomes query constraints (compare, the API's ``corridor``
+    field and the demo seed all come here).
+    """
+    return query.model_copy(
+        update={
+            "via": query.via + corridor.via,
+            "avoid_countries": query.avoid_countries | frozenset(corridor.avoid_countries),
+        }
+    )
+
+
+def build_query(
+    network: Network,
+    *,
+    origin: str,
+    destination: str,
+    ready: datetime,
+    containers: int | None = None,
+    container_type: ContainerType | str = ContainerType.C40,
+    teu: int | None = None,
+    tonnes: float | None = None,
+    dangerous_goods: bool = False,
+    avoid_countries: Iterable[str] = (),
+    avoid_nodes: Iterable[str] = (),
+    modes: Iterable[str] = (),
+    max_transfers: int | None = None,
+    latest_arrival: datetime | None = None,
+    via: Iterable[str] = (),
+    corridor: str | None = None,
+    red_sea_open: bool | None = None,
+) -> Query:
+    """A query from a request's plain fields, as the CLI and the API receive them.
+
+    Raises :class:`RoutingError` naming the request field (``containers``, ``teu``, ``modes``,
+    ``corridor`` ...) and the reason. ``red_sea_open`` defaults to the setting of that name.
+    """
+    if teu is not None and containers is not None:
+        raise RoutingError("containers", "give either teu or containers, not both")
+    cargo: dict[str, Any] = {"dangerous_goods": dangerous_goods, "tonnes": tonnes}
+    if teu is not None:
+        cargo.update(containers=teu, container_type=ContainerType.C20)
+    else:
+        cargo.update(
+            containers=1 if containers is None else containers, container_type=container_type
+        )
+    try:
+        parsed = Cargo.model_validate(cargo)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "cargo"
+        if name == "containers" and teu is not None:
+            name = "teu"
+        raise RoutingError(name, first["msg"]) from None
+    names = [m.strip().lower() for m in modes if m.strip()]
+    unknown = [m for m in names if m not in mode_names()]
+    if unknown:
+        raise RoutingError(
+            "modes", f"unknown mode(s) {', '.join(unknown)} (use {', '.join(mode_names())})"
+        )
+    if red_sea_open is None:
+        red_sea_open = get_settings().red_sea_open
+    fields: dict[str, Any] = {
+        "origin": origin,
+        "destination": destination,
+        "ready": ready,
+        "cargo": parsed,
+        "avoid_countries": frozenset(c.strip() for c in avoid_countries if c.strip()),
+        "avoid_nodes": frozenset(n.strip() for n in avoid_nodes if n.strip()),
+        "max_transfers": max_transfers,
+        "latest_arrival": latest_arrival,
+        "via": tuple((resolve_place(network, place, "via"),) for place in via),
+        "closed_passages": frozenset() if red_sea_open else frozenset({"suez"}),
+    }
+    if names:
+        fields["modes"] = frozenset(Mode(m) for m in names)
+    query = make_query(network, **fields)
+    if corridor is not None:
+        found = network.corridors.get(corridor)
+        if found is None:
+            known = ", ".join(network.corridors)
+            raise RoutingError("corridor", f"unknown corridor {corridor!r} (known: {known})")
+        query = with_corridor(query, found)
+    return query

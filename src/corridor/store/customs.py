@@ -1,30 +1,39 @@
-"""Transit declarations in the database: lodge, act at offices, pre-arrival lists, KPIs, verify.
+"""Transit declarations in the database: read, ask the customs rules, write, append to the log.
 
-Every operation goes through :func:`_append`, which locks the log head, chains the entry to the
-previous one and signs it with the acting organisation's key, in the same transaction as the
-change it records: either both are stored or neither.
+The rules are in :mod:`corridor.customs.rules`; this module only reads rows, hands them to the
+rules and writes back what they decided. Every change goes with its log records through
+:func:`_append`, in the same transaction: either both are stored or neither. An append takes
+the log head's row lock once for a whole batch of records, signs each record with the key of the
+organisation that acted, and signs one new tree head for the batch.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from corridor.customs import ledger
+from corridor.customs import ledger, rules
 from corridor.customs.declaration import DeclarationBody
-from corridor.customs.lifecycle import Action, Party, Progress, State, TransitionError, check_action
+from corridor.customs.lifecycle import Action, Party, Progress, State, TransitionError
 from corridor.customs.offices import OfficeStop, office_itinerary
-from corridor.customs.risk import Channel, Profile, assess
+from corridor.customs.risk import Channel, Profile
+from corridor.customs.rules import CustomsError, DutyRate, GuaranteeState
+from corridor.customs.trust import PLATFORM
 from corridor.network import Network
 from corridor.routing import Itinerary
+from corridor.settings import PACKAGE_DATA_DIR
 from corridor.store.accounts import Principal, now
-from corridor.store.keys import public_keys, signing_key
+from corridor.store.customs_tables import CustomsTreeHead
+from corridor.store.keys import signing_keys
 from corridor.store.models import (
     CustomsDeclaration,
     CustomsLogEntry,
@@ -32,17 +41,14 @@ from corridor.store.models import (
     OrgKind,
     Shipment,
 )
-from corridor.store.shipments import ShipmentError, get_visible
 
-#: Duties and taxes at risk, as a share of the declared value, that the guarantee must cover
-#: (a planning figure for transit guarantees; each authority would set its own).
-DUTY_RATE = 0.20
+#: Most declarations one batch may lodge (one transaction, one tree head).
+MAX_BATCH = 1000
 
 
-class CustomsError(ValueError):
-    def __init__(self, code: str, field: str, reason: str) -> None:
-        self.code, self.field, self.reason = code, field, reason
-        super().__init__(f"{field}: {reason}")
+@cache
+def default_duty_rates() -> dict[str, DutyRate]:
+    return rules.load_duty_rates(PACKAGE_DATA_DIR / "customs_duty_rates.csv")
 
 
 def _stops(row: CustomsDeclaration) -> list[OfficeStop]:
@@ -53,72 +59,256 @@ def _channels(row: CustomsDeclaration) -> dict[int, Channel]:
     return {int(i): Channel(c["channel"]) for i, c in row.offices["channels"].items()}
 
 
-def _append(
-    session: Session,
-    keys_dir: Path,
-    declaration_id: str,
-    action: str,
-    office_id: str | None,
-    actor_org: str,
-    signer_org: str | None,
-    details: dict[str, Any],
-) -> CustomsLogEntry:
-    head = session.get(CustomsLogHead, 1, with_for_update=True)
-    if head is None:
-        head = CustomsLogHead(id=1, seq=0, record_hash=ledger.GENESIS)
-        session.add(head)
-        session.flush()
-    session.execute(
-        update(CustomsLogHead).where(CustomsLogHead.id == 1).values(seq=CustomsLogHead.seq + 1)
-    )
-    session.refresh(head)
-    key_id, key = signing_key(session, keys_dir, signer_org)
+@dataclass(frozen=True)
+class Pending:
+    """A log record to append: what happened, by whom, signed by whom (None = the platform)."""
+
+    declaration_id: str
+    action: str
+    office_id: str | None
+    office_index: int | None
+    actor_org: str
+    signer_org: str | None
+    details: dict[str, Any]
+
+
+def _frontier(session: Session, size: int, tree: Any) -> ledger.MerkleFrontier:
+    if tree.size == size:
+        return ledger.MerkleFrontier.from_peaks(tree.size, tree.frontier)
+    # A log from before tree heads existed: rebuild the frontier from its records, once.
+    frontier = ledger.MerkleFrontier()
+    for record_hash in session.scalars(
+        select(CustomsLogEntry.record_hash).order_by(CustomsLogEntry.seq)
+    ):
+        frontier.append(record_hash)
+    return frontier
+
+
+def _append(session: Session, keys_dir: Path, pending: Sequence[Pending]) -> ledger.TreeHead:
+    """Append ``pending`` under one lock and one signed tree head; returns that head."""
+    # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) before anything is
+    # read, so two appends never chain to the same predecessor.
+    head = session.execute(
+        update(CustomsLogHead)
+        .where(CustomsLogHead.id == 1)
+        .values(seq=CustomsLogHead.seq)
+        .returning(CustomsLogHead.seq, CustomsLogHead.record_hash)
+    ).one()
+    tree = session.execute(
+        select(CustomsTreeHead.size, CustomsTreeHead.frontier).where(CustomsTreeHead.id == 1)
+    ).one()
+    frontier = _frontier(session, head.seq, tree)
+    seq, prev = head.seq, head.record_hash
     stamp = now()
-    body = {
-        "seq": head.seq,
-        "declaration": declaration_id,
-        "action": action,
-        "office": office_id,
-        "actor": actor_org,
-        "details": details,
-        "at": stamp.isoformat(),
-    }
-    record_hash = ledger.entry_hash(head.record_hash, body)
-    entry = CustomsLogEntry(
-        seq=head.seq,
-        declaration_id=declaration_id,
-        action=action,
-        office_id=office_id,
-        actor_org=actor_org,
-        body=body,
-        prev_hash=head.record_hash,
-        record_hash=record_hash,
-        key_id=key_id,
-        signature=ledger.sign(key, record_hash),
-        created_at=stamp,
+    at = stamp.isoformat()
+    keys = signing_keys(session, keys_dir, {p.signer_org for p in pending} | {None})
+    rows = []
+    for p in pending:
+        key_id, key = keys[p.signer_org]
+        seq += 1
+        body = {
+            "seq": seq,
+            "declaration": p.declaration_id,
+            "action": p.action,
+            "office": p.office_id,
+            "office_index": p.office_index,
+            "actor": p.actor_org,
+            "signer": p.signer_org or PLATFORM,
+            "details": p.details,
+            "at": at,
+        }
+        record_hash = ledger.entry_hash(prev, body)
+        rows.append(
+            {
+                "seq": seq,
+                "declaration_id": p.declaration_id,
+                "action": p.action,
+                "office_id": p.office_id,
+                "actor_org": p.actor_org,
+                "body": body,
+                "prev_hash": prev,
+                "record_hash": record_hash,
+                "key_id": key_id,
+                "signature": ledger.sign(key, record_hash),
+                "created_at": stamp,
+            }
+        )
+        frontier.append(record_hash)
+        prev = record_hash
+    session.execute(insert(CustomsLogEntry), rows)
+    session.execute(
+        update(CustomsLogHead).where(CustomsLogHead.id == 1).values(seq=seq, record_hash=prev)
     )
-    head.record_hash = record_hash
-    session.add(entry)
-    session.flush()
-    return entry
-
-
-def _assess_all(
-    body: DeclarationBody, stops: list[OfficeStop], profiles: list[Profile], incidents: int
-) -> dict[str, Any]:
-    result = {}
-    for i, stop in enumerate(stops):
-        a = assess(body, profiles, stop.office.country, incidents)
-        result[str(i)] = {"channel": a.channel.value, "score": a.score, "reasons": list(a.reasons)}
-    return result
+    sth = ledger.TreeHead(frontier.size, frontier.root(), int(stamp.timestamp() * 1000))
+    operator_id, operator = keys[None]
+    session.execute(
+        update(CustomsTreeHead)
+        .where(CustomsTreeHead.id == 1)
+        .values(
+            size=sth.size,
+            root_hash=sth.root,
+            frontier=frontier.peaks(),
+            timestamp=sth.timestamp,
+            key_id=operator_id,
+            signature=ledger.sign_head(operator, sth),
+        )
+    )
+    return sth
 
 
 def _past_incidents(session: Session, holder_org: str) -> int:
-    return sum(
-        session.scalars(
-            select(CustomsDeclaration.incidents).where(CustomsDeclaration.holder_org == holder_org)
+    total = session.scalar(
+        select(func.coalesce(func.sum(CustomsDeclaration.incidents), 0)).where(
+            CustomsDeclaration.holder_org == holder_org
         )
     )
+    return int(total or 0)
+
+
+@dataclass(frozen=True)
+class NewDeclaration:
+    shipment_id: str
+    body: DeclarationBody
+
+
+@dataclass(frozen=True)
+class Lodged:
+    """What a batch answers for each declaration it stored."""
+
+    id: str
+    lrn: str
+    shipment_id: str
+    state: str
+    departure_channel: str
+
+
+@dataclass(frozen=True)
+class _Route:
+    """A booked itinerary's offices, computed and serialised once per distinct itinerary."""
+
+    stops: list[OfficeStop]
+    stops_json: list[dict[str, Any]]
+    countries: str
+    office_ids: list[str]
+
+
+def _route(network: Network, itinerary: dict[str, Any]) -> _Route:
+    stops = office_itinerary(network, Itinerary.model_validate(itinerary))
+    return _Route(
+        stops,
+        [s.model_dump(mode="json") for s in stops],
+        ";".join(sorted({s.office.country for s in stops})),
+        [s.office.id for s in stops],
+    )
+
+
+def create_many(
+    session: Session,
+    who: Principal,
+    network: Network,
+    keys_dir: Path,
+    profiles: list[Profile],
+    items: Sequence[NewDeclaration],
+    lodge: bool = True,
+) -> list[Lodged]:
+    """Declarations for booked shipments, all or none, in one transaction and one log append.
+
+    One declaration per shipment: a shipment already declared, or declared twice in the batch,
+    is refused with a conflict naming it (the unique index settles concurrent batches). The
+    statements do not grow with the batch: three reads, one multi-row insert of declarations,
+    one of log records, and the log head.
+    """
+    if who.kind is not OrgKind.FORWARDER:
+        raise CustomsError(
+            "forbidden", "organisation", "only the forwarder that booked the shipment declares it"
+        )
+    if not 1 <= len(items) <= MAX_BATCH:
+        raise CustomsError(
+            "invalid", "declarations", f"a batch holds 1 to {MAX_BATCH} declarations"
+        )
+    field = "shipment_id" if len(items) == 1 else "declarations.{}.shipment_id"
+    ids = [item.shipment_id for item in items]
+    first = {sid: i for i, sid in reversed(list(enumerate(ids)))}
+    for i, sid in enumerate(ids):
+        if first[sid] != i:
+            raise CustomsError("conflict", field.format(i), f"shipment {sid!r} is declared twice")
+    shipments = {
+        r.id: r
+        for r in session.execute(
+            select(Shipment.id, Shipment.status, Shipment.itinerary).where(
+                Shipment.id.in_(ids), Shipment.organisation_id == who.organisation_id
+            )
+        )
+    }
+    taken = set(
+        session.scalars(
+            select(CustomsDeclaration.shipment_id).where(CustomsDeclaration.shipment_id.in_(ids))
+        )
+    )
+    for i, sid in enumerate(ids):
+        shipment = shipments.get(sid)
+        if shipment is None:
+            raise CustomsError("not_found", field.format(i), f"no shipment {sid!r}")
+        if shipment.status != "planned":
+            raise CustomsError("conflict", field.format(i), f"the shipment is {shipment.status}")
+        if sid in taken:
+            raise CustomsError(
+                "conflict", field.format(i), f"shipment {sid!r} already has a declaration"
+            )
+    incidents = _past_incidents(session, who.organisation_id)
+    stamp = now()
+    state = State.LODGED if lodge else State.DRAFT
+    rows: list[dict[str, Any]] = []
+    pending: list[Pending] = []
+    answers: list[Lodged] = []
+    routes: dict[str, _Route] = {}
+    for item in items:
+        shipment = shipments[item.shipment_id]
+        key = str(shipment.itinerary)
+        route = routes.get(key)
+        if route is None:
+            route = routes[key] = _route(network, shipment.itinerary)
+        channels = rules.assess_all(item.body, route.stops, profiles, incidents)
+        decl_id = uuid.uuid4().hex[:16]
+        rows.append(
+            {
+                "id": decl_id,
+                "lrn": item.body.lrn,
+                "shipment_id": shipment.id,
+                "holder_org": who.organisation_id,
+                "state": state.value,
+                "position": 0,
+                "arrived": False,
+                "checked": False,
+                "body": item.body.model_dump(mode="json"),
+                "offices": {"stops": route.stops_json, "channels": channels},
+                "countries": route.countries,
+                "guarantee_state": GuaranteeState.REGISTERED.value,
+                "incidents": 0,
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+        )
+        answers.append(
+            Lodged(decl_id, item.body.lrn, shipment.id, state.value, channels["0"]["channel"])
+        )
+        draft = {"lrn": item.body.lrn, "shipment": shipment.id, "offices": route.office_ids}
+        pending.append(Pending(decl_id, "draft", None, None, who.organisation_id, None, draft))
+        if lodge:
+            pending.append(
+                Pending(decl_id, Action.LODGE.value, None, None, who.organisation_id, None, {})
+            )
+    # Inserted in shipment order, so that two concurrent batches take the unique index in the
+    # same order and cannot deadlock.
+    rows.sort(key=lambda r: str(r["shipment_id"]))
+    try:
+        session.execute(insert(CustomsDeclaration), rows)
+    except IntegrityError:
+        raise CustomsError(
+            "conflict", "shipment_id", "a declaration for this shipment was made at the same time"
+        ) from None
+    _append(session, keys_dir, pending)
+    return answers
 
 
 def create(
@@ -129,52 +319,14 @@ def create(
     profiles: list[Profile],
     shipment_id: str,
     body: DeclarationBody,
+    lodge: bool = False,
 ) -> CustomsDeclaration:
-    """A draft declaration for a booked shipment, with its offices and the channel at each."""
-    if who.kind is not OrgKind.FORWARDER:
-        raise CustomsError(
-            "forbidden", "organisation", "only the forwarder that booked the shipment declares it"
-        )
-    try:
-        shipment: Shipment = get_visible(session, who, shipment_id)
-    except ShipmentError:
-        raise CustomsError("not_found", "shipment_id", f"no shipment {shipment_id!r}") from None
-    if shipment.status != "planned":
-        raise CustomsError("conflict", "shipment_id", f"the shipment is {shipment.status}")
-    stops = office_itinerary(network, Itinerary.model_validate(shipment.itinerary))
-    incidents = _past_incidents(session, who.organisation_id)
-    row = CustomsDeclaration(
-        id=uuid.uuid4().hex[:16],
-        lrn=body.lrn,
-        shipment_id=shipment.id,
-        holder_org=who.organisation_id,
-        state=State.DRAFT.value,
-        position=0,
-        arrived=False,
-        checked=False,
-        body=body.model_dump(mode="json"),
-        offices={
-            "stops": [s.model_dump(mode="json") for s in stops],
-            "channels": _assess_all(body, stops, profiles, incidents),
-        },
-        countries=";".join(sorted({s.office.country for s in stops})),
-        guarantee_state="registered",
-        incidents=0,
-        created_at=now(),
-        updated_at=now(),
+    """A declaration (a draft, or lodged at once) for one booked shipment."""
+    (made,) = create_many(
+        session, who, network, keys_dir, profiles, [NewDeclaration(shipment_id, body)], lodge
     )
-    session.add(row)
-    session.flush()
-    _append(
-        session,
-        keys_dir,
-        row.id,
-        "draft",
-        None,
-        who.organisation_id,
-        None,
-        {"lrn": body.lrn, "shipment": shipment.id, "offices": [s.office.id for s in stops]},
-    )
+    row = session.get(CustomsDeclaration, made.id)
+    assert row is not None
     return row
 
 
@@ -211,94 +363,46 @@ def act(
     action: Action,
     office_id: str | None,
     details: dict[str, Any],
+    duty_rates: Mapping[str, DutyRate] | None = None,
 ) -> CustomsDeclaration:
     """Perform ``action``; refused with CustomsError/TransitionError leaving everything unchanged."""
     row = get(session, who, declaration_id)
     stops = _stops(row)
-    state = State(row.state)
-    if who.kind is OrgKind.CUSTOMS:
-        party = Party.CUSTOMS
-        if office_id is None:
-            raise CustomsError("invalid", "office_id", "a customs action names the office acting")
-        index = next((i for i, s in enumerate(stops) if s.office.id == office_id), None)
-        if index is None:
-            raise CustomsError(
-                "invalid",
-                "office_id",
-                f"office {office_id!r} is not on this declaration's itinerary",
-            )
-        if stops[index].office.country != who.country:
-            raise CustomsError(
-                "forbidden",
-                "office_id",
-                f"{stops[index].office.name} is in {stops[index].office.country}; "
-                f"your authority acts only at offices in {who.country}",
-            )
-    elif who.kind is OrgKind.FORWARDER and row.holder_org == who.organisation_id:
-        party, index = Party.HOLDER, None
-    else:
-        raise CustomsError(
-            "forbidden", "organisation", "only the holder or a customs authority on the route acts"
-        )
-    progress = Progress(row.position, row.arrived, row.checked)
-    move = check_action(state, action, party, index, stops, progress, _channels(row))
-    held = row.offices.get("held")
-    if (
-        held is not None
-        and action in (Action.RELEASE, Action.PASS, Action.DISCHARGE)
-        and held == index
-    ):
-        raise CustomsError(
-            "conflict",
-            "action",
-            f"the check at {stops[held].office.name} found the goods not conform: "
-            "they are held there and cannot move on",
-        )
-    body = DeclarationBody.model_validate(row.body)
-    values: dict[str, Any] = {}
-    offices = dict(row.offices)
-    if action is Action.ACCEPT:
-        at_risk = body.value * DUTY_RATE
-        if body.guarantee.amount < at_risk:
-            raise CustomsError(
-                "invalid",
-                "guarantee.amount",
-                f"guarantee {body.guarantee.amount:,.2f} {body.guarantee.currency} is below the "
-                f"duties at risk {at_risk:,.2f} ({DUTY_RATE:.0%} of the declared value)",
-            )
-        values["guarantee_state"] = "held"
-    if action is Action.AMEND:
-        amended = DeclarationBody.model_validate(details.get("body", {}))
-        values["body"] = amended.model_dump(mode="json")
-        values["lrn"] = amended.lrn
-        offices["channels"] = _assess_all(
-            amended, stops, profiles, _past_incidents(session, row.holder_org)
-        )
-        details = {"body": values["body"]}
-    if action is Action.CHECK:
-        result = str(details.get("result", "")).strip()
-        if result not in ("conform", "not_conform"):
-            raise CustomsError(
-                "invalid", "details.result", "a check records result 'conform' or 'not_conform'"
-            )
-        if result == "not_conform":
-            offices["held"] = index
-    if action is Action.INCIDENT:
-        kind = details.get("kind")
-        if kind not in ("seal_broken", "transshipment", "accident"):
-            raise CustomsError(
-                "invalid", "details.kind", "an incident is seal_broken, transshipment or accident"
-            )
-        values["incidents"] = row.incidents + 1
-    if action in (Action.DISCHARGE, Action.CANCEL) and row.guarantee_state in (
-        "registered",
-        "held",
-    ):
-        values["guarantee_state"] = "released"
+    party = rules.party_for(who.kind.value, row.holder_org == who.organisation_id)
+    index = rules.office_index(stops, office_id, who.country) if party is Party.CUSTOMS else None
+    facts = rules.Facts(
+        state=State(row.state),
+        progress=Progress(row.position, row.arrived, row.checked),
+        stops=stops,
+        channels=_channels(row),
+        held=row.offices.get("held"),
+        guarantee=GuaranteeState(row.guarantee_state),
+        incidents=row.incidents,
+        body=DeclarationBody.model_validate(row.body),
+    )
+    past = _past_incidents(session, row.holder_org) if action is Action.AMEND else 0
+    decision = rules.decide(
+        facts,
+        action,
+        party,
+        index,
+        details,
+        default_duty_rates() if duty_rates is None else duty_rates,
+        profiles,
+        past,
+    )
     try:
-        ledger.canonical({"details": details})
+        ledger.canonical({"details": decision.details})
     except ValueError:
         raise CustomsError("invalid", "details", "NaN and Infinity are not JSON numbers") from None
+    offices = dict(row.offices)
+    if decision.held is not None:
+        offices["held"] = decision.held
+    values: dict[str, Any] = {}
+    if decision.amended is not None:
+        values["body"] = decision.amended.model_dump(mode="json")
+        values["lrn"] = decision.amended.lrn
+        offices["channels"] = decision.channels
     # Optimistic concurrency: the update applies only if nobody changed the declaration since it
     # was read, so two officers acting at once cannot both pass the state machine.
     changed = session.execute(
@@ -312,10 +416,12 @@ def act(
             CustomsDeclaration.updated_at == row.updated_at,
         )
         .values(
-            state=move.state.value,
-            position=move.progress.position,
-            arrived=move.progress.arrived,
-            checked=move.progress.checked,
+            state=decision.state.value,
+            position=decision.progress.position,
+            arrived=decision.progress.arrived,
+            checked=decision.progress.checked,
+            guarantee_state=decision.guarantee.value,
+            incidents=decision.incidents,
             updated_at=now(),
             offices=offices,
             **values,
@@ -330,7 +436,19 @@ def act(
         )
     signer = who.organisation_id if party is Party.CUSTOMS else None
     _append(
-        session, keys_dir, row.id, action.value, office_id, who.organisation_id, signer, details
+        session,
+        keys_dir,
+        [
+            Pending(
+                row.id,
+                action.value,
+                office_id,
+                index,
+                who.organisation_id,
+                signer,
+                decision.details,
+            )
+        ],
     )
     session.refresh(row)
     return row
@@ -358,29 +476,30 @@ def expected_at(session: Session, who: Principal, office_id: str) -> list[dict[s
 
 
 def kpis(session: Session, office_id: str) -> dict[str, Any]:
-    """Average hours from arrival to release (departure: lodge to release; others: arrive to pass)."""
-    entries = session.scalars(
-        select(CustomsLogEntry)
+    """Average hours from arrival to release (departure: accept to release; others: arrive to
+    pass or discharge) and the share of green, in two queries whatever the number of declarations."""
+    entries = session.execute(
+        select(CustomsLogEntry.declaration_id, CustomsLogEntry.action, CustomsLogEntry.created_at)
         .where(CustomsLogEntry.office_id == office_id)
         .order_by(CustomsLogEntry.seq)
     ).all()
     started: dict[str, datetime] = {}
     durations: list[float] = []
-    declarations = set()
-    for e in entries:
-        declarations.add(e.declaration_id)
-        if e.action in ("arrive", "accept"):
-            started.setdefault(e.declaration_id, e.created_at)
-        elif e.action in ("pass", "release", "discharge") and e.declaration_id in started:
-            durations.append((e.created_at - started.pop(e.declaration_id)).total_seconds() / 3600)
+    declarations: set[str] = set()
+    for decl_id, action, at in entries:
+        declarations.add(decl_id)
+        if action in ("arrive", "accept"):
+            started.setdefault(decl_id, at)
+        elif action in ("pass", "release", "discharge") and decl_id in started:
+            durations.append((at - started.pop(decl_id)).total_seconds() / 3600)
     channels = []
-    for decl_id in declarations:
-        row = session.get(CustomsDeclaration, decl_id)
-        if row is None:
-            continue
-        for i, stop in enumerate(_stops(row)):
-            if stop.office.id == office_id:
-                channels.append(row.offices["channels"][str(i)]["channel"])
+    if declarations:
+        for offices in session.scalars(
+            select(CustomsDeclaration.offices).where(CustomsDeclaration.id.in_(declarations))
+        ):
+            for i, stop in enumerate(offices["stops"]):
+                if stop["office"]["id"] == office_id:
+                    channels.append(offices["channels"][str(i)]["channel"])
     return {
         "office_id": office_id,
         "declarations": len(declarations),
@@ -392,30 +511,56 @@ def kpis(session: Session, office_id: str) -> dict[str, Any]:
     }
 
 
-def verify(session: Session) -> ledger.Report:
-    """Verify the whole log, streaming it in batches (the server-side cursor is always closed)."""
-    keys = public_keys(session)
-    rows = session.scalars(
-        select(CustomsLogEntry).order_by(CustomsLogEntry.seq).execution_options(yield_per=5000)
-    )
-    try:
-        entries = (
-            ledger.Entry(r.seq, r.body, r.prev_hash, r.record_hash, r.key_id, r.signature)
-            for r in rows
-        )
-        return ledger.verify(entries, keys)
-    finally:
-        rows.close()
+def tree_head(session: Session) -> ledger.SignedHead:
+    """The log's current tree head, signed by the log operator (the platform key)."""
+    row = session.get(CustomsTreeHead, 1)
+    if row is None:
+        raise CustomsError("not_found", "tree_head", "the log has no tree head yet")
+    sigs = (ledger.Signature(PLATFORM, row.key_id, row.signature),) if row.signature else ()
+    return ledger.SignedHead(ledger.TreeHead(row.size, row.root_hash, row.timestamp), sigs)
 
 
 __all__ = [
+    "MAX_BATCH",
     "CustomsError",
+    "Lodged",
+    "NewDeclaration",
     "TransitionError",
     "act",
     "create",
+    "create_many",
     "expected_at",
     "get",
     "kpis",
-    "verify",
+    "tree_head",
     "visible",
 ]
+
+
+def log_records(
+    session: Session,
+    declaration_id: str | None = None,
+    office_id: str | None = None,
+    before_seq: int | None = None,
+    limit: int = 100,
+) -> list[tuple[CustomsLogEntry, str]]:
+    """Signed log records, newest first, with the acting organisation's name (read only).
+
+    The officer's declaration detail, the office's KPI charts and the administrator's audit log
+    read the same records the verifier checks, so what is shown is what is signed.
+    """
+    from corridor.store.models import Organisation
+
+    stmt = (
+        select(CustomsLogEntry, Organisation.name)
+        .outerjoin(Organisation, Organisation.id == CustomsLogEntry.actor_org)
+        .order_by(CustomsLogEntry.seq.desc())
+        .limit(limit)
+    )
+    if declaration_id is not None:
+        stmt = stmt.where(CustomsLogEntry.declaration_id == declaration_id)
+    if office_id is not None:
+        stmt = stmt.where(CustomsLogEntry.office_id == office_id)
+    if before_seq is not None:
+        stmt = stmt.where(CustomsLogEntry.seq < before_seq)
+    return [(entry, name or entry.actor_org) for entry, name in session.execute(stmt).all()]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -10,18 +9,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from corridor.network import Network, load_network
+from corridor.network.dataset import dataset_fingerprint
 from corridor.store.models import Meta, NetworkRecord
 
 KINDS = ("sources", "nodes", "links", "services", "crossings", "corridors", "emission_factors")
-
-
-def dataset_fingerprint(directory: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(directory.glob("*")):
-        if path.suffix in (".csv", ".geojson"):
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def import_network(session: Session, directory: Path) -> bool:
@@ -58,8 +49,6 @@ def stored_records(session: Session, kind: str) -> dict[str, dict[str, Any]]:
 
 def load_stored_network(session: Session, directory: Path) -> Network:
     """The stored network, rebuilt and validated through the same models as the files."""
-    from collections import defaultdict
-
     from corridor.network import model
     from corridor.network.dataset import Network as NetworkClass
 
@@ -81,8 +70,4 @@ def load_stored_network(session: Session, directory: Path) -> Network:
     }
     if not parts["nodes"]:
         raise LookupError("no network stored: import one first")
-    adjacent: dict[str, list[model.Link]] = defaultdict(list)
-    for link in parts["links"].values():
-        adjacent[link.from_node].append(link)
-        adjacent[link.to_node].append(link)
-    return NetworkClass(directory=directory, _adjacent=dict(adjacent), **parts)
+    return NetworkClass(directory=directory, **parts)

@@ -23,7 +23,7 @@ from corridor.network import Network
 from corridor.routing import Itinerary
 from corridor.store.accounts import Principal, now
 from corridor.store.db import Database
-from corridor.store.models import EpcisEvent, Shipment, TrackingAlert, Webhook
+from corridor.store.models import EpcisEvent, OrgKind, Shipment, TrackingAlert, Webhook
 from corridor.store.tracking_status import shipment_status
 from corridor.store.tracking_tables import TrackingMark
 from corridor.tracking.alerts import SLIP_THRESHOLD_H, behind_plan, should_alert
@@ -227,19 +227,19 @@ def add_webhook(
 
 
 def webhooks(session: Session, who: Principal) -> list[Webhook]:
-    return list(
-        session.scalars(select(Webhook).where(Webhook.organisation_id == who.organisation_id))
-    )
+    """The caller's organisation's webhooks; the administrator sees every organisation's."""
+    stmt = select(Webhook).order_by(Webhook.organisation_id, Webhook.url)
+    if who.kind is not OrgKind.ADMIN:
+        stmt = stmt.where(Webhook.organisation_id == who.organisation_id)
+    return list(session.scalars(stmt))
 
 
-def alerts_of(session: Session, organisation_id: str) -> list[TrackingAlert]:
-    return list(
-        session.scalars(
-            select(TrackingAlert)
-            .where(TrackingAlert.organisation_id == organisation_id)
-            .order_by(TrackingAlert.created_at.desc())
-        )
-    )
+def alerts_of(session: Session, organisation_id: str | None) -> list[TrackingAlert]:
+    """Alerts of one organisation's shipments, or of all (None, for the administrator)."""
+    stmt = select(TrackingAlert).order_by(TrackingAlert.created_at.desc())
+    if organisation_id is not None:
+        stmt = stmt.where(TrackingAlert.organisation_id == organisation_id)
+    return list(session.scalars(stmt))
 
 
 def shipment_alerts(session: Session, shipment_id: str) -> list[TrackingAlert]:

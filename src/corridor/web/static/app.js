@@ -2,12 +2,8 @@
 "use strict";
 
 const API = "/api/v1";
-const MODE_STYLE = {
-  rail: { color: "#7a4b22", weight: 2.5 },
-  ferry: { color: "#1565c0", weight: 2.5, dashArray: "6 5" },
-  sea: { color: "#5fa8d3", weight: 2, dashArray: "2 6" },
-  road: { color: "#6d6d6d", weight: 2, dashArray: "1 4" },
-};
+// Line styles per mode, from the network's mode capability table (GET /network/modes).
+let MODE_STYLE = {};
 const state = { me: null, nodes: [], byName: {}, map: null, routeLayer: null, lastRequest: null, options: [], links: {} };
 const $ = (id) => document.getElementById(id);
 const { api, busy, esc: escapeHtml, t } = Corridor;
@@ -25,8 +21,8 @@ function show(view) {
 // Logged out here or in another tab: forget everything the last user saw.
 function logoutLocal() {
   state.me = null; state.options = []; state.lastRequest = null;
-  $("results").innerHTML = ""; $("office-select").innerHTML = ""; $("whoami").textContent = "";
-  $("shipments-table").querySelector("tbody").innerHTML = ""; $("expected-table").querySelector("tbody").innerHTML = "";
+  $("results").innerHTML = ""; $("whoami").textContent = "";
+  $("shipments-table").querySelector("tbody").innerHTML = "";
   if (state.routeLayer) { state.routeLayer.remove(); state.routeLayer = null; }
   show("login-view");
 }
@@ -37,6 +33,7 @@ async function start() {
   try { state.me = await api("/me"); } catch { return; }
   $("whoami").textContent = `${state.me.name}, ${state.me.organisation}`;
   $("nav-customs").hidden = state.me.kind !== "customs";
+  $("nav-admin").hidden = state.me.kind !== "admin";
   await initMap();
   route();
 }
@@ -64,7 +61,7 @@ function route() {
   if (!state.me) return;
   if (location.hash === "#shipments") { show("shipments-view"); loadShipments(); }
   else if (location.hash.startsWith("#shipment/")) { show("shipment-view"); loadShipment(decodeURIComponent(location.hash.slice(10))); }
-  else if (location.hash === "#customs" && state.me.kind === "customs") { show("customs-view"); loadOffices(); }
+  else if (location.hash === "#customs" && state.me.kind === "customs") { show("customs-view"); CustomsPage.open(state.me); }
   else { show("planner-view"); }
 }
 
@@ -74,11 +71,12 @@ async function initMap() {
   state.map = map;
   const countries = await fetch("countries.geojson").then((r) => r.json());
   L.geoJSON(countries, { style: { color: "#9fb3c2", weight: 0.7, fillColor: "#f7f5ef", fillOpacity: 1 }, interactive: false }).addTo(map);
-  const network = await api("/network/geojson");
+  const [network, modes] = await Promise.all([api("/network/geojson"), api("/network/modes")]);
+  MODE_STYLE = Object.fromEntries(modes.map((m) => [m.mode, { color: m.style.color, weight: m.style.weight, dashArray: m.style.dashArray || null }]));
   const links = network.features.filter((f) => f.geometry.type === "LineString");
   const nodes = network.features.filter((f) => f.geometry.type === "Point");
   L.geoJSON({ type: "FeatureCollection", features: links }, {
-    style: (f) => MODE_STYLE[f.properties.mode] || MODE_STYLE.rail,
+    style: (f) => MODE_STYLE[f.properties.mode] || { color: "#555", weight: 2 },
     onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.id}: ${f.properties.mode}, ${Math.round(f.properties.distance_km)} km`),
   }).addTo(map);
   L.geoJSON({ type: "FeatureCollection", features: nodes }, {
@@ -86,6 +84,8 @@ async function initMap() {
     onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.name} (${f.properties.country})`),
   }).addTo(map);
   drawNotices(map, nodes, links);
+  // The energy corridor beside the transport network, once an energy run has been saved.
+  CorridorEnergy.addTo(map, api, { run: "2025" }).catch(() => {});
   const legend = L.control({ position: "bottomleft" });
   legend.onAdd = () => {
     const div = L.DomUtil.create("div", "legend");
@@ -406,94 +406,6 @@ async function drawShipmentMap(shipment, tracking) {
       .bindTooltip(`${t("shipment.position")}: ${tracking.position.name}`, { permanent: true }).addTo(layer);
   }
   setTimeout(() => { map.invalidateSize(); if (layer.getLayers().length) map.fitBounds(layer.getBounds(), { padding: [20, 20] }); }, 50);
-}
-
-// -- customs officer page -------------------------------------------------------------------
-const NEXT_STEPS = {
-  // what "Release" does for a green consignment, by the role of this office and the state
-  departure: { lodged: ["accept", "release"], accepted: ["release"] },
-  exit: { released: ["arrive", "pass"] },
-  entry: { released: ["arrive", "pass"] },
-  destination: { released: ["arrive", "discharge"], arrived: ["discharge"] },
-};
-
-async function loadOffices() {
-  if (!$("office-select").options.length) {
-    const offices = await api(`/customs/offices?country=${state.me.country}`);
-    offices.sort((a, b) => a.name.localeCompare(b.name));
-    $("office-select").innerHTML = offices.map((o) => `<option value="${o.id}">${escapeHtml(o.name)}</option>`).join("");
-    const busy = offices.find((o) => !o.id.startsWith("co-"));
-    if (busy) $("office-select").value = busy.id;
-  }
-  loadExpected();
-}
-
-async function officeAct(declaration, action, details = {}) {
-  return api(`/customs/declarations/${declaration}/actions`, {
-    method: "POST", body: JSON.stringify({ action, office_id: $("office-select").value, details }),
-  });
-}
-
-async function loadExpected() {
-  $("customs-error").textContent = "";
-  const office = $("office-select").value;
-  const [rows, kpis] = await Promise.all([api(`/customs/offices/${office}/expected`), api(`/customs/offices/${office}/kpis`)]);
-  $("office-kpis").textContent = t("customs.kpis", { released: kpis.released, hours: kpis.average_hours_to_release ?? "-", green: kpis.share_green === null ? "-" : Math.round(kpis.share_green * 100) + " %" });
-  $("expected-empty").hidden = rows.length > 0;
-  $("expected-table").querySelector("tbody").innerHTML = rows.map((r) => {
-    const steps = (NEXT_STEPS[r.role] || {})[r.state] || [];
-    const atOffice = r.role === "departure" || r.arrived || r.state === "arrived";
-    const buttons = [];
-    const named = (key) => `aria-label="${escapeHtml(t(key, { lrn: r.lrn }))}"`;
-    if (r.channel === "green" && steps.length) buttons.push(`<button class="small release" data-id="${r.declaration_id}" data-steps="${steps.join(",")}" ${named("customs.release_lrn")}>${t("customs.release")}</button>`);
-    if (r.channel !== "green" && atOffice) buttons.push(`<button class="small secondary inspect" data-id="${r.declaration_id}" data-lrn="${escapeHtml(r.lrn)}" ${named("customs.inspect_lrn")}>${t("customs.inspect")}</button>`);
-    if (r.channel !== "green" && steps.length) buttons.push(`<button class="small release" data-id="${r.declaration_id}" data-steps="${steps.join(",")}" ${named("customs.release_after_lrn")}>${t("customs.release_after")}</button>`);
-    if (!buttons.length) buttons.push(`<span class="muted">${t(r.role === "departure" ? "customs.waiting_lodging" : "customs.waiting_earlier")}</span>`);
-    return `<tr data-id="${r.declaration_id}"><td>${escapeHtml(r.lrn)}</td><td>${r.role}</td><td>${r.state}${r.arrived ? " (arrived)" : ""}</td>
-      <td><span class="channel channel-${r.channel}">${r.channel}</span></td><td>${r.reasons.map(escapeHtml).join("<br>")}</td><td>${buttons.join("")}</td></tr>`;
-  }).join("");
-  for (const el of document.querySelectorAll("#expected-table button.release")) {
-    el.addEventListener("click", () => busy(el, async () => {
-      try {
-        for (const step of el.dataset.steps.split(",")) {
-          const current = await api(`/customs/declarations/${el.dataset.id}`);
-          const here = current.offices.findIndex((o) => o.id === $("office-select").value && o.index >= current.next_office);
-          if (step === "arrive" && current.arrived_at_next && current.next_office === here) continue;
-          await officeAct(el.dataset.id, step);
-        }
-      } catch (e) { $("customs-error").textContent = e.message; return; }
-      loadExpected();
-    }));
-  }
-  for (const el of document.querySelectorAll("#expected-table button.inspect")) {
-    el.addEventListener("click", async () => {
-      const current = await api(`/customs/declarations/${el.dataset.id}`);
-      const here = current.offices.find((o) => o.id === $("office-select").value && o.index >= current.next_office);
-      try { if (here && here.role !== "departure" && !current.arrived_at_next && current.state === "released") await officeAct(el.dataset.id, "arrive"); }
-      catch (e) { $("customs-error").textContent = e.message; }
-      $("inspection-form").hidden = false;
-      $("inspection-form").dataset.id = el.dataset.id;
-      $("inspection-lrn").textContent = el.dataset.lrn;
-    });
-  }
-}
-
-$("office-select").addEventListener("change", loadExpected);
-$("inspection-cancel").addEventListener("click", () => { $("inspection-form").hidden = true; });
-$("inspection-form").addEventListener("submit", (ev) => {
-  ev.preventDefault();
-  busy($("inspection-submit"), () => recordInspection());
-});
-async function recordInspection() {
-  const id = $("inspection-form").dataset.id;
-  if ($("inspection-result").value === "not_conform" && !confirm(t("customs.confirm_not_conform"))) return;
-  try {
-    const current = await api(`/customs/declarations/${id}`);
-    if (current.state === "lodged") await officeAct(id, "accept");
-    await officeAct(id, "check", { result: $("inspection-result").value, seals_intact: $("inspection-seals").checked, note: $("inspection-note").value });
-    $("inspection-form").hidden = true;
-  } catch (e) { $("customs-error").textContent = e.message; return; }
-  loadExpected();
 }
 
 $("login-form").addEventListener("submit", async (ev) => {

@@ -2,7 +2,7 @@
 named queries, subscriptions, and tracking's shared marks and cache.
 
 Revision ID: 0008
-Revises: 0010
+Revises: 0007
 Create Date: 2026-11-26
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0010"  # re-chained after merging main (was "0003")
+down_revision = "0007"  # re-chained after merging main (was "0003")
 branch_labels = None
 depends_on = None
 
