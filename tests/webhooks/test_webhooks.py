@@ -85,3 +85,9 @@ def test_post_signs_and_reports_only_a_class_of_failure():
     assert closed.error == "connection failed"
     header, body = _Echo.seen[0]
     assert verify("k", body, header)
+
+
+def test_unresolvable_names_wait_for_delivery_to_be_checked():
+    check_target("https://not-yet-deployed.invalid/hook", registering=True)
+    with pytest.raises(TargetRefused):
+        check_target("https://not-yet-deployed.invalid/hook")

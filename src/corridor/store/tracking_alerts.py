@@ -203,7 +203,7 @@ def add_webhook(
 ) -> tuple[Webhook, str]:
     """Register ``url`` for the caller's organisation; the hook and its signing secret (shown once)."""
     try:
-        check_target(url, allowed)
+        check_target(url, allowed, registering=True)
     except TargetRefused as exc:
         raise TrackingError("invalid", "url", exc.reason) from None
     count = session.scalar(

@@ -99,7 +99,7 @@ def subscribe(
     query = get_query(session, who, name)
     if dest is not None:
         try:
-            check_target(dest, allowed)
+            check_target(dest, allowed, registering=True)
         except TargetRefused as exc:
             raise TrackingError("invalid", "dest", exc.reason) from None
     count = session.scalar(

@@ -45,7 +45,7 @@ def parse_allowed(entries: Iterable[str]) -> list[Network]:
     return [ipaddress.ip_network(e.strip(), strict=False) for e in entries if e.strip()]
 
 
-def resolve(host: str, port: int) -> list[Address]:
+def resolve(host: str, port: int, unresolvable_ok: bool = False) -> list[Address]:
     """Every address ``host`` resolves to (a literal address resolves to itself)."""
     try:
         return [ipaddress.ip_address(host)]
@@ -54,12 +54,19 @@ def resolve(host: str, port: int) -> list[Address]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
+        if unresolvable_ok:
+            return []
         raise TargetRefused("the host name does not resolve") from None
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
-def check_target(url: str, allowed: Iterable[Network] = ()) -> None:
-    """Raise TargetRefused unless ``url`` is http(s) to public addresses or to ``allowed`` ones."""
+def check_target(url: str, allowed: Iterable[Network] = (), registering: bool = False) -> None:
+    """Raise TargetRefused unless ``url`` is http(s) to public addresses or to ``allowed`` ones.
+
+    ``registering``: a name that does not resolve yet is accepted (DNS may be down or the
+    receiver not deployed yet); every delivery checks again and refuses it until it resolves to
+    public addresses.
+    """
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -70,6 +77,6 @@ def check_target(url: str, allowed: Iterable[Network] = ()) -> None:
     if parts.username or parts.password:
         raise TargetRefused("credentials in the URL are not accepted; use the signature header")
     nets = list(allowed)
-    for address in resolve(parts.hostname, port):
+    for address in resolve(parts.hostname, port, unresolvable_ok=registering):
         if _internal(address) and not any(address in net for net in nets):
             raise TargetRefused("the target is a loopback, private, link-local or reserved address")
