@@ -1,113 +1,291 @@
-"""Tracking benchmark: EPCIS capture throughput and query latency over a million stored events.
+"""Tracking benchmark: EPCIS capture throughput, JetStream ingestion, rejecting a 50 MB document,
+and query latency.
 
-    .venv/bin/python benchmarks/tracking.py [--events 1000000] [--postgres URL]
+    .venv/bin/python benchmarks/tracking.py [--events 50000] [--jetstream 1,2,4] [--reject-mb 50]
+        [--postgres URL] [--skip-sqlite] [--skip-postgres]
 
-For each database (embedded SQLite, and PostgreSQL when reachable) it starts the real server on a
-free local port, registers shipments, and captures ``--events`` events through ``POST
-/epcis/capture`` in EPCISDocuments of 1,000 events (schema validation, reference checks,
-idempotency, one transaction per document). It prints events per second, then the p50/p95
-latency of ``GET /epcis/events?EQ_shipment=...`` (one shipment's events) with that many events
-stored.
+For each database (embedded SQLite, and PostgreSQL when reachable):
+
+1. capture in the store, one process (parse, schema, references, insert), documents of 1,000;
+2. capture over HTTP: the real server on a free port, ``POST /epcis/capture``;
+3. JetStream: documents published to NATS (127.0.0.1:4222), then 1, 2 and 4 ``corridor track
+   consume`` processes in one queue group; events/s from the first to the last commit;
+4. a ``--reject-mb`` document whose last event is invalid, posted while a thread calls
+   ``/health`` every 20 ms: the time to the 400 and the /health p50/p99/max during it;
+5. query p50/p95 with everything stored: one shipment's events, one container's, one bizStep page.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
+import asyncio
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
+import orjson
 from _harness import scratch_postgres, serve
-from sqlalchemy import insert, text
+from sqlalchemy import func, select
 
-from corridor.routing import Itinerary
 from corridor.settings import PACKAGE_DATA_DIR
+from corridor.store.accounts import Principal
 from corridor.store.db import Database
-from corridor.store.models import Shipment
+from corridor.store.models import EpcisEvent, Organisation, OrgKind, User
 from corridor.store.seed import prepare
-from corridor.tracking.generator import container_numbers, document, events_for
+from corridor.store.tracking_capture import capture
+from corridor.tracking.document import parse
 
 DOC = 1000
+ADMIN = "admin@demo.corridor"
+CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
+NODES = ("dostyk", "aktau_port", "alat_port", "tbilisi", "poti_port")
 
 
-def run(db: Database, label: str, total: int) -> None:
-    with tempfile.TemporaryDirectory() as var:
-        logins = {lg.email: lg.password for lg in prepare(db, PACKAGE_DATA_DIR)}
-        base, server, thread = serve(db, Path(var))
-        client = httpx.Client(base_url=base, timeout=120)
-        fwd = {
-            "Authorization": "Bearer "
-            + client.post(
-                "/auth/login",
-                json={
-                    "email": "forwarder@demo.corridor",
-                    "password": logins["forwarder@demo.corridor"],
-                },
-            ).json()["token"]
-        }
-        route = {
-            "origin": "xian",
-            "destination": "duisburg",
-            "ready": "2026-03-03T08:00:00Z",
-            "containers": 2,
-            "best": "time",
-        }
-        template = client.post(
-            "/shipments", json={"reference": "BENCH-0", "route": route}, headers=fwd
-        ).json()
-        plan = Itinerary.model_validate(template["itinerary"])
-        per_shipment = 2 * len(plan.legs)
-        shipments = -(-total // per_shipment)
-        with db.session() as s:  # clone the booked shipment: the benchmark is about events
-            row = s.get(Shipment, template["id"])
-            assert row is not None
-            base_row = {c.name: getattr(row, c.name) for c in Shipment.__table__.columns}
-            ids = [uuid.uuid4().hex[:16] for _ in range(shipments)]
-            s.execute(
-                insert(Shipment),
-                [{**base_row, "id": i, "reference": f"BENCH-{n}"} for n, i in enumerate(ids)],
-            )
-        rng = random.Random(1)
-        pending: list[dict[str, object]] = []
-        captured = 0
-        seconds = 0.0
-        for n, sid in enumerate(ids):
-            pending += events_for(plan, sid, container_numbers(n, 2), seed=n, noise_h=3)
-            while len(pending) >= DOC or (n == len(ids) - 1 and pending):
-                batch, pending = pending[:DOC], pending[DOC:]
-                body = document(batch, datetime.now(UTC))
-                t0 = time.perf_counter()
-                response = client.post("/epcis/capture", json=body, headers=fwd)
-                seconds += time.perf_counter() - t0
-                assert response.status_code == 201, response.text[:300]
-                captured += response.json()["captured"]
-            if captured >= total:
-                break
-        print(
-            f"{label}: captured {captured:,} events in documents of {DOC:,} in {seconds:.1f} s: "
-            f"{captured / seconds:,.0f} events/s"
+def events(n: int, start: int, shipment: int = 0) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for k in range(start, start + n):
+        node = NODES[k % len(NODES)]
+        out.append(
+            {
+                "type": "ObjectEvent",
+                "eventID": f"urn:uuid:{uuid.UUID(int=k + (shipment << 64))}",
+                "eventTime": f"2026-03-{1 + k % 28:02d}T{k % 24:02d}:00:00.000Z",
+                "eventTimeZoneOffset": "+00:00",
+                "epcList": [f"urn:epc:id:bic:CSQU{k % 100000:06d}3"],
+                "action": "OBSERVE",
+                "bizStep": "departing" if k % 2 else "arriving",
+                "disposition": "in_transit",
+                "readPoint": {"id": f"urn:corridor:node:{node}"},
+                "bizLocation": {"id": f"urn:corridor:node:{node}"},
+                "bizTransactionList": [
+                    {"type": "bol", "bizTransaction": f"urn:corridor:ref:B{k % 500}"}
+                ],
+            }
         )
+    return out
+
+
+def document(evts: list[dict[str, Any]]) -> bytes:
+    return orjson.dumps(
+        {
+            "@context": CONTEXT,
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": "2026-03-01T00:00:00Z",
+            "epcisBody": {"eventList": evts},
+        }
+    )
+
+
+def admin(db: Database) -> Principal:
+    with db.session() as s:
+        user = s.scalar(select(User).where(User.email == ADMIN))
+        assert user is not None
+        org = s.get(Organisation, user.organisation_id)
+        assert org is not None
+        return Principal(
+            user.id, user.email, user.name, org.id, org.name, OrgKind(org.kind), None, "bench"
+        )
+
+
+def stored(db: Database) -> int:
+    with db.session() as s:
+        return int(s.scalar(select(func.count()).select_from(EpcisEvent)) or 0)
+
+
+def bench_store(db: Database, label: str, total: int, offset: int) -> int:
+    who = admin(db)
+    docs = [document(events(DOC, offset + i, 1)) for i in range(0, total, DOC)]
+    t0 = time.perf_counter()
+    for raw in docs:
         with db.session() as s:
-            stored = s.scalar(text("SELECT count(*) FROM epcis_events"))
-        samples = []
-        for sid in rng.sample(ids, min(200, len(ids))):
-            t0 = time.perf_counter()
-            response = client.get(
-                "/epcis/events", params={"EQ_shipment": sid, "perPage": 100}, headers=fwd
+            capture(s, who, NODES, parse(raw))
+    seconds = time.perf_counter() - t0
+    print(
+        f"{label}: store capture, 1 process: {len(docs) * DOC / seconds:,.0f} events/s ({len(docs) * DOC:,} events)"
+    )
+    return offset + len(docs) * DOC
+
+
+def bench_http(base: str, headers: dict[str, str], label: str, total: int, offset: int) -> int:
+    docs = [document(events(DOC, offset + i, 2)) for i in range(0, total, DOC)]
+    with httpx.Client(base_url=base, timeout=300) as client:
+        t0 = time.perf_counter()
+        for raw in docs:
+            r = client.post(
+                "/epcis/capture",
+                content=raw,
+                headers={**headers, "Content-Type": "application/ld+json"},
             )
-            samples.append((time.perf_counter() - t0) * 1000)
-            assert response.status_code == 200
-        samples.sort()
-        print(
-            f"{label}: one shipment's events with {stored:,} stored: p50 {statistics.median(samples):.1f} ms, "
-            f"p95 {samples[int(0.95 * len(samples))]:.1f} ms ({len(samples)} queries)"
+            assert r.status_code == 202, r.text[:300]
+        seconds = time.perf_counter() - t0
+    print(
+        f"{label}: HTTP capture: {len(docs) * DOC / seconds:,.0f} events/s ({len(docs) * DOC:,} events)"
+    )
+    return offset + len(docs) * DOC
+
+
+async def _publish(subject: str, stream: str, docs: list[bytes]) -> None:
+    import nats
+
+    nc = await nats.connect("nats://127.0.0.1:4222")
+    js = nc.jetstream()
+    await js.add_stream(name=stream, subjects=[subject, subject + ".dead"])
+    for raw in docs:
+        await js.publish(subject, raw)
+    await nc.drain()
+
+
+async def _drop(stream: str) -> None:
+    import nats
+
+    nc = await nats.connect("nats://127.0.0.1:4222")
+    await nc.jetstream().delete_stream(stream)
+    await nc.drain()
+
+
+def bench_jetstream(
+    db: Database, var: Path, label: str, consumers: int, total: int, offset: int
+) -> int:
+    tag = uuid.uuid4().hex[:8]
+    subject, stream = f"bench.{tag}", f"BENCH{tag}"
+    tag_id = 0x30 + consumers  # a prefix of its own, so the span covers this run only
+    docs = [document(events(DOC, offset + i, tag_id)) for i in range(0, total, DOC)]
+    try:
+        asyncio.run(_publish(subject, stream, docs))
+    except Exception as exc:
+        print(f"{label}: JetStream skipped ({exc.__class__.__name__}: NATS not reachable)")
+        return offset
+    before = stored(db)
+    env = {**os.environ, "CORRIDOR_DATABASE_URL": db.url, "CORRIDOR_VAR_DIR": str(var)}
+    cli = [
+        str(Path(sys.executable).parent / "corridor"),
+        "track",
+        "consume",
+        "--as",
+        ADMIN,
+        "--subject",
+        subject,
+        "--stream",
+        stream,
+        "--dead-letter",
+        subject + ".dead",
+        "--idle-exit",
+        "3",
+    ]
+    procs = [
+        subprocess.Popen(cli, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(consumers)
+    ]
+    for p in procs:
+        p.wait(timeout=900)
+    asyncio.run(_drop(stream))
+    with db.session() as s:
+        first, last = s.execute(
+            select(func.min(EpcisEvent.record_time), func.max(EpcisEvent.record_time)).where(
+                EpcisEvent.event_id.like(f"urn:uuid:{uuid.UUID(int=tag_id << 64)}"[:-12] + "%")
+            )
+        ).one()
+    captured = stored(db) - before
+    span = (last - first).total_seconds() if first and last else 0.0
+    per_doc = span / max(1, len(docs) - 1)
+    seconds = span + per_doc  # the last document's own capture time
+    print(
+        f"{label}: JetStream, {consumers} consumer(s): {captured / max(seconds, 1e-9):,.0f} events/s ({captured:,} events)"
+    )
+    return offset + len(docs) * DOC
+
+
+def bench_reject(base: str, headers: dict[str, str], label: str, megabytes: float) -> None:
+    one = len(document(events(1, 0)))
+    count = int(megabytes * 2**20 / (one - 150))
+    evts = events(count, 10_000_000, 4)
+    evts[-1]["action"] = "WATCH"
+    raw = document(evts)
+    latencies: list[float] = []
+    done = threading.Event()
+
+    def poll() -> None:
+        with httpx.Client(base_url=base, timeout=30) as c:
+            while not done.is_set():
+                t = time.perf_counter()
+                c.get("/health")
+                latencies.append((time.perf_counter() - t) * 1000)
+                time.sleep(0.02)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    with httpx.Client(base_url=base, timeout=600) as client:
+        t0 = time.perf_counter()
+        r = client.post(
+            "/epcis/capture",
+            content=raw,
+            headers={**headers, "Content-Type": "application/ld+json"},
         )
-        client.close()
+        seconds = time.perf_counter() - t0
+    done.set()
+    poller.join()
+    latencies.sort()
+    print(
+        f"{label}: {len(raw) / 2**20:.0f} MB document ({count:,} events), last one bad: HTTP {r.status_code} "
+        f"in {seconds:.1f} s; /health during it p50 {statistics.median(latencies):.0f} ms, "
+        f"p99 {latencies[int(0.99 * (len(latencies) - 1))]:.0f} ms, max {latencies[-1]:.0f} ms ({len(latencies)} calls)"
+    )
+
+
+def bench_query(base: str, headers: dict[str, str], label: str, total: int) -> None:
+    with httpx.Client(base_url=base, timeout=60) as client:
+        queries: tuple[tuple[str, Any], ...] = (
+            (
+                "one business transaction",
+                lambda k: {"EQ_bizTransaction_bol": f"urn:corridor:ref:B{k % 500}"},
+            ),
+            ("one container", lambda k: {"MATCH_epc": f"urn:epc:id:bic:CSQU{k % 100000:06d}3"}),
+            ("bizStep page", lambda k: {"EQ_bizStep": "departing", "perPage": 100}),
+        )
+        for name, params in queries:
+            samples = []
+            for k in range(100):
+                t = time.perf_counter()
+                r = client.get("/epcis/events", params=params(k * 37), headers=headers)
+                samples.append((time.perf_counter() - t) * 1000)
+                assert r.status_code == 200, r.text[:200]
+            samples.sort()
+            print(
+                f"{label}: query {name} with {total:,} stored: p50 {statistics.median(samples):.1f} ms, p95 {samples[94]:.1f} ms"
+            )
+
+
+def run(db: Database, label: str, args: argparse.Namespace) -> None:
+    # The reject document holds more events than the default capture limit: raise it, so the
+    # server has to find the bad event rather than refuse the count.
+    os.environ["CORRIDOR_EPCIS_MAX_EVENTS"] = "1000000"
+    with tempfile.TemporaryDirectory() as tmp:
+        var = Path(tmp)
+        logins = {
+            lg.email: lg.password for lg in prepare(db, PACKAGE_DATA_DIR, demo_shipment=False)
+        }
+        offset = bench_store(db, label, args.events, 0)
+        base, server, thread = serve(db, var)
+        with httpx.Client(base_url=base) as c:
+            token = c.post("/auth/login", json={"email": ADMIN, "password": logins[ADMIN]}).json()[
+                "token"
+            ]
+        headers = {"Authorization": f"Bearer {token}"}
+        offset = bench_http(base, headers, label, args.events, offset)
+        for n in args.jetstream:
+            offset = bench_jetstream(db, var, label, n, args.events, offset)
+        if args.reject_mb > 0:
+            bench_reject(base, headers, label, args.reject_mb)
+        bench_query(base, headers, label, stored(db))
         server.should_exit = True
         thread.join(10)
 
@@ -116,23 +294,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=50_000, help="events per capture measurement")
+    parser.add_argument(
+        "--jetstream", default="1,2,4", help="consumer process counts ('' for none)"
+    )
+    parser.add_argument("--reject-mb", type=float, default=50.0)
     parser.add_argument(
         "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     )
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
+    args.jetstream = [int(n) for n in args.jetstream.split(",") if n]
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             db = Database(f"sqlite:///{tmp}/bench.db")
-            run(db, "SQLite", args.events)
+            run(db, "SQLite", args)
             db.dispose()
-    if args.skip_postgres:
-        return
-    with scratch_postgres(args.postgres) as pg:
-        if pg is not None:
-            run(pg, "PostgreSQL", args.events)
+    if not args.skip_postgres:
+        with scratch_postgres(args.postgres) as pg:
+            if pg is not None:
+                run(pg, "PostgreSQL", args)
 
 
 if __name__ == "__main__":

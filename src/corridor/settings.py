@@ -54,6 +54,42 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="How often due webhook deliveries are sent."
     )
 
+    epcis_max_body_mb: float = Field(
+        default=64.0,
+        gt=0,
+        description="Largest EPCIS capture body in MB; larger ones answer 413 before being read in full.",
+    )
+    epcis_max_events: int = Field(
+        default=100_000,
+        ge=1,
+        description="Most events per captured EPCIS document (GS1-EPCIS-Capture-Limit).",
+    )
+    epcis_process_mb: float = Field(
+        default=4.0,
+        ge=0,
+        description="EPCIS documents larger than this (MB) are parsed, validated and stored in a "
+        "separate process, so a large capture never holds the server's interpreter lock.",
+    )
+    epcis_max_depth: int = Field(
+        default=64, ge=8, le=500, description="Deepest JSON nesting accepted in an EPCIS capture."
+    )
+    webhook_allow_nets: list[str] = Field(
+        default_factory=list,
+        description="Internal networks webhooks may target (e.g. 10.0.0.0/8); loopback, private and "
+        "link-local targets are refused unless listed here.",
+    )
+    webhook_quota: int = Field(default=20, ge=0, description="Most webhooks per organisation.")
+    subscription_quota: int = Field(
+        default=20, ge=0, description="Most EPCIS query subscriptions per organisation."
+    )
+    alert_debounce_s: float = Field(
+        default=60.0, ge=0, description="A shipment's ETA alert is re-evaluated at most this often."
+    )
+    alert_slip_h: float = Field(
+        default=24.0,
+        gt=0,
+        description="An ETA alert is raised when the ETA slips by more than this.",
+    )
     # -- route planning (corridor.routing) ------------------------------------------------------
     default_transfer_h: float = Field(
         default=6.0,

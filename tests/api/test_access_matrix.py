@@ -69,8 +69,40 @@ GET    /api/v1/customs/log/verify                             401 403 200 403 20
 GET    /api/v1/customs/log/head                               401 403 200 403 200 403
 POST   /api/v1/customs/log/cosign                             401 403 404 403 403 403
 POST   /api/v1/customs/declarations/batch                     401 403 403 404 403 201
-POST   /api/v1/epcis/capture                                  401 201 201 422 201 201
+POST   /api/v1/epcis/capture                                  401 202 202 422 202 202
 GET    /api/v1/epcis/events                                   401 200 200 200 200 200
+GET    /api/v1/epcis                                          401 200 200 200 200 200
+GET    /api/v1/epcis/capture                                  401 200 200 200 200 200
+GET    /api/v1/epcis/capture/{captureID}                      401 404 404 404 200 200
+POST   /api/v1/epcis/events                                   401 201 201 422 201 201
+GET    /api/v1/epcis/events/{eventID}                         401 404 200 404 200 200
+GET    /api/v1/epcis/eventTypes                               401 200 200 200 200 200
+GET    /api/v1/epcis/eventTypes/{value}                       401 200 200 200 200 200
+GET    /api/v1/epcis/eventTypes/{value}/events                401 200 200 200 200 200
+GET    /api/v1/epcis/epcs                                     401 200 200 200 200 200
+GET    /api/v1/epcis/epcs/{value}                             401 200 200 200 200 200
+GET    /api/v1/epcis/epcs/{value}/events                      401 200 200 200 200 200
+GET    /api/v1/epcis/bizSteps                                 401 200 200 200 200 200
+GET    /api/v1/epcis/bizSteps/{value}                         401 200 200 200 200 200
+GET    /api/v1/epcis/bizSteps/{value}/events                  401 200 200 200 200 200
+GET    /api/v1/epcis/bizLocations                             401 200 200 200 200 200
+GET    /api/v1/epcis/bizLocations/{value}                     401 200 200 200 200 200
+GET    /api/v1/epcis/bizLocations/{value}/events              401 200 200 200 200 200
+GET    /api/v1/epcis/readPoints                               401 200 200 200 200 200
+GET    /api/v1/epcis/readPoints/{value}                       401 200 200 200 200 200
+GET    /api/v1/epcis/readPoints/{value}/events                401 200 200 200 200 200
+GET    /api/v1/epcis/dispositions                             401 200 200 200 200 200
+GET    /api/v1/epcis/dispositions/{value}                     401 200 200 200 200 200
+GET    /api/v1/epcis/dispositions/{value}/events              401 200 200 200 200 200
+GET    /api/v1/epcis/queries                                  401 200 200 200 200 200
+POST   /api/v1/epcis/queries                                  401 201 201 201 201 201
+GET    /api/v1/epcis/queries/{queryName}                      401 404 404 404 404 200
+GET    /api/v1/epcis/queries/{queryName}/events               401 404 404 404 404 200
+GET    /api/v1/epcis/queries/{queryName}/subscriptions        401 404 404 404 404 200
+POST   /api/v1/epcis/queries/{queryName}/subscriptions        401 404 404 404 404 201
+GET    /api/v1/epcis/queries/{queryName}/subscriptions/{subscriptionID} 401 404 404 404 404 200
+DELETE /api/v1/epcis/queries/{queryName}/subscriptions/{subscriptionID} 401 404 404 404 404 204
+DELETE /api/v1/epcis/queries/{queryName}                      401 404 404 404 404 204
 GET    /api/v1/webhooks                                       401 200 200 200 200 200
 POST   /api/v1/webhooks                                       401 201 201 201 201 201
 GET    /api/v1/alerts                                         401 200 200 200 200 200
@@ -280,8 +312,16 @@ def _body(world: World, method: str, path: str, role: str) -> Any:
         }
     if path.endswith("/epcis/capture"):
         plan = Itinerary.model_validate(world.ids["plan"])  # type: ignore[arg-type]
-        events = events_for(plan, world.ids["shipment"], container_numbers(n, 1), noise_h=0)
+        events = events_for(plan, world.ids["shipment"], container_numbers(n, 1), noise_h=0, seed=n)
         return document(events[:1], plan.ready)
+    if path == "/api/v1/epcis/events":
+        plan = Itinerary.model_validate(world.ids["plan"])  # type: ignore[arg-type]
+        events = events_for(plan, world.ids["shipment"], container_numbers(n, 1), noise_h=0, seed=n)
+        return {**events[0], "@context": document([], plan.ready)["@context"]}
+    if path == "/api/v1/epcis/queries":
+        return {"name": f"matrix{n}", "query": {"EQ_bizStep": "departing"}}
+    if path.endswith("/epcis/queries/{queryName}/subscriptions") and method == "POST":
+        return {}
     if path.endswith("/webhooks"):
         return {"url": f"https://hooks.example.com/corridor/{n}"}
     if path == "/api/v1/notices":
@@ -349,6 +389,11 @@ def _path(world: World, template: str) -> str:
         "organisation_id": world.ids["carrier_org"],
         "subscription_id": world.ids["subscription"],
         "scenario": "2025",
+        "captureID": world.ids["capture"],
+        "eventID": world.ids["event"],
+        "value": "departing",
+        "queryName": "matrix",
+        "subscriptionID": world.ids["epcis_subscription"],
         "run": "2025",
         "year": "2026",
         "booking_id": world.ids.get("booking", ""),
@@ -405,6 +450,21 @@ def world(seeded, tmp_path, monkeypatch):
         shipment = book("MATRIX-1")
         w.ids["shipment"] = shipment["id"]
         w.ids["plan"] = shipment["itinerary"]
+        plan = Itinerary.model_validate(shipment["itinerary"])
+        owned = events_for(plan, shipment["id"], container_numbers(900, 1), noise_h=0, seed=900)[:2]
+        captured = client.post(
+            "/api/v1/epcis/capture", json=document(owned, plan.ready), headers=owner
+        )
+        assert captured.status_code == 202, captured.text
+        w.ids["capture"] = captured.json()["captureID"]
+        w.ids["event"] = owned[0]["eventID"]
+        named = client.post(
+            "/api/v1/epcis/queries", json={"name": "matrix", "query": {}}, headers=owner
+        )
+        assert named.status_code == 201, named.text
+        sub = client.post("/api/v1/epcis/queries/matrix/subscriptions", json={}, headers=owner)
+        assert sub.status_code == 201, sub.text
+        w.ids["epcis_subscription"] = sub.json()["subscriptionID"]
         w.ids["undeclared"] = book("MATRIX-2")["id"]
         w.ids["undeclared_batch"] = book("MATRIX-5")["id"]
         w.ids["cancellable"] = book("MATRIX-3")["id"]

@@ -59,12 +59,27 @@ def test_capture_is_idempotent_and_queryable(booked):
     events = events_for(plan, shipment["id"], boxes, noise_h=0)
     doc = document(events, plan.ready)
     first = capture(api, fwd, doc)
-    assert first.status_code == 201, first.text
-    assert first.json() == {"captured": len(events), "duplicates": 0, "corrected": 0}
-    again = capture(api, fwd, doc)
-    assert again.json() == {"captured": 0, "duplicates": len(events), "corrected": 0}
+    assert first.status_code == 202, first.text
+    job = api.client.get(first.headers["Location"], headers=fwd).json()
+    assert job["running"] is False
+    assert job["success"] is True
+    assert job["result"]["captured"] == len(events)
+    again = capture(api, fwd, doc).json()["result"]
+    assert (again["captured"], again["duplicates"]) == (0, len(events))
+    # Each repeat is reported by its index in the document.
+    assert [d["index"] for d in again["duplicateEvents"]] == list(range(len(events)))
     assert count(api, fwd) == len(events)
     assert count(api, fwd, EQ_bizStep="urn:epcglobal:cbv:bizstep:departing") == len(plan.legs)
+    assert count(api, fwd, EQ_bizStep="departing|arriving") == len(events)
+    assert count(api, fwd, EQ_action="OBSERVE") == len(events)
+    assert count(api, fwd, EQ_action="ADD") == 0
+    assert count(api, fwd, EQ_eventID=events[0]["eventID"]) == 1
+    assert count(api, fwd, MATCH_anyEPC=f"urn:epc:id:bic:{boxes[1]}") == len(events)
+    assert count(api, fwd, EQ_bizTransaction_bol=f"urn:corridor:shipment:{shipment['id']}") == len(
+        events
+    )
+    assert count(api, fwd, EXISTS_errorDeclaration="") == 0
+    assert count(api, fwd, eventCountLimit=3) == 3
     assert count(api, fwd, EQ_bizLocation="urn:corridor:node:aktau_port") == 2
     assert count(api, fwd, MATCH_epc=f"urn:epc:id:bic:{boxes[0]}") == len(events)
     assert count(api, fwd, MATCH_epc="urn:epc:id:bic:CRDU*") == len(events)
@@ -81,7 +96,7 @@ def test_capture_is_idempotent_and_queryable(booked):
         seen += [
             e["eventID"] for e in body["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
         ]
-        token = body["nextPageToken"]
+        token = body.get("nextPageToken")
         if token is None:
             break
     assert sorted(seen) == sorted(e["eventID"] for e in events)
@@ -92,6 +107,7 @@ def test_capture_is_idempotent_and_queryable(booked):
         api, other, document(events_for(plan, shipment["id"], boxes, seed=9), plan.ready)
     )
     assert refused.status_code == 422
+    assert refused.json()["errors"][0]["index"] == 0
 
 
 def test_rejected_documents_store_nothing(booked):
@@ -111,14 +127,18 @@ def test_rejected_documents_store_nothing(booked):
     assert response.status_code == 422
     messages = " ".join(e["message"] for e in response.json()["errors"])
     assert "unknown shipment 'nope'" in messages
-    assert "unknown place 'urn:corridor:node:atlantis'" in messages
-    malformed = api.client.post("/api/v1/epcis/capture", content=b"{oops", headers=fwd)
+    assert "unknown corridor place 'urn:corridor:node:atlantis'" in messages
+    malformed = api.client.post(
+        "/api/v1/epcis/capture",
+        content=b"{oops",
+        headers={**fwd, "Content-Type": "application/json"},
+    )
     assert malformed.status_code == 400
     assert count(api, fwd) == 0
     bad_query = api.client.get(
         "/api/v1/epcis/events", params={"GE_eventTime": "yesterday"}, headers=fwd
     )
-    assert bad_query.status_code == 422
+    assert bad_query.status_code == 400
     assert bad_query.json()["error"]["field"] == "GE_eventTime"
 
 
@@ -140,7 +160,7 @@ def test_status_position_eta_and_error_declaration(booked):
         "reason": "incorrect_data",
     }
     response = capture(api, fwd, document([correction], plan.ready))
-    assert response.json()["corrected"] == 1
+    assert response.json()["result"]["corrected"] == 1
     state = api.client.get(f"/api/v1/shipments/{shipment['id']}/tracking", headers=fwd).json()
     assert state["position"]["node"] == plan.legs[1].from_node
 
@@ -162,7 +182,7 @@ class _Hook(BaseHTTPRequestHandler):
         pass
 
 
-def test_delay_raises_an_alert_delivered_to_the_webhook_with_retries(db, tmp_path):
+def test_delay_raises_an_alert_delivered_to_the_webhook_with_retries(db, tmp_path, monkeypatch):
     from corridor.settings import PACKAGE_DATA_DIR
     from corridor.store.seed import prepare
 
@@ -170,7 +190,17 @@ def test_delay_raises_an_alert_delivered_to_the_webhook_with_retries(db, tmp_pat
     server = HTTPServer(("127.0.0.1", 0), _Hook)
     _Hook.calls = []
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings = Settings(var_dir=tmp_path, webhook_backoff_s=0.05, webhook_poll_s=0.05)
+    # Loopback targets are refused unless allowed; the retry thread reads the environment.
+    monkeypatch.setenv("CORRIDOR_WEBHOOK_ALLOW_NETS", '["127.0.0.1/32"]')
+    from corridor.settings import get_settings
+
+    get_settings.cache_clear()
+    settings = Settings(
+        var_dir=tmp_path,
+        webhook_backoff_s=0.05,
+        webhook_poll_s=0.05,
+        webhook_allow_nets=["127.0.0.1/32"],
+    )
     with TestClient(create_app(settings, db)) as client:
         fwd = {
             "Authorization": "Bearer "
@@ -204,7 +234,7 @@ def test_delay_raises_an_alert_delivered_to_the_webhook_with_retries(db, tmp_pat
             client.post(
                 "/api/v1/epcis/capture", json=document(events, plan.ready), headers=fwd
             ).status_code
-            == 201
+            == 202
         )
         deadline = time.monotonic() + 15
         alerts = []
@@ -222,3 +252,4 @@ def test_delay_raises_an_alert_delivered_to_the_webhook_with_retries(db, tmp_pat
     assert len(_Hook.calls) == 2
     assert _Hook.calls[-1]["shipment_id"] == shipment["id"]
     assert _Hook.calls[-1]["type"] == "eta_slip"
+    get_settings.cache_clear()

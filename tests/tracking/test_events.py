@@ -49,16 +49,18 @@ def test_schema_problems_name_the_json_path(network):
     events[1]["action"] = "WATCH"
     del events[2]["eventTime"]
     problems = validate(document(events, T0))
-    paths = {p.path for p in problems}
+    paths = {p.field for p in problems}
     assert "$.epcisBody.eventList[1].action" in paths
     assert any(
-        p.path.startswith("$.epcisBody.eventList[2]") and "eventTime" in p.message for p in problems
+        p.field.startswith("$.epcisBody.eventList[2]") and "eventTime" in p.reason for p in problems
     )
 
 
 def test_event_id_is_kept_or_derived_stably():
     event = {"type": "ObjectEvent", "eventTime": "2026-03-03T00:00:00Z", "action": "OBSERVE"}
     assert event_id(event) == event_id(dict(event))
+    assert event_id(event).startswith("ni:///sha-256;")
+    assert event_id(event).endswith("?ver=CBV2.0")
     assert event_id({**event, "eventID": "urn:uuid:x"}) == "urn:uuid:x"
 
 
@@ -74,36 +76,3 @@ def test_learned_dwell_is_the_median_of_observed_stays():
         Observation("s9", "baku", "departing", T0 + timedelta(hours=5)),
     ]
     assert learned_dwell(obs) == {"aktau_port": 25.0}  # baku has too few samples
-
-
-def test_fast_gate_and_full_validator_agree(network):
-    """The compiled validator that accepts documents and the one that explains rejections agree."""
-    import copy
-
-    from corridor.tracking.schema import _fast, _validator
-
-    q = make_query(
-        network, origin="dostyk", destination="tbilisi", ready=T0, via=(("aktau_port",),)
-    )
-    events = events_for(best(planner_for(network, q), q), "s1", container_numbers(1, 1))
-    good = document(events, T0)
-    mutations = [
-        lambda d: d["epcisBody"]["eventList"][0].update(action="WATCH"),
-        lambda d: d["epcisBody"]["eventList"][0].update(eventTime="yesterday"),
-        lambda d: d["epcisBody"]["eventList"][0].pop("eventTimeZoneOffset"),
-        lambda d: d["epcisBody"]["eventList"][0].update(type="ParcelEvent"),
-        lambda d: d["epcisBody"]["eventList"][0]["readPoint"].pop("id"),
-        lambda d: d.pop("@context"),
-        lambda d: None,
-    ]
-    for mutate in mutations:
-        doc = copy.deepcopy(good)
-        mutate(doc)
-        full_ok = not list(_validator().iter_errors(doc))
-        try:
-            _fast()(doc)
-            fast_ok = True
-        except Exception:
-            fast_ok = False
-        assert fast_ok == full_ok, mutate
-        assert (validate(doc) == []) == full_ok

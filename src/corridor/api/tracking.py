@@ -1,187 +1,159 @@
-"""EPCIS 2.0 capture and query (REST binding), shipment tracking status, webhooks and alerts."""
+"""Shipment tracking status, alerts and their webhooks; includes the EPCIS binding's routers.
+
+No SQL and no process-global state here: the debounce of alert evaluation is a row per shipment
+in the database (``store.tracking_alerts.claim_evaluation``), shared by every worker.
+"""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
-from typing import Any
+import dataclasses
+from datetime import datetime
 
-from fastapi import APIRouter, BackgroundTasks, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request, status
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
+from corridor.api import tracking_epcis, tracking_queries
 from corridor.api.deps import NetworkDep, PrincipalDep, SessionDep
-from corridor.api.errors import ApiError
+from corridor.api.tracking_http import problem, settings_of
 from corridor.network import Network
+from corridor.settings import Settings
 from corridor.store import shipments as shipment_store
-from corridor.store import tracking
+from corridor.store import tracking_alerts
 from corridor.store.db import Database
-from corridor.store.models import OrgKind, TrackingAlert, Webhook
-from corridor.tracking.generator import CONTEXT
+from corridor.store.models import OrgKind, TrackingAlert
+from corridor.store.tracking_status import shipment_status
+from corridor.store.tracking_subscriptions import deliver_webhooks
+from corridor.tracking.errors import TrackingError
+from corridor.webhooks.guard import parse_allowed
 
 router = APIRouter(tags=["tracking"])
-QUERY_PARAMS = (
-    "eventType",
-    "GE_eventTime",
-    "LT_eventTime",
-    "EQ_bizStep",
-    "EQ_bizLocation",
-    "MATCH_epc",
-    "EQ_disposition",
-    "EQ_shipment",
-)
+router.include_router(tracking_epcis.router)
+router.include_router(tracking_queries.router)
 
 
-def problem(status_code: int, title: str, errors: list[dict[str, str]]) -> JSONResponse:
-    """RFC 9457 problem details, as the EPCIS REST binding uses them."""
-    body = {
-        "type": "epcisException:ValidationException" if status_code == 400 else "about:blank",
-        "title": title,
-        "status": status_code,
-        "errors": errors,
-        "error": {
-            "code": "invalid_document",
-            "field": errors[0]["path"] if errors else None,
-            "reason": title,
-        },
-    }
-    return JSONResponse(body, status_code=status_code, media_type="application/problem+json")
+def after_capture(
+    db: Database, network: Network, shipment_ids: set[str], settings: Settings
+) -> None:
+    """Alerts for the shipments a capture touched (debounced in the database), then deliveries."""
+    with db.write_session() as s:
+        due = tracking_alerts.claim_evaluation(s, shipment_ids, settings.alert_debounce_s)
+    if due:
+        with db.write_session() as s:
+            tracking_alerts.evaluate_alerts(s, network, due, settings.alert_slip_h)
+    nets = parse_allowed(settings.webhook_allow_nets)
+    tracking_alerts.deliver_due(db, settings.webhook_backoff_s, allowed=nets)
+    deliver_webhooks(db, settings.webhook_backoff_s, allowed=nets)
 
 
-_last_evaluated: dict[str, float] = {}
-#: A shipment's ETA is re-evaluated for alerts at most this often (a burst of events costs one plan).
-ALERT_DEBOUNCE_S = 60.0
+class PositionOut(BaseModel):
+    node: str
+    name: str
+    lat: float
+    lon: float
 
 
-def after_capture(db: Database, network: Network, shipment_ids: set[str], backoff_s: float) -> None:
-    import time
-
-    moment = time.monotonic()
-    due = {
-        sid for sid in shipment_ids if moment - _last_evaluated.get(sid, -1e9) >= ALERT_DEBOUNCE_S
-    }
-    if not due:
-        return
-    _last_evaluated.update(dict.fromkeys(due, moment))
-    with db.session() as s:
-        tracking.evaluate_alerts(s, network, due)
-    tracking.deliver_due(db, backoff_s)
+class LastEventOut(BaseModel):
+    time: datetime
+    bizStep: str | None
+    place: str | None
 
 
-@router.post(
-    "/epcis/capture",
-    status_code=status.HTTP_201_CREATED,
-    summary="Capture an EPCISDocument",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/ld+json": {"schema": {"type": "object"}},
-                "application/json": {"schema": {"type": "object"}},
-            },
-        }
-    },
-)
-async def capture(
-    request: Request,
-    s: SessionDep,
-    network: NetworkDep,
-    who: PrincipalDep,
-    background: BackgroundTasks,
-) -> Any:
-    """All or nothing per document; events already captured (same eventID) are accepted and ignored."""
-    try:
-        document = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError) as exc:
-        return problem(400, "The body is not JSON", [{"path": "$", "message": str(exc)}])
-    try:
-        result = tracking.capture(s, who, network, document)
-    except tracking.CaptureError as exc:
-        s.rollback()
-        return problem(exc.status, exc.title, exc.problems)
-    if result.shipments:
-        settings = request.app.state.settings
-        background.add_task(
-            after_capture,
-            request.app.state.db,
-            network,
-            result.shipments,
-            settings.webhook_backoff_s,
-        )
-    return {
-        "captured": result.captured,
-        "duplicates": result.duplicates,
-        "corrected": result.corrected,
-    }
+class LegOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+    mode: str
+    line: str
+    planned_departure: datetime
+    actual_departure: datetime | None
+    planned_arrival: datetime
+    actual_arrival: datetime | None
+    delay_h: float | None
 
 
-@router.get("/epcis/events", summary="Query events (EPCIS simple event query parameters)")
-def events(
-    request: Request,
-    s: SessionDep,
-    who: PrincipalDep,
-    perPage: int = 100,
-    nextPageToken: str | None = None,
-) -> JSONResponse:
-    if not 1 <= perPage <= tracking.PAGE_MAX:
-        raise ApiError(422, "invalid", "perPage", f"between 1 and {tracking.PAGE_MAX}")
-    unknown = [
-        k for k in request.query_params if k not in (*QUERY_PARAMS, "perPage", "nextPageToken")
-    ]
-    if unknown:
-        raise ApiError(
-            422,
-            "invalid",
-            unknown[0],
-            f"unknown query parameter (known: {', '.join(QUERY_PARAMS)})",
-        )
-    params = {k: v for k, v in request.query_params.items() if k in QUERY_PARAMS}
-    try:
-        found, token = tracking.query(s, who, params, perPage, nextPageToken)
-    except tracking.QueryError as exc:
-        raise ApiError(422, "invalid", exc.field, exc.reason) from None
-    body = {
-        "@context": CONTEXT,
-        "type": "EPCISQueryDocument",
-        "schemaVersion": "2.0",
-        "creationDate": datetime.now(UTC).isoformat(),
-        "epcisBody": {
-            "queryResults": {"queryName": "SimpleEventQuery", "resultsBody": {"eventList": found}}
-        },
-        "nextPageToken": token,
-    }
-    headers = (
-        {"Link": f'<{request.url.include_query_params(nextPageToken=token)}>; rel="next"'}
-        if token
-        else None
+class AlertOut(BaseModel):
+    id: str
+    shipment_id: str
+    created_at: datetime
+    planned: datetime
+    eta: datetime
+    slip_h: float
+    status: str
+    attempts: int
+    last_error: str | None
+
+
+class TrackingOut(BaseModel):
+    shipment_id: str
+    events: int
+    position: PositionOut | None
+    last_event: LastEventOut | None
+    planned_arrival: datetime
+    eta: datetime
+    slip_h: float
+    basis: str
+    legs: list[LegOut]
+    alerts: list[AlertOut]
+
+
+def _alert(a: TrackingAlert) -> AlertOut:
+    return AlertOut(
+        id=a.id,
+        shipment_id=a.shipment_id,
+        created_at=a.created_at,
+        planned=a.planned,
+        eta=a.eta,
+        slip_h=a.slip_h,
+        status=a.status,
+        attempts=a.attempts,
+        last_error=a.last_error,
     )
-    return JSONResponse(body, headers=headers)
 
 
-@router.get("/shipments/{shipment_id}/tracking", summary="Timeline, position and ETA of a shipment")
-def shipment_status(
+@router.get(
+    "/shipments/{shipment_id}/tracking",
+    response_model=TrackingOut,
+    response_model_by_alias=True,
+    summary="Timeline, position and ETA of a shipment",
+)
+def shipment_tracking(
     shipment_id: str, s: SessionDep, network: NetworkDep, who: PrincipalDep
-) -> dict[str, Any]:
+) -> TrackingOut:
     shipment = shipment_store.get_visible(s, who, shipment_id)
-    state = tracking.status(s, network, shipment)
-    alerts = s.scalars(
-        select(TrackingAlert)
-        .where(TrackingAlert.shipment_id == shipment_id)
-        .order_by(TrackingAlert.created_at)
-    ).all()
-    state["alerts"] = [
-        {
-            "id": a.id,
-            "created_at": a.created_at,
-            "eta": a.eta,
-            "slip_h": a.slip_h,
-            "status": a.status,
-            "attempts": a.attempts,
-        }
-        for a in alerts
-    ]
-    return state
+    state = shipment_status(s, network, shipment)
+    return TrackingOut(
+        shipment_id=state.shipment_id,
+        events=state.events,
+        position=PositionOut(**dataclasses.asdict(state.position)) if state.position else None,
+        last_event=LastEventOut(
+            time=state.last_event.time,
+            bizStep=state.last_event.biz_step,
+            place=state.last_event.place,
+        )
+        if state.last_event
+        else None,
+        planned_arrival=state.planned_arrival,
+        eta=state.eta,
+        slip_h=state.slip_h,
+        basis=state.basis,
+        legs=[
+            LegOut(
+                **{"from": leg.from_node},
+                to=leg.to_node,
+                mode=leg.mode,
+                line=leg.line,
+                planned_departure=leg.planned_departure,
+                actual_departure=leg.actual_departure,
+                planned_arrival=leg.planned_arrival,
+                actual_arrival=leg.actual_arrival,
+                delay_h=leg.delay_h,
+            )
+            for leg in state.legs
+        ],
+        alerts=[_alert(a) for a in tracking_alerts.shipment_alerts(s, shipment_id)],
+    )
 
 
 class WebhookCreate(BaseModel):
@@ -190,46 +162,54 @@ class WebhookCreate(BaseModel):
     url: str = Field(min_length=8, max_length=500, examples=["https://example.org/corridor-alerts"])
 
 
+class WebhookOut(BaseModel):
+    id: str
+    url: str
+    organisation_id: str
+    secret: str | None = Field(
+        default=None,
+        description="HMAC-SHA256 key of the Corridor-Signature header; shown only when created",
+    )
+
+
 @router.post(
-    "/webhooks", status_code=status.HTTP_201_CREATED, summary="Register a URL that receives alerts"
+    "/webhooks",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WebhookOut,
+    summary="Register a URL that receives alerts (signed with HMAC-SHA256)",
 )
-def add_webhook(body: WebhookCreate, s: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+def add_webhook(
+    body: WebhookCreate, request: Request, s: SessionDep, who: PrincipalDep
+) -> WebhookOut | Response:
+    settings = settings_of(request)
     try:
-        hook = tracking.add_webhook(s, who, body.url)
-    except tracking.QueryError as exc:
-        raise ApiError(422, "invalid", exc.field, exc.reason) from None
-    return {"id": hook.id, "url": hook.url}
+        hook, secret = tracking_alerts.add_webhook(
+            s, who, body.url, parse_allowed(settings.webhook_allow_nets), settings.webhook_quota
+        )
+    except TrackingError as exc:
+        return problem(exc)
+    return WebhookOut(id=hook.id, url=hook.url, organisation_id=hook.organisation_id, secret=secret)
 
 
-@router.get("/webhooks", summary="Your organisation's webhooks (the administrator: all)")
-def list_webhooks(s: SessionDep, who: PrincipalDep) -> list[dict[str, Any]]:
-    stmt = select(Webhook).order_by(Webhook.organisation_id, Webhook.url)
-    if who.kind is not OrgKind.ADMIN:
-        stmt = stmt.where(Webhook.organisation_id == who.organisation_id)
+@router.get(
+    "/webhooks",
+    response_model=list[WebhookOut],
+    summary="Your organisation's webhooks (the administrator: all)",
+)
+def list_webhooks(s: SessionDep, who: PrincipalDep) -> list[WebhookOut]:
     return [
-        {"id": h.id, "url": h.url, "organisation_id": h.organisation_id} for h in s.scalars(stmt)
+        WebhookOut(id=h.id, url=h.url, organisation_id=h.organisation_id)
+        for h in tracking_alerts.webhooks(s, who)
     ]
 
 
 @router.get(
-    "/alerts", summary="ETA alerts of your organisation's shipments (the administrator: all)"
+    "/alerts",
+    response_model=list[AlertOut],
+    summary="ETA alerts of your organisation's shipments (the administrator: all)",
 )
-def alerts(s: SessionDep, who: PrincipalDep) -> list[dict[str, Any]]:
-    stmt = select(TrackingAlert).order_by(TrackingAlert.created_at.desc())
-    if who.kind is not OrgKind.ADMIN:
-        stmt = stmt.where(TrackingAlert.organisation_id == who.organisation_id)
-    rows = s.scalars(stmt).all()
+def alerts(s: SessionDep, who: PrincipalDep) -> list[AlertOut]:
+    everyone = who.kind is OrgKind.ADMIN
     return [
-        {
-            "id": a.id,
-            "shipment_id": a.shipment_id,
-            "created_at": a.created_at,
-            "planned": a.planned,
-            "eta": a.eta,
-            "slip_h": a.slip_h,
-            "status": a.status,
-            "attempts": a.attempts,
-            "last_error": a.last_error,
-        }
-        for a in rows
+        _alert(a) for a in tracking_alerts.alerts_of(s, None if everyone else who.organisation_id)
     ]

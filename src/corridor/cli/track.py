@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from corridor.settings import get_settings
 from corridor.store import tracking
@@ -16,6 +16,7 @@ from corridor.store.db import Database
 from corridor.store.models import Organisation, OrgKind, Shipment, User
 from corridor.store.network import load_stored_network
 from corridor.store.seed import prepare
+from corridor.tracking.errors import Problem, TrackingError
 
 app = typer.Typer(help="Tracking: EPCIS 2.0 events, shipment status and ETA.", no_args_is_help=True)
 out = Console(soft_wrap=True)
@@ -29,6 +30,18 @@ def _db() -> Database:
     return db
 
 
+def _principal(s: Session, as_user: str) -> Principal:
+    user = s.scalar(select(User).where(User.email == as_user.strip().lower()))
+    if user is None:
+        err.print(f"[red]error:[/red] --as: no user {as_user}", highlight=False)
+        raise typer.Exit(2)
+    org = s.get(Organisation, user.organisation_id)
+    assert org is not None
+    return Principal(
+        user.id, user.email, user.name, org.id, org.name, OrgKind(org.kind), org.country, "cli"
+    )
+
+
 @app.command("import")
 def import_file(
     path: Path = typer.Argument(..., help="An EPCISDocument in JSON or JSON-LD."),
@@ -37,44 +50,31 @@ def import_file(
     ),
 ) -> None:
     """Capture the events of an EPCIS document file (all or nothing)."""
+    from corridor.tracking.document import parse
+
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = parse(path.read_bytes())
     except OSError as exc:
         err.print(f"[red]error:[/red] {path}: {exc.strerror}", highlight=False)
         raise typer.Exit(2) from None
-    except ValueError as exc:
-        err.print(f"[red]error:[/red] {path}: not JSON ({exc})", highlight=False)
+    except TrackingError as exc:
+        err.print(f"[red]error:[/red] {path}: {exc.field}: {exc.reason}", highlight=False)
         raise typer.Exit(2) from None
     db = _db()
     try:
-        with db.session() as s:
-            user = s.scalar(select(User).where(User.email == as_user.strip().lower()))
-            if user is None:
-                err.print(f"[red]error:[/red] --as: no user {as_user}", highlight=False)
-                raise typer.Exit(2)
-            org = s.get(Organisation, user.organisation_id)
-            assert org is not None
-            who = Principal(
-                user.id,
-                user.email,
-                user.name,
-                org.id,
-                org.name,
-                OrgKind(org.kind),
-                org.country,
-                "cli",
-            )
+        with db.write_session() as s:
+            who = _principal(s, as_user)
             network = load_stored_network(s, get_settings().network_dir)
             try:
                 result = tracking.capture(s, who, network, document)
-            except tracking.CaptureError as exc:
-                err.print(f"[red]rejected:[/red] {exc.title}; nothing was stored", highlight=False)
-                for problem in exc.problems:
-                    err.print(f"  {problem['path']}: {problem['message']}", highlight=False)
+            except TrackingError as exc:
+                err.print(f"[red]rejected:[/red] {exc.reason}; nothing was stored", highlight=False)
+                for problem in exc.problems or [Problem(exc.field or "$", exc.reason)]:
+                    err.print(f"  {problem.field}: {problem.reason}", highlight=False)
                 raise typer.Exit(1) from None
             tracking.evaluate_alerts(s, network, result.shipments)
         out.print(
-            f"captured {result.captured} event(s), {result.duplicates} already known, "
+            f"captured {result.captured} event(s), {len(result.duplicates)} already known, "
             f"{result.corrected} corrected",
             highlight=False,
         )
@@ -95,20 +95,84 @@ def status(shipment_id: str = typer.Argument(..., help="Shipment id.")) -> None:
             state = tracking.status(s, load_stored_network(s, get_settings().network_dir), shipment)
     finally:
         db.dispose()
-    position = state["position"]["name"] if state["position"] else "not seen yet"
+    position = state.position.name if state.position else "not seen yet"
     out.print(
-        f"Shipment {shipment_id} ({shipment.reference}): {state['events']} events; at {position}",
+        f"Shipment {shipment_id} ({shipment.reference}): {state.events} events; at {position}",
         highlight=False,
     )
     out.print(
-        f"  planned arrival {state['planned_arrival']:%Y-%m-%d %H:%M}, ETA {state['eta']:%Y-%m-%d %H:%M} UTC "
-        f"({state['slip_h']:+.1f} h): {state['basis']}",
+        f"  planned arrival {state.planned_arrival:%Y-%m-%d %H:%M}, ETA {state.eta:%Y-%m-%d %H:%M} UTC "
+        f"({state.slip_h:+.1f} h): {state.basis}",
         highlight=False,
     )
-    for leg in state["legs"]:
-        actual = leg["actual_arrival"]
-        seen = f"arrived {actual:%Y-%m-%d %H:%M} ({leg['delay_h']:+.1f} h)" if actual else "not yet"
+    for leg in state.legs:
+        actual = leg.actual_arrival
+        seen = (
+            f"arrived {actual:%Y-%m-%d %H:%M} ({leg.delay_h or 0:+.1f} h)" if actual else "not yet"
+        )
         out.print(
-            f"  {leg['mode']:<5} {leg['from']} -> {leg['to']}: planned {leg['planned_arrival']:%Y-%m-%d %H:%M}, {seen}",
+            f"  {leg.mode:<5} {leg.from_node} -> {leg.to_node}: planned {leg.planned_arrival:%Y-%m-%d %H:%M}, {seen}",
             highlight=False,
         )
+
+
+@app.command()
+def consume(
+    subject: str = typer.Option("epcis.capture", "--subject", help="JetStream subject to read."),
+    as_user: str = typer.Option(
+        ..., "--as", help="E-mail of the user whose organisation captures."
+    ),
+    stream: str = typer.Option("EPCIS", "--stream", help="JetStream stream (created if missing)."),
+    group: str = typer.Option(
+        "corridor-capture", "--group", help="Queue group: processes sharing it share the work."
+    ),
+    dead_letter: str = typer.Option(
+        "epcis.dead", "--dead-letter", help="Subject that receives refused documents and why."
+    ),
+    nats_url: str = typer.Option("nats://127.0.0.1:4222", "--nats", help="NATS server."),
+    max_documents: int | None = typer.Option(None, help="Stop after this many documents."),
+    idle_exit: float | None = typer.Option(None, help="Stop after this many idle seconds."),
+) -> None:
+    """Capture EPCIS documents from NATS JetStream; ack after commit, dead-letter refusals."""
+    import asyncio
+
+    from nats.errors import NoServersError
+
+    from corridor.store.tracking_capture import capture
+    from corridor.tracking.document import parse
+    from corridor.tracking.jetstream import StreamConfig
+    from corridor.tracking.jetstream import consume as run
+
+    settings = get_settings()
+    db = _db()
+    try:
+        with db.session() as s:
+            who = _principal(s, as_user)
+            nodes = set(load_stored_network(s, settings.network_dir).nodes)
+
+        def handle(data: bytes) -> dict[str, int]:
+            document = parse(data, settings.epcis_max_depth)
+            with db.write_session() as s:
+                result = capture(s, who, nodes, document, max_events=settings.epcis_max_events)
+            return {"captured": result.captured}
+
+        config = StreamConfig(
+            url=nats_url, stream=stream, subject=subject, dead_letter=dead_letter, group=group
+        )
+        out.print(f"consuming {subject} (stream {stream}, group {group}) ...", highlight=False)
+        try:
+            stats = asyncio.run(
+                run(config, handle, max_documents=max_documents, idle_exit_s=idle_exit)
+            )
+        except KeyboardInterrupt:
+            raise typer.Exit(0) from None
+        except (OSError, NoServersError) as exc:
+            err.print(f"[red]error:[/red] --nats {nats_url}: {exc}", highlight=False)
+            raise typer.Exit(2) from None
+    finally:
+        db.dispose()
+    out.print(
+        f"{stats.documents} document(s), {stats.events} event(s) captured; "
+        f"{stats.dead} dead-lettered; {stats.retried} retried",
+        highlight=False,
+    )

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKey,
+    Index,
     String,
     TypeDecorator,
     UniqueConstraint,
@@ -188,6 +189,11 @@ class CustomsLogEntry(Base):
 
 class EpcisEvent(Base):
     __tablename__ = "epcis_events"
+    # Capture-ordered pages filtered by a few-valued column read these in order (migration 0008).
+    __table_args__ = (
+        Index("ix_epcis_events_biz_step_id", "biz_step", "id"),
+        Index("ix_epcis_events_event_type_id", "event_type", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(200), unique=True)
@@ -201,14 +207,21 @@ class EpcisEvent(Base):
     error_declared: Mapped[bool] = mapped_column(Boolean)
     captured_by: Mapped[str] = mapped_column(String(64))
     body: Mapped[dict[str, Any]]
+    # Added by migration 0008 (EPCIS binding): when the repository stored it, and query columns.
+    record_time: Mapped[datetime | None] = mapped_column(index=True)
+    action: Mapped[str | None] = mapped_column(String(10))
+    read_point: Mapped[str | None] = mapped_column(String(200))
 
 
 class EpcisEpc(Base):
+    """An identifier an event names, with its role (epc, parentID, bizTransaction:<type>, ...)."""
+
     __tablename__ = "epcis_epcs"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(200), index=True)
     epc: Mapped[str] = mapped_column(String(200), index=True)
+    role: Mapped[str] = mapped_column(String(120), default="epc")  # migration 0008
 
 
 class Webhook(Base):
@@ -218,6 +231,7 @@ class Webhook(Base):
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     url: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime]
+    secret: Mapped[str | None] = mapped_column(String(64))  # HMAC key (migration 0008)
 
 
 class TrackingAlert(Base):
@@ -243,3 +257,4 @@ class TrackingAlert(Base):
 from corridor.store import capacity_tables  # noqa: E402, F401
 from corridor.store import disruptions_tables as _disruptions_tables  # noqa: E402,F401
 from corridor.store import jobs_tables as _jobs_tables  # noqa: E402,F401
+from corridor.store import tracking_tables as _tracking_tables  # noqa: E402,F401  (registers tables)

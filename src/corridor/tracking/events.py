@@ -8,11 +8,12 @@ EPC URN ``urn:epc:id:bic:<number>``. CBV values may be given in any of the stand
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from corridor.tracking.errors import TrackingError
+from corridor.tracking.hashid import event_hash_id
 
 NODE_PREFIX = "urn:corridor:node:"
 SHIPMENT_PREFIX = "urn:corridor:shipment:"
@@ -26,11 +27,11 @@ EVENT_TYPES = (
 )
 
 
-def cbv_short(value: str | None) -> str | None:
+def cbv_short(value: Any) -> str | None:
     """``departing`` for every accepted spelling of a CBV bizStep or disposition."""
-    if not value:
+    if not isinstance(value, str) or not value:
         return None
-    for marker in ("BizStep-", "Disp-", "bizstep:", "disp:"):
+    for marker in ("BizStep-", "Disp-", "BTT-", "SDT-", "bizstep:", "disp:", "btt:", "sdt:"):
         if marker in value:
             return value.rsplit(marker, 1)[1]
     return value
@@ -44,13 +45,19 @@ def _place(block: Any) -> str | None:
     return None
 
 
+#: Event times outside these years are typing errors, and years near 1 or 9999 overflow on
+#: conversion to UTC; refusing them keeps the database and every later read safe.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
 @dataclass(frozen=True)
 class Fact:
-    """One event, reduced to what tracking needs (the full event is stored too)."""
+    """One event, reduced to what tracking and the query index need (the full event is stored too)."""
 
     event_id: str
     event_type: str
     event_time: datetime
+    action: str | None
     biz_step: str | None
     disposition: str | None
     read_point: str | None
@@ -58,43 +65,88 @@ class Fact:
     node: str | None  # corridor node id, if the place names one
     place: str | None  # the place as given
     shipments: tuple[str, ...]
-    epcs: tuple[str, ...]
+    identifiers: tuple[
+        tuple[str, str], ...
+    ]  # (role, value): epc, parentID, bizTransaction:<type>...
     error_declaration: bool
     body: dict[str, Any]
 
+    @property
+    def epcs(self) -> tuple[str, ...]:
+        return tuple(v for r, v in self.identifiers if r in ANY_EPC_ROLES)
+
+
+#: Roles of identifiers that MATCH_anyEPC looks at.
+ANY_EPC_ROLES = ("epc", "parentID", "inputEPC", "outputEPC")
+
 
 def event_id(event: dict[str, Any]) -> str:
-    """The event's own eventID, or a stable one derived from its content when it has none.
-
-    (A content hash of the canonical JSON; not the CBV 2.0 event-hash algorithm, which
-    normalises more than this does.)
-    """
+    """The event's own eventID, or GS1's event hash ID when it has none."""
     given = event.get("eventID")
     if isinstance(given, str) and given:
         return given
-    canonical = json.dumps(
-        {k: v for k, v in event.items() if k != "recordTime"}, sort_keys=True, separators=(",", ":")
-    ).encode()
-    return f"ni:///sha-256;{hashlib.sha256(canonical).hexdigest()}?ver=corridor"
+    return event_hash_id(event)
 
 
-def _epcs(event: dict[str, Any]) -> tuple[str, ...]:
-    found: list[str] = []
-    for key in ("epcList", "childEPCs", "inputEPCList", "outputEPCList"):
-        found += [e for e in event.get(key, []) if isinstance(e, str)]
+def parse_time(value: Any, field: str) -> datetime:
+    """An aware UTC datetime from an ISO 8601 string, within the years tracking accepts."""
+    try:
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        when = when.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise TrackingError(
+            "invalid", field, f"{str(value)[:40]!r} is not an ISO 8601 date-time in range"
+        ) from None
+    if not FIRST_YEAR <= when.year <= LAST_YEAR:
+        raise TrackingError(
+            "invalid", field, f"date-times must fall in the years {FIRST_YEAR}-{LAST_YEAR}"
+        )
+    return when
+
+
+def _identifiers(event: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    found: list[tuple[str, str]] = []
+    for key, role in (
+        ("epcList", "epc"),
+        ("childEPCs", "epc"),
+        ("inputEPCList", "inputEPC"),
+        ("outputEPCList", "outputEPC"),
+    ):
+        found += [(role, e) for e in event.get(key, []) if isinstance(e, str)]
     if isinstance(event.get("parentID"), str):
-        found.append(event["parentID"])
-    for key in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"):
+        found.append(("parentID", event["parentID"]))
+    for key, role in (
+        ("quantityList", "epcClass"),
+        ("childQuantityList", "epcClass"),
+        ("inputQuantityList", "inputEPCClass"),
+        ("outputQuantityList", "outputEPCClass"),
+    ):
         found += [
-            q["epcClass"] for q in event.get(key, []) if isinstance(q, dict) and "epcClass" in q
+            (role, q["epcClass"])
+            for q in event.get(key, [])
+            if isinstance(q, dict) and isinstance(q.get("epcClass"), str)
         ]
-    return tuple(dict.fromkeys(found))
+    for key, role, value_key in (
+        ("bizTransactionList", "bizTransaction", "bizTransaction"),
+        ("sourceList", "source", "source"),
+        ("destinationList", "destination", "destination"),
+    ):
+        for item in event.get(key, []):
+            if isinstance(item, dict) and isinstance(item.get(value_key), str):
+                kind = item.get("type")
+                found.append((role, item[value_key]))
+                if isinstance(kind, str):
+                    found.append((f"{role}:{cbv_short(kind)}", item[value_key]))
+    if isinstance(event.get("transformationID"), str):
+        found.append(("transformationID", event["transformationID"]))
+    return tuple(dict.fromkeys((r, v[:200]) for r, v in found))
 
 
-def to_fact(event: dict[str, Any]) -> Fact:
-    when = datetime.fromisoformat(str(event["eventTime"]).replace("Z", "+00:00"))
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
+def to_fact(event: dict[str, Any], field: str = "$") -> Fact:
+    """The fact of one schema-valid event (``field`` names it in errors)."""
+    when = parse_time(event.get("eventTime"), f"{field}.eventTime")
     read_point, biz_location = _place(event.get("readPoint")), _place(event.get("bizLocation"))
     place = biz_location or read_point
     node = None
@@ -107,10 +159,12 @@ def to_fact(event: dict[str, Any]) -> Fact:
         for t in event.get("bizTransactionList", [])
         if isinstance(t, dict) and str(t.get("bizTransaction", "")).startswith(SHIPMENT_PREFIX)
     )
+    action = event.get("action")
     return Fact(
         event_id=event_id(event),
-        event_type=str(event["type"]),
-        event_time=when.astimezone(UTC),
+        event_type=str(event.get("type")),
+        event_time=when,
+        action=action if isinstance(action, str) else None,
         biz_step=cbv_short(event.get("bizStep")),
         disposition=cbv_short(event.get("disposition")),
         read_point=read_point,
@@ -118,7 +172,7 @@ def to_fact(event: dict[str, Any]) -> Fact:
         node=node,
         place=place,
         shipments=shipments,
-        epcs=_epcs(event),
+        identifiers=_identifiers(event),
         error_declaration="errorDeclaration" in event,
         body=event,
     )

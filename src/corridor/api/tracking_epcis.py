@@ -1,0 +1,437 @@
+"""The EPCIS 2.0 REST binding (GS1 ``REST Bindings/openapi.yaml``) under ``/api/v1/epcis``.
+
+Only translation happens here: bodies are read with a size limit on the event loop (no blocking
+work there), everything else runs in the threadpool; rules are in ``corridor.tracking`` and
+storage in ``corridor.store.tracking_*``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from corridor.api.tracking_http import (
+    GS1_HEADERS,
+    CallerDep,
+    content_type,
+    database_of,
+    json_response,
+    negotiate,
+    problem,
+    read_body,
+    settings_of,
+)
+from corridor.store import tracking_jobs, tracking_query
+from corridor.store.accounts import Principal
+from corridor.tracking.capture import STANDARD_CONTEXT
+from corridor.tracking.document import parse as parse_json
+from corridor.tracking.errors import TrackingError
+from corridor.tracking.query import PAGE_MAX, QuerySpec
+from corridor.tracking.query import parse as parse_query
+
+router = APIRouter(prefix="/epcis", tags=["epcis"])
+PREFIX = "/api/v1/epcis"
+TOP_LEVEL = [
+    "queries",
+    "capture",
+    "events",
+    "eventTypes",
+    "epcs",
+    "readPoints",
+    "bizLocations",
+    "dispositions",
+    "bizSteps",
+]
+EVENT_TYPES = [
+    "ObjectEvent",
+    "AggregationEvent",
+    "TransactionEvent",
+    "TransformationEvent",
+    "AssociationEvent",
+]
+
+
+class EpcisDocumentModel(BaseModel):
+    """An EPCISQueryDocument (JSON-LD); its full schema is GS1's EPCIS-JSON-Schema.json."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    context: Any = Field(alias="@context")
+    type: str
+    schemaVersion: str
+    creationDate: str
+    epcisBody: dict[str, Any]
+
+
+class CaptureJob(BaseModel):
+    captureID: str
+    createdAt: str
+    finishedAt: str | None = None
+    running: bool
+    success: bool
+    captureErrorBehaviour: str
+    errors: list[dict[str, Any]]
+    result: dict[str, Any]
+
+
+class Collection(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    context: str = Field(alias="@context", default=STANDARD_CONTEXT)
+    type: str = "Collection"
+    member: list[str]
+
+
+class CaptureSummary(BaseModel):
+    captured: int
+    corrected: int
+    duplicates: int
+    duplicateEvents: list[dict[str, Any]]
+
+
+def _options(allow: str) -> Response:
+    return Response(
+        status_code=204, headers={**GS1_HEADERS, "Allow": allow, "GS1-EPC-Format": "Always_EPC_URN"}
+    )
+
+
+def _after_capture(request: Request, background: BackgroundTasks, shipments: set[str]) -> None:
+    from corridor.api.tracking import after_capture
+
+    background.add_task(
+        after_capture,
+        database_of(request),
+        request.app.state.network,
+        shipments,
+        settings_of(request),
+    )
+
+
+# -- discovery ---------------------------------------------------------------------------------
+
+
+@router.options("", summary="Discover the repository's EPCIS and CBV versions", status_code=204)
+def discover() -> Response:
+    return _options("OPTIONS, GET")
+
+
+@router.get("", response_model=Collection, summary="The top-level resources of this repository")
+def top_level(request: Request, who: CallerDep) -> Response:
+    try:
+        negotiate(request)
+    except TrackingError as exc:
+        return problem(exc)
+    return json_response(
+        {"@context": STANDARD_CONTEXT, "type": "Collection", "member": TOP_LEVEL}, request
+    )
+
+
+# -- capture -----------------------------------------------------------------------------------
+
+
+@router.options("/capture", status_code=204, summary="Discover the capture interface's limits")
+def capture_options(request: Request) -> Response:
+    settings = settings_of(request)
+    response = _options("OPTIONS, GET, POST")
+    response.headers["GS1-EPCIS-Capture-Limit"] = str(settings.epcis_max_events)
+    response.headers["GS1-EPCIS-Capture-File-Size-Limit"] = str(
+        int(settings.epcis_max_body_mb * 2**20)
+    )
+    response.headers["GS1-Capture-Error-Behaviour"] = "rollback"
+    return response
+
+
+_POOL: ProcessPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ProcessPoolExecutor:
+    """Worker processes for large documents (created on first use; spawn: no forked threads)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn"))
+        return _POOL
+
+
+async def _capture(
+    request: Request, who: Principal, raw: bytes, all_errors: bool, single: bool
+) -> tuple[str, dict[str, Any], set[str]]:
+    """Capture ``raw`` off the event loop: in the threadpool, or for a large document in a
+    separate process, so that its parsing and validation never hold this process's GIL."""
+    settings = settings_of(request)
+    db = database_of(request)
+    args = (
+        db.url,
+        who,
+        frozenset(request.app.state.network.nodes),
+        raw,
+        settings.epcis_max_depth,
+        all_errors,
+        settings.epcis_max_events,
+        single,
+    )
+    large = len(raw) > settings.epcis_process_mb * 2**20 and ":memory:" not in db.url
+    if large:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(_pool(), tracking_jobs.capture_bytes, *args)
+    return await run_in_threadpool(tracking_jobs.run_capture_raw, db, *args[1:])
+
+
+@router.post(
+    "/capture",
+    status_code=202,
+    response_model=CaptureJob,
+    summary="Capture an EPCISDocument (asynchronous: 202 and the job's Location)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/ld+json": {"schema": {"type": "object"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    },
+)
+async def capture(
+    request: Request, who: CallerDep, background: BackgroundTasks, allErrors: bool = False
+) -> Response:
+    """All or nothing per document. Stops at the first bad event unless ``allErrors=true``.
+
+    The body is read here (with the size limit); parsing, validation and storage run in the
+    threadpool, so the server keeps answering while a large document is checked.
+    """
+    settings = settings_of(request)
+    try:
+        negotiate(request)
+        content_type(request)
+        behaviour = request.headers.get("GS1-Capture-Error-Behaviour", "rollback")
+        if behaviour != "rollback":
+            raise TrackingError(
+                "invalid",
+                "GS1-Capture-Error-Behaviour",
+                "this repository captures all or nothing (rollback)",
+            )
+        raw = await read_body(request, int(settings.epcis_max_body_mb * 2**20))
+        job_id, _, shipments = await _capture(request, who, raw, allErrors, False)
+    except TrackingError as exc:
+        response = problem(exc)
+        if exc.job_id:
+            response.headers["Location"] = f"{PREFIX}/capture/{exc.job_id}"
+        return response
+    if shipments:
+        _after_capture(request, background, shipments)
+    body = await run_in_threadpool(tracking_jobs.get, database_of(request), who, job_id)
+    return json_response(body, request, 202, {"Location": f"{PREFIX}/capture/{job_id}"})
+
+
+@router.get("/capture", response_model=list[CaptureJob], summary="Your organisation's capture jobs")
+def capture_jobs(request: Request, who: CallerDep) -> Response:
+    return json_response(tracking_jobs.listing(database_of(request), who), request)
+
+
+@router.get(
+    "/capture/{captureID}",
+    response_model=CaptureJob,
+    summary="A capture job: state, result, errors",
+)
+def capture_job(captureID: str, request: Request, who: CallerDep) -> Response:
+    try:
+        return json_response(tracking_jobs.get(database_of(request), who, captureID), request)
+    except TrackingError as exc:
+        return problem(exc)
+
+
+@router.options("/capture/{captureID}", status_code=204)
+def capture_job_options(captureID: str) -> Response:
+    return _options("OPTIONS, GET")
+
+
+# -- events ------------------------------------------------------------------------------------
+
+
+def query_document(events: list[dict[str, Any]], name: str = "SimpleEventQuery") -> dict[str, Any]:
+    from corridor.store.accounts import now
+
+    return {
+        "@context": [STANDARD_CONTEXT],
+        "type": "EPCISQueryDocument",
+        "schemaVersion": "2.0",
+        "creationDate": now().strftime("%Y-%m-%dT%H:%M:%S.") + f"{now().microsecond // 1000:03d}Z",
+        "epcisBody": {"queryResults": {"queryName": name, "resultsBody": {"eventList": events}}},
+    }
+
+
+def answer_query(
+    request: Request, who: Principal, spec: QuerySpec, name: str = "SimpleEventQuery"
+) -> Response:
+    """One page of ``spec`` as an EPCISQueryDocument, with the next page in ``Link``."""
+    raw_per_page = request.query_params.get("perPage", "100")
+    try:
+        per_page = int(raw_per_page)
+    except ValueError:
+        raise TrackingError("invalid", "perPage", f"an integer between 1 and {PAGE_MAX}") from None
+    with database_of(request).session() as s:
+        found, token = tracking_query.query(
+            s, who, spec, per_page, request.query_params.get("nextPageToken")
+        )
+    body = query_document(found, name)
+    headers = {}
+    if token:
+        body["nextPageToken"] = token
+        headers["Link"] = f'<{request.url.include_query_params(nextPageToken=token)}>; rel="next"'
+        headers["GS1-Next-Page-Token-Expires"] = "2099-12-31T23:59:59Z"
+    return json_response(body, request, headers=headers)
+
+
+@router.options("/events", status_code=204)
+def events_options() -> Response:
+    return _options("OPTIONS, GET, POST")
+
+
+@router.get(
+    "/events", response_model=EpcisDocumentModel, summary="Query events (EPCIS query parameters)"
+)
+def events(request: Request, who: CallerDep) -> Response:
+    """Every simple-event-query parameter of the binding that has a fixed name (see docs/tracking.md)."""
+    try:
+        negotiate(request)
+        return answer_query(request, who, parse_query(request.query_params))
+    except TrackingError as exc:
+        return problem(exc)
+
+
+@router.post(
+    "/events",
+    status_code=201,
+    response_model=CaptureSummary,
+    summary="Capture a single event (synchronous: 201 and the event's Location)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/ld+json": {"schema": {"type": "object"}}},
+        }
+    },
+)
+async def post_event(request: Request, who: CallerDep, background: BackgroundTasks) -> Response:
+    settings = settings_of(request)
+    try:
+        negotiate(request)
+        content_type(request)
+        raw = await read_body(request, int(settings.epcis_max_body_mb * 2**20))
+        _, summary, shipments = await _capture(request, who, raw, False, True)
+    except TrackingError as exc:
+        return problem(exc)
+    if shipments:
+        _after_capture(request, background, shipments)
+    document = parse_json(raw, settings.epcis_max_depth)
+    from corridor.tracking.events import event_id
+
+    ident = event_id({k: v for k, v in document.items() if k != "@context"})
+    return json_response(
+        summary, request, 201, {"Location": f"{PREFIX}/events/{quote(ident, safe='')}"}
+    )
+
+
+@router.get(
+    "/events/{eventID:path}", response_model=EpcisDocumentModel, summary="One event by its eventID"
+)
+def one_event(eventID: str, request: Request, who: CallerDep) -> Response:
+    try:
+        negotiate(request)
+        with database_of(request).session() as s:
+            found = tracking_query.event(s, who, eventID)
+        return json_response(query_document([found]), request)
+    except TrackingError as exc:
+        return problem(exc)
+
+
+# -- resources ---------------------------------------------------------------------------------
+
+_RESOURCE_PARAM = {
+    "bizSteps": "EQ_bizStep",
+    "bizLocations": "EQ_bizLocation",
+    "readPoints": "EQ_readPoint",
+    "dispositions": "EQ_disposition",
+    "eventTypes": "eventType",
+    "epcs": "MATCH_anyEPC",
+}
+
+
+def _members(request: Request, who: Principal, resource: str) -> Response:
+    negotiate(request)
+    with database_of(request).session() as s:
+        if resource == "epcs":
+            members = tracking_query.epcs(s, who)
+        elif resource == "eventTypes":
+            members = sorted(set(EVENT_TYPES) | set(tracking_query.distinct(s, who, resource)))
+        else:
+            members = tracking_query.distinct(s, who, resource)
+    return json_response(
+        {"@context": STANDARD_CONTEXT, "type": "Collection", "member": members}, request
+    )
+
+
+def _resource_routes(resource: str) -> None:
+    param = _RESOURCE_PARAM[resource]
+
+    @router.get(
+        f"/{resource}",
+        response_model=Collection,
+        summary=f"The {resource} among the events you may see",
+    )
+    def listing(request: Request, who: CallerDep) -> Response:
+        try:
+            return _members(request, who, resource)
+        except TrackingError as exc:
+            return problem(exc)
+
+    @router.get(
+        f"/{resource}/{{value:path}}/events",
+        response_model=EpcisDocumentModel,
+        summary=f"Events of one of the {resource}",
+    )
+    def events_of(value: str, request: Request, who: CallerDep) -> Response:
+        try:
+            negotiate(request)
+            params = {k: v for k, v in request.query_params.items()}
+            params[param] = value.replace("|", "")
+            return answer_query(request, who, parse_query(params))
+        except TrackingError as exc:
+            return problem(exc)
+
+    @router.get(
+        f"/{resource}/{{value:path}}",
+        response_model=Collection,
+        summary=f"Sub-resources of one of the {resource}",
+    )
+    def sub(value: str, request: Request, who: CallerDep) -> Response:
+        try:
+            negotiate(request)
+        except TrackingError as exc:
+            return problem(exc)
+        return json_response(
+            {"@context": STANDARD_CONTEXT, "type": "Collection", "member": ["events"]}, request
+        )
+
+    @router.options(f"/{resource}", status_code=204)
+    def options() -> Response:
+        return _options("OPTIONS, GET")
+
+    listing.__name__ = f"list_{resource}"
+    events_of.__name__ = f"events_of_{resource}"
+    sub.__name__ = f"sub_{resource}"
+    options.__name__ = f"options_{resource}"
+
+
+for _resource in _RESOURCE_PARAM:
+    _resource_routes(_resource)
