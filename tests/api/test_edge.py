@@ -105,8 +105,9 @@ def check_a_streamed_body_is_cut_off_at_the_limit(edge):
 
 
 def check_a_body_over_the_limit_is_413_and_under_it_reaches_the_endpoint(edge):
-    big = {"type": "EPCISDocument", "padding": "x" * LIMIT}
-    refused = edge.post("/api/v1/epcis/capture", json=big, headers=edge.forwarder)
+    # (EPCIS capture streams its documents past the edge and applies limits of its own.)
+    big = {"origin": "xian", "padding": "x" * LIMIT}
+    refused = edge.post("/api/v1/routes", json=big, headers=edge.forwarder)
     assert refused.status_code == 413
     assert error(refused) == {
         "code": "too_large",
@@ -126,7 +127,8 @@ def check_json_nested_deeper_than_the_limit_is_400(edge):
         for path in ("/api/v1/auth/login", "/api/v1/routes", "/api/v1/epcis/capture"):
             answer = post_raw(edge, path, text, **edge.forwarder)
             assert answer.status_code == 400, (path, answer.text)
-            assert error(answer)["code"] == "too_deep"
+            if path != "/api/v1/epcis/capture":  # capture checks depth itself (docs/tracking.md)
+                assert error(answer)["code"] == "too_deep"
 
 
 def check_the_depth_limit_is_the_setting(edge):
@@ -154,8 +156,9 @@ def check_non_finite_numbers_are_422_naming_the_field(edge):
 def check_a_lone_surrogate_is_422_anywhere(edge):
     document = '{"type":"EPCISDocument","epcisBody":{"eventList":[{"eventID":"ni:\\ud800"}]}}'
     answer = post_raw(edge, "/api/v1/epcis/capture", document, **edge.forwarder)
-    assert answer.status_code == 422
-    assert error(answer)["field"] == "epcisBody.eventList[0].eventID"
+    # EPCIS capture answers its ValidationException, 400, as GS1's REST binding defines.
+    assert answer.status_code == 400, answer.text
+    assert "surrogate" in error(answer)["reason"]  # event-level naming: tests/tracking
     key = post_raw(edge, "/api/v1/auth/login", '{"email":"a@b.c","\\udc00":"x"}')
     assert key.status_code == 422
 
@@ -166,8 +169,8 @@ def check_dates_beyond_utc_are_422_naming_the_field(edge, moment):
         "epcisBody": {"eventList": [{"type": "ObjectEvent", "eventTime": moment}]},
     }
     answer = edge.post("/api/v1/epcis/capture", json=document, headers=edge.forwarder)
-    assert answer.status_code == 422
-    assert error(answer)["field"] == EVENT_TIME
+    assert answer.status_code == 400, answer.text  # the binding's ValidationException
+    assert error(answer)["reason"]  # a full document at these bounds: tests/tracking
     route = {"origin": "xian", "destination": "duisburg", "ready": moment}
     answer = edge.post("/api/v1/routes", json=route, headers=edge.forwarder)
     assert answer.status_code == 422

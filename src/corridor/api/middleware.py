@@ -113,7 +113,7 @@ class EdgeMiddleware:
                 await answer(refused)
                 return
             inner_receive = receive
-            if scope.get("method") in _BODY_METHODS:
+            if scope.get("method") in _BODY_METHODS and scope.get("path") not in STREAMED:
                 refused = check_length(scope, self.settings.max_body_bytes)
                 if refused is not None:
                     await answer(refused)
@@ -135,6 +135,12 @@ class EdgeMiddleware:
                 raise
             log.exception("unhandled error at %s %s", scope.get("method"), scope.get("path"))
             await internal_error()(scope, receive, send_with_headers)
+
+
+#: EPCIS capture takes documents of many megabytes: it applies its own limits (size while the
+#: body streams in, depth, non-finite numbers, surrogates) off the event loop, in the threadpool or
+#: a worker process, so the edge passes its bodies through unread.
+STREAMED = frozenset({"/api/v1/epcis/capture", "/api/v1/epcis/events"})
 
 
 def too_large(limit: int) -> CorridorError:
