@@ -51,13 +51,21 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         stop = threading.Event()
 
         def deliver() -> None:
+            from corridor.store.disruptions_delivery import deliver_notices
             from corridor.store.tracking import deliver_due
+            from corridor.webhooks.guard import parse_allowed
+
+            allowed = parse_allowed(settings.webhook_allow_nets)
 
             while not stop.wait(settings.webhook_poll_s):
                 try:
                     deliver_due(db, settings.webhook_backoff_s)
                 except Exception:
                     errors.log.exception("webhook delivery round failed")
+                try:
+                    deliver_notices(db, app.state.network, allowed)
+                except Exception:
+                    errors.log.exception("notice delivery round failed")
                 try:
                     capacity.maintain(db, capacity_ctx, settings)
                 except Exception:
