@@ -14,8 +14,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from corridor.disruptions import NoticeStatus, closures_of
 from corridor.network import Network
 from corridor.routing import Itinerary
+from corridor.store import disruptions as notices
 from corridor.store.accounts import now
 from corridor.store.models import EpcisEvent, Shipment
 from corridor.store.tracking_tables import TrackingCache
@@ -89,4 +91,7 @@ def shipment_status(session: Session, network: Network, shipment: Shipment) -> T
     plan = Itinerary.model_validate(shipment.itinerary)
     events = seen(session, shipment.id)
     dwell = learned_dwell(session, nodes_of(plan)) if events else {}
-    return status(network, shipment.id, plan, events, dwell, shipment.teu)
+    closures = (
+        closures_of(notices.listing(session, status=NoticeStatus.ACTIVE), network) if events else ()
+    )
+    return status(network, shipment.id, plan, events, dwell, shipment.teu, closures)

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from corridor.network import Network
 from corridor.routing import Criterion, Itinerary, NoRouteError, best, make_query, planner_for
+from corridor.routing.closures import Closure
 
 MIN_SAMPLES = 3
 
@@ -57,8 +58,10 @@ def estimate(
     when: datetime,
     dwell: dict[str, float],
     teu: float,
+    closures: tuple[Closure, ...] = (),
 ) -> Estimate:
-    """ETA of a consignment whose last event was ``step`` at ``node`` at ``when``."""
+    """ETA of a consignment whose last event was ``step`` at ``node`` at ``when``, re-planned
+    round ``closures`` (a storm notice at the next port delays the ETA at once)."""
     if node == plan.destination and step == "arriving":
         return Estimate(when, node, "arrived at the destination")
     start, ready, basis = node, when, f"last seen at {network.nodes[node].name} ({step or 'event'})"
@@ -86,7 +89,9 @@ def estimate(
         destination=plan.destination,
         ready=ready,
         cargo={"containers": max(1, round(teu)), "container_type": "20GP"},
-    )
+    ).model_copy(update={"closures": closures})
+    if closures:
+        basis += f"; round {len(closures)} closed window(s) of disruption notices"
     try:
         remaining = best(planner_for(network, query), query, Criterion.TIME)
     except NoRouteError:

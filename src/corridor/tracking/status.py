@@ -11,6 +11,7 @@ from datetime import datetime
 
 from corridor.network import Network
 from corridor.routing import Itinerary
+from corridor.routing.closures import Closure
 from corridor.tracking import eta as eta_model
 
 
@@ -101,8 +102,10 @@ def status(
     seen: list[Seen],
     dwell: dict[str, float],
     teu: float,
+    closures: tuple[Closure, ...] = (),
 ) -> TrackingStatus:
-    """The status from the events ``seen`` (time order, erroneous ones left out)."""
+    """The status from the events ``seen`` (time order, erroneous ones left out); the rest of the
+    route is re-planned round ``closures`` (the closed windows of disruption notices)."""
     legs = legs_of(plan, seen)
     located = [e for e in seen if e.node and e.node in network.nodes]
     if not located:
@@ -119,7 +122,7 @@ def status(
         )
     last = located[-1]
     estimate = eta_model.estimate(
-        network, plan, last.node or plan.origin, last.step, last.time, dwell, teu
+        network, plan, last.node or plan.origin, last.step, last.time, dwell, teu, closures
     )
     node = network.nodes[estimate.position]
     return TrackingStatus(
