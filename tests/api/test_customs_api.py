@@ -147,6 +147,13 @@ def test_one_declaration_across_three_countries(flow):
     report = api.client.get("/api/v1/customs/log/verify", headers=api.headers(ADMIN)).json()
     assert report["ok"] is True
     assert report["records"] == 2 + len(steps)  # draft, lodge, then every office action
+    # The release at departure is also an EPCIS event on the shipment (issue 13 item 6).
+    events = api.client.get(
+        f"/api/v1/epcis/events?EQ_shipment={shipment['id']}", headers=fwd
+    ).json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    released = [e for e in events if str(e.get("bizStep", "")).endswith("inspecting")]
+    assert len(released) == 1
+    assert released[0]["bizLocation"]["id"].startswith("urn:corridor:node:")
 
 
 def test_refusals_leave_everything_unchanged(flow, db):

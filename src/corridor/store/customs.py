@@ -9,13 +9,14 @@ organisation that acted, and signs one new tree head for the batch.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +32,7 @@ from corridor.customs.trust import PLATFORM
 from corridor.network import Network
 from corridor.routing import Itinerary
 from corridor.settings import PACKAGE_DATA_DIR
+from corridor.store import tracking_publish
 from corridor.store.accounts import Principal, now
 from corridor.store.customs_tables import CustomsTreeHead
 from corridor.store.keys import signing_keys
@@ -41,9 +43,13 @@ from corridor.store.models import (
     OrgKind,
     Shipment,
 )
+from corridor.tracking.errors import TrackingError
+from corridor.tracking.publish import moment_event
 
 #: Most declarations one batch may lodge (one transaction, one tree head).
 MAX_BATCH = 1000
+
+log = logging.getLogger("corridor.customs")
 
 
 @cache
@@ -450,8 +456,42 @@ def act(
             )
         ],
     )
+    _publish_moment(session, who, row, stops, index, action, decision.held is not None)
     session.refresh(row)
     return row
+
+
+def _publish_moment(
+    session: Session,
+    who: Principal,
+    row: CustomsDeclaration,
+    stops: Sequence[OfficeStop],
+    index: int | None,
+    action: Action,
+    held: bool,
+) -> None:
+    """A release or a hold by an office is also an EPCIS event on the shipment, so one query
+    shows a container's whole story (customs, tracking and capacity moments alike)."""
+    if index is None or not (action is Action.RELEASE or held):
+        return
+    moment: Literal["customs_release", "customs_hold"] = (
+        "customs_hold" if held else "customs_release"
+    )
+    body = DeclarationBody.model_validate(row.body)
+    event = moment_event(
+        moment,
+        shipment_id=row.shipment_id,
+        node=stops[index].office.node,
+        when=now(),
+        reference=row.id,
+        containers=[c.number for c in body.containers],
+    )
+    try:
+        tracking_publish.publish(session, who.organisation_id, [event])
+    except TrackingError as exc:
+        # The customs act stands on its own; a moment the repository refuses (a place or a
+        # shipment it does not know) is logged, never a reason to undo a release.
+        log.warning("customs %s of %s not published as EPCIS: %s", moment, row.id, exc)
 
 
 def expected_at(session: Session, who: Principal, office_id: str) -> list[dict[str, Any]]:
