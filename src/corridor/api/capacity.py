@@ -53,6 +53,7 @@ from corridor.store import capacity_board, capacity_queue, shipments
 from corridor.store.accounts import Principal, principal_for
 from corridor.store.capacity_tables import CapBooking, CapSlot
 from corridor.store.db import Database
+from corridor.webhooks.guard import parse_allowed
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -513,4 +514,6 @@ def maintain(db: Database, network_ctx: store.Context, settings: Settings) -> No
     with db.session(write=True) as s, store.committing(s):
         store.sweep(s, network_ctx)
         capacity_queue.release_no_shows(s, settings.queue_grace_min)
-    capacity_board.deliver_notices(db, settings.webhook_backoff_s)
+    capacity_board.deliver_notices(
+        db, settings.webhook_backoff_s, allowed=parse_allowed(settings.webhook_allow_nets)
+    )

@@ -4,6 +4,8 @@ ports from tracking events, alerts, and webhook delivery of capacity notices.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -18,6 +20,8 @@ from corridor.store.capacity import Context, board_lines
 from corridor.store.capacity_tables import CapNotice, QueueSlot
 from corridor.store.db import Database
 from corridor.store.models import EpcisEpc, EpcisEvent, Webhook
+from corridor.webhooks import post
+from corridor.webhooks.guard import Network as IpNetwork
 
 #: How far back waiting stock is charted.
 HISTORY_DAYS = 14
@@ -47,7 +51,11 @@ def _tracking(session: Session, since: datetime) -> list[tuple[str, datetime, st
     rows = session.execute(
         select(EpcisEpc.epc, EpcisEvent.event_time, EpcisEvent.biz_step, EpcisEvent.node_id)
         .join(EpcisEvent, EpcisEvent.event_id == EpcisEpc.event_id)
-        .where(EpcisEvent.event_time >= since, EpcisEvent.error_declared.is_(False))
+        .where(
+            EpcisEvent.event_time >= since,
+            EpcisEvent.error_declared.is_(False),
+            EpcisEpc.role == "epc",  # the boxes themselves, not parents or business transactions
+        )
     ).all()
     return [(r[0], r[1], r[2] or "", r[3]) for r in rows]
 
@@ -124,13 +132,19 @@ def board(
 
 
 def deliver_notices(
-    db: Database, backoff_s: float = 30.0, client: httpx.Client | None = None
+    db: Database,
+    backoff_s: float = 30.0,
+    client: httpx.Client | None = None,
+    allowed: Iterable[IpNetwork] = (),
 ) -> int:
     """POST due capacity notices (promoted, declined, moved, expired) to the forwarders' webhooks.
 
     Each notice is claimed (pending -> sending) in one UPDATE before it is sent, so two rounds
-    running at once never send it twice; failures are retried with exponential back-off.
+    running at once never send it twice; failures are retried with exponential back-off. Delivery
+    is the shared one (corridor.webhooks): HMAC-signed, internal targets refused unless
+    ``allowed``, and only a class of failure kept, never the target's answer.
     """
+    nets = list(allowed)
     delivered = 0
     http = client or httpx.Client(timeout=5.0)
     try:
@@ -163,13 +177,11 @@ def deliver_notices(
                     notice.status = "no_webhook"
                     continue
                 errors = []
+                body = json.dumps({"capacity": notice.body}).encode()
                 for hook in hooks:
-                    try:
-                        response = http.post(hook.url, json={"capacity": notice.body})
-                        if response.status_code >= 300:
-                            errors.append(f"{hook.url}: HTTP {response.status_code}")
-                    except httpx.HTTPError as exc:
-                        errors.append(f"{hook.url}: {exc.__class__.__name__}")
+                    outcome = post(http, hook.url, body, hook.secret or "", nets)
+                    if not outcome.ok:
+                        errors.append(f"{hook.url}: {outcome.error}")
                 notice.attempts += 1
                 if not errors:
                     notice.status = "delivered"
