@@ -433,14 +433,16 @@ def _stream_principal(
 def events(
     request: Request,
     who: Annotated[Principal, Depends(_stream_principal)],
-    after: int = Query(default=0, ge=0, description="Last event seen (or Last-Event-ID)"),
+    after: int = Query(
+        default=0, ge=0, le=2**31 - 1, description="Last event seen (or Last-Event-ID)"
+    ),
     once: bool = Query(default=False, description="Send what is there now and close"),
 ) -> StreamingResponse:
     """Slot counters as they change (everyone) and your own bookings' changes (promoted from the
     waitlist, confirmed, declined, moved, expired). Reconnect with ``after`` or Last-Event-ID."""
     db: Database = request.app.state.db
     header = request.headers.get("last-event-id", "")
-    last = int(header) if header.isdigit() else after
+    last = int(header) if header.isdigit() and len(header) < 10 else after
 
     def stream() -> Iterator[str]:
         nonlocal last

@@ -181,7 +181,7 @@ async def stream(
     a client that reconnects with ``after`` (or Last-Event-ID) misses nothing. The stream ends after
     ``max_events`` events or ``max_seconds``; clients reconnect."""
     last_id = request.headers.get("last-event-id", "")
-    if after is None and last_id.isdigit():
+    if after is None and last_id.isdigit() and len(last_id) < 10:
         after = int(last_id)
     db: Database = request.app.state.db
 
