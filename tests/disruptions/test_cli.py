@@ -77,3 +77,22 @@ def test_bad_input_names_the_field_and_stores_nothing(embedded, args, code, mess
     assert message in result.output
     assert "Traceback" not in result.output
     assert "aktau_port" not in runner.invoke(app, ["notices", "list"]).output
+
+
+def test_a_years_closures_become_a_simulation_scenario(embedded, tmp_path):
+    """History feeds the what-if: the closures notified in a year, as scenario disruptions."""
+    from corridor.simulation.runner import prepare as prepared_scenario
+
+    storm = [*STORM]
+    storm[storm.index("--from") + 1] = "2026-02-05T00:00"
+    storm[storm.index("--until") + 1] = "2026-02-19T00:00"
+    assert runner.invoke(app, ["notices", "publish", *storm, "--as", PORT]).exit_code == 0
+    target = tmp_path / "notices-2026.toml"
+    written = runner.invoke(app, ["notices", "scenario", "--year", "2026", "-o", str(target)])
+    assert written.exit_code == 0, written.output
+    assert "1 closure(s)" in written.output
+    scenario = prepared_scenario(str(target))
+    closures = [d for d in scenario.disruptions if d.target == "aktau_port"]
+    # 5 February is day 35 of the year (0 = 1 January); 14 days closed. (base-2024 brings its
+    # own January storm days too.)
+    assert ("port_closed", 35.0, 14.0) in [(d.kind, d.start_day, d.days) for d in closures]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -217,3 +218,39 @@ def list_notices(
         )
     # Piped or captured output is not cut to 80 columns: scripts read every field.
     (out if out.is_terminal else Console(width=200)).print(table)
+
+
+@app.command("scenario")
+def scenario(
+    year: int = typer.Option(..., min=2000, max=2100, help="The year whose closures to take."),
+    base: str = typer.Option("base-2024", help="The simulation scenario to build on."),
+    out_file: Path = typer.Option(..., "--out", "-o", help="The scenario file (.toml) to write."),
+) -> None:
+    """Write a simulation scenario with the year's port and border closures from the notices,
+    so `corridor simulate FILE` replays the year's disruptions on any traffic."""
+    from corridor.disruptions import scenario_disruptions
+    from corridor.store import disruptions as store
+
+    with _acting(None) as (s, network, _who):
+        rows = scenario_disruptions(store.listing(s, limit=100_000), network, year)
+    lines = [
+        f"# Closures of {year} from Corridor's disruption notices (corridor notices scenario).",
+        "",
+        "[scenario]",
+        f'name = "notices-{year}"',
+        f'description = "{base} with the {len(rows)} port and border closure(s) notified in {year}"',
+        f'base = "{base}"',
+        f"year = {year}",
+    ]
+    for row in rows:
+        lines += [
+            "",
+            f"# notice {row['notice']}",
+            "[[disruption]]",
+            f'kind = "{row["kind"]}"',
+            f'target = "{row["target"]}"',
+            f"start_day = {row['start_day']}",
+            f"days = {row['days']}",
+        ]
+    out_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out.print(f"wrote {out_file}: {len(rows)} closure(s) of {year}", highlight=False)

@@ -13,6 +13,7 @@ from corridor.disruptions.effects import (
     closed_days,
     closures_of,
     in_effect,
+    scenario_disruptions,
 )
 from corridor.disruptions.feeds import atom_feed, cap_alert
 from corridor.disruptions.model import (
@@ -61,4 +62,5 @@ __all__ = [
     "matches",
     "may_publish",
     "port_operators",
+    "scenario_disruptions",
 ]

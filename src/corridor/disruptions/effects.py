@@ -132,3 +132,42 @@ def closed_days(
         total += cur_hi - cur_lo
         days[key] = round(total.total_seconds() / 86400, 3)
     return dict(sorted(days.items()))
+
+
+def scenario_disruptions(
+    notices: Iterable[Notice], network: Network, year: int, now: datetime | None = None
+) -> list[dict[str, object]]:
+    """The closures of ``year`` as the simulation's scenario disruptions (what-if with history).
+
+    A closed port becomes ``port_closed``, a closed border crossing ``border_closed``; each with its
+    start day in the year and its length in days (clipped to the year). Elements the simulation does
+    not close (lines, services) are left out.
+    """
+    now = now or datetime.now(UTC)
+    start_of_year = datetime(year, 1, 1, tzinfo=UTC)
+    end_of_year = datetime(year + 1, 1, 1, tzinfo=UTC)
+    out: list[dict[str, object]] = []
+    for notice in sorted(notices, key=lambda n: n.starts_at):
+        if not notice.kind.stops_traffic:
+            continue
+        lo = max(notice.starts_at, start_of_year)
+        hi = min(notice.end or now, end_of_year)
+        if hi <= lo:
+            continue
+        for element in notice.elements:
+            if element.kind == "node" and network.nodes[element.id].kind.value == "sea_port":
+                kind = "port_closed"
+            elif element.kind == "crossing":
+                kind = "border_closed"
+            else:
+                continue
+            out.append(
+                {
+                    "kind": kind,
+                    "target": element.id,
+                    "start_day": round((lo - start_of_year).total_seconds() / 86400, 3),
+                    "days": round((hi - lo).total_seconds() / 86400, 3),
+                    "notice": notice.id,
+                }
+            )
+    return out
