@@ -40,6 +40,16 @@ def test_publish_read_live_and_end(server, browser):
     reader.wait_for_selector(".notice:has-text('Шторм')")
     reader.screenshot(path=str(ARTIFACTS / "e2e-notices.png"))
 
+    # The dispatch board shows the notice in force and the lines it hits.
+    board = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    board.goto(url + "capacity.html")
+    board.fill("#cap-email", "ferry.asco@demo.corridor")
+    board.fill("#cap-password", logins["ferry.asco@demo.corridor"])
+    board.click("#cap-login-form button[type=submit]")
+    board.wait_for_selector("#board-notices .alert:has-text('closure')")
+    assert "lines hit" in board.inner_text("#board-notices")
+    assert "aktau_port" in board.inner_text("#board-notices")
+
     port.once("dialog", lambda dialog: dialog.accept())
     port.click("[data-close]")
     port.wait_for_selector(".notice:has-text('(ended)')", state="detached")

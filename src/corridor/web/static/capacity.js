@@ -158,8 +158,20 @@ function drawWaiting(history) {
   svg.innerHTML = out;
 }
 
+// Disruption notices in force, on the board: what is closed or reduced, and which lines they hit.
+async function loadBoardNotices(rows) {
+  const notices = await call("/notices?status=active").catch(() => []);
+  const hits = (n) => rows.filter((r) => n.elements.some((e) => r.includes(e.id)));
+  $("board-notices").innerHTML = notices.map((n) => {
+    const lines = hits(n);
+    const what = n.elements.map((e) => `${e.kind}:${e.id}`).join(", ");
+    return `<div class="alert notice-${esc(n.kind)}"><strong>${esc(n.kind.replace("_", " "))} (${esc(n.severity)})</strong>: ${esc(what)} · ${fmt(n.starts_at)} to ${fmt(n.actual_end || n.expected_end) || "further notice"} · ${esc(n.texts.en || Object.values(n.texts)[0])}${lines.length ? ` · lines hit: ${lines.map(esc).join(", ")}` : ""} <a href="notices.html">notices</a></div>`;
+  }).join("");
+}
+
 async function loadBoard() {
   const board = await call("/capacity/board?days=14");
+  loadBoardNotices(board.heat_map.rows);
   cap.lastEvent = Math.max(cap.lastEvent, board.last_event);
   $("alerts").innerHTML = board.alerts.map((a) => `<div class="alert">${esc(a.port)}: ${a.waiting} containers waiting = ${a.days_of_capacity === null ? "no ferry" : a.days_of_capacity + " days"} of ferry capacity (alert above ${a.threshold_days} days)</div>`).join("");
   const hm = board.heat_map;
