@@ -175,6 +175,15 @@ def test_feeds_stream_and_subscriptions_deliver_each_change_once(api):
     with api.client.stream("GET", "/api/v1/notices/stream?after=0&max_events=2") as response:
         text = "".join(response.iter_text())
     assert text.count("event: notice") == 2
+    # The same filters as a subscription: only the severe one of the two.
+    query = "after=0&max_events=1&country=KZ&min_severity=severe"
+    with api.client.stream("GET", f"/api/v1/notices/stream?{query}") as response:
+        text = "".join(response.iter_text())
+    assert text.count("event: notice") == 1
+    assert kept["id"] in text
+    bad = api.client.get("/api/v1/notices/stream?country=kz")
+    assert bad.status_code == 422
+    assert bad.json()["error"]["field"] == "country"
     bad = api.client.post(
         "/api/v1/notices/subscriptions",
         json={"filter": {"elements": [{"kind": "node", "id": "nowhere"}]}},

@@ -21,6 +21,7 @@ from corridor.disruptions import (
     Notice,
     NoticeDraft,
     NoticeStatus,
+    Severity,
     SubscriptionFilter,
     affected_legs,
     atom_feed,
@@ -31,6 +32,7 @@ from corridor.disruptions import (
     corridors_of,
     element_countries,
     in_effect,
+    matches,
     port_operators,
 )
 from corridor.network import Network
@@ -176,10 +178,29 @@ async def stream(
     after: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
     max_events: Annotated[int | None, Query(ge=1, le=100_000)] = None,
     max_seconds: Annotated[float, Query(gt=0, le=86_400)] = 3600.0,
+    element: Annotated[list[str], Query(max_length=50)] = [],  # noqa: B006
+    country: Annotated[list[str], Query(max_length=30)] = [],  # noqa: B006
+    corridor: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
+    min_severity: Severity = Severity.INFO,
 ) -> StreamingResponse:
     """Each new or changed notice as an SSE event ``notice`` whose id is its version record, so
     a client that reconnects with ``after`` (or Last-Event-ID) misses nothing. The stream ends after
-    ``max_events`` events or ``max_seconds``; clients reconnect."""
+    ``max_events`` events or ``max_seconds``; clients reconnect. ``element`` (KIND:ID), ``country``,
+    ``corridor`` and ``min_severity`` filter it as a subscription's filter does."""
+    try:
+        refs = tuple(ElementRef.parse(e) for e in element)
+    except ValueError as exc:
+        raise ApiError(422, "invalid", "element", str(exc).splitlines()[0]) from None
+    try:
+        wanted = SubscriptionFilter(
+            elements=refs,
+            countries=frozenset(country),
+            corridors=frozenset(corridor),
+            min_severity=min_severity,
+        )
+    except ValueError as exc:
+        raise ApiError(422, "invalid", "country", str(exc).splitlines()[-1].strip()) from None
+    network: Network = request.app.state.network
     last_id = request.headers.get("last-event-id", "")
     if after is None and last_id.isdigit() and len(last_id) < 10:
         after = int(last_id)
@@ -202,6 +223,8 @@ async def stream(
             changes = await to_thread.run_sync(read, cursor)
             for ident, _action, notice in changes:
                 cursor = ident
+                if not matches(wanted, notice, network):
+                    continue
                 yield f"id: {ident}\nevent: notice\ndata: {notice.model_dump_json()}\n\n"
                 sent += 1
                 if max_events is not None and sent >= max_events:
