@@ -13,10 +13,12 @@ The mapping, in short:
   attributes become JSON numbers, ``booleanValue`` a boolean;
 - CBV URNs become the bare words of the JSON binding (``urn:epcglobal:cbv:bizstep:receiving`` is
   ``receiving``; ``gs1:Temperature`` is ``Temperature``), and back on output;
-- an element or attribute in another namespace becomes ``prefix:localName`` with that prefix bound to
-  the namespace in the document's ``@context``, so JSON-LD expansion gives the same IRI (namespace +
-  local name). Prefixes of GS1's context keep their meaning (``cbvmda`` is ``urn:epcglobal:cbv:mda``
-  in XML); a prefix GS1's context already uses for something else is renamed ``ns1``, ``ns2`` ...;
+- an element or attribute in another namespace becomes ``prefix:localName`` with that prefix bound
+  in the document's ``@context`` to the namespace, closed by ``/`` (``:`` for a URN) when it does not
+  end in a delimiter, as GS1's JSON twins of its XML examples do: JSON-LD 1.1 only expands a prefix
+  whose IRI ends in one. Prefixes of GS1's context keep their meaning (``cbvmda`` is
+  ``urn:epcglobal:cbv:mda`` in XML); a prefix GS1's context already uses for something else is
+  renamed ``ns1``, ``ns2`` ... Answers in XML use the prefix IRI as the namespace;
 - the ``<extension>`` and ``<baseExtension>`` wrappers of EPCIS 1.x style are unwrapped: what they
   hold belongs to the element that holds them (the JSON binding has no wrappers);
 - values of user elements are text, as in GS1's JSON examples (``xsi:type`` is not carried);
@@ -174,6 +176,16 @@ def _standard_prefix_of_ns() -> dict[str, str]:
     for prefix, ns in _XML_NS_OF_PREFIX.items():
         found[ns] = prefix
     return found
+
+
+def prefix_iri(ns: str) -> str:
+    """The JSON-LD prefix IRI of an XML namespace: JSON-LD 1.1 only uses a term as a prefix when
+    its IRI ends in a delimiter, so ``http://ns.example.com/epcis`` becomes
+    ``http://ns.example.com/epcis/`` (as in GS1's JSON twins of its XML examples) and a URN gets
+    a ``:``; the IRI of ``<example:myField>`` is then ``http://ns.example.com/epcis/myField``."""
+    if ns.endswith(("/", "#", ":", "?", "=")):
+        return ns
+    return ns + (":" if ns.lower().startswith("urn:") else "/")
 
 
 def _ns_of_prefix(prefix: str, context: dict[str, str]) -> str | None:
@@ -377,13 +389,16 @@ class _Reader:
         known = _standard_prefix_of_ns().get(ns) or self.prefixes.get(ns)
         if known:
             return known
+        iri = prefix_iri(ns)
+        if iri in _standard_prefix_of_ns():
+            return _standard_prefix_of_ns()[iri]
         taken = set(self.context) | set(_standard_terms())
         prefix = hint if hint and hint not in taken and _NCNAME.match(hint) else None
         n = 1
         while prefix is None or prefix in taken:
             prefix, n = f"ns{n}", n + 1
         self.prefixes[ns] = prefix
-        self.context[prefix] = ns
+        self.context[prefix] = iri
         return prefix
 
     def attribute_key(self, element: Any, name: str) -> str:
