@@ -152,6 +152,7 @@ ORDER: dict[str, tuple[str, ...]] = {
         *_TAIL,
     ),
 }
+_EXTERNAL_DTD = re.compile(rb"<!DOCTYPE[^>\[]*\b(SYSTEM|PUBLIC)\b")
 _NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 
@@ -217,6 +218,13 @@ def parse(raw: bytes, max_depth: int = MAX_DEPTH) -> Any:
     """The root element of ``raw``, or TrackingError: malformed, entities, DTDs, too deep."""
     if not raw.strip():
         raise TrackingError("invalid", "/", "the body is empty")
+    # Refused before libxml2 reads them at all (the checks after parsing catch other encodings).
+    if b"<!ENTITY" in raw or b"<!ELEMENT" in raw:
+        raise TrackingError(
+            "invalid", "/", "DTD declarations (entities, elements) are not accepted"
+        )
+    if _EXTERNAL_DTD.search(raw[:4096]):
+        raise TrackingError("invalid", "/", "an external DTD is not accepted")
     try:
         root = etree.fromstring(raw, _parser())
     except etree.XMLSyntaxError as exc:
@@ -295,7 +303,7 @@ def validate(root: Any, all_errors: bool = False) -> None:
                 break
         if index is not None and error.line > _last_line(events[index]):
             index = None
-        message = re.sub(r"^Element '[^']*': ", "", error.message)[:300]
+        message = error.message[:300]
         problems.append(Problem(f"{error.path} (line {error.line})", message, index))
         if not all_errors or len(problems) >= 100:
             break
