@@ -185,9 +185,12 @@ def test_every_xsd_valid_gs1_xml_example_is_captured_and_answered_in_both_forms(
             assert response.status_code == 400, (path.name, response.text)
             error = response.json()["errors"][0]
             assert (error["index"], error["path"]) == (index, field), path.name
-            assert api.client.get(EVENTS, headers=admin).json()["epcisBody"]["queryResults"][
-                "resultsBody"
-            ]["eventList"] == []
+            assert (
+                api.client.get(EVENTS, headers=admin).json()["epcisBody"]["queryResults"][
+                    "resultsBody"
+                ]["eventList"]
+                == []
+            )
             continue
         assert response.status_code == 202, (path.name, response.text)
         captured += 1
@@ -211,10 +214,7 @@ def test_every_xsd_valid_gs1_xml_example_is_captured_and_answered_in_both_forms(
             EVENTS, params={"perPage": 1000}, headers={**admin, "Accept": "application/xml"}
         )
         answered = _xml_events(as_xml)
-        assert sorted(_stored_form(_comparable(e, given)) for e in answered) == expected, (
-            path.name
-        )
+        assert sorted(_stored_form(_comparable(e, given)) for e in answered) == expected, path.name
     # GS1 ships 28 XML event documents; its XSD accepts all of them, its JSON schema two fewer.
     assert len(EXAMPLES) == 28
     assert captured == len(EXAMPLES) - len(REFUSED_BY_JSON_SCHEMA)
-

@@ -127,7 +127,8 @@ def test_a_prefix_gs1_already_uses_is_renamed_and_the_default_namespace_gets_one
     </ObjectEvent>"""
     document = epcis_xml.document_from_xml(doc(events))
     event = document["epcisBody"]["eventList"][0]
-    assert event["ns1:mine"] == "1" and event["ns2:theirs"] == "2"
+    assert event["ns1:mine"] == "1"
+    assert event["ns2:theirs"] == "2"
     assert event["epcList"] == []
     assert document["@context"][1] == {
         "ns1": "https://other.example/gs1/",
@@ -181,7 +182,8 @@ def test_a_single_event_may_be_posted_bare():
       <acme:x>1</acme:x></ObjectEvent>"""
     event = epcis_xml.event_from_xml(raw)
     assert event["@context"] == [STANDARD_CONTEXT, {"acme": "https://acme.example/ns#"}]
-    assert event["acme:x"] == "1" and event["type"] == "ObjectEvent"
+    assert event["acme:x"] == "1"
+    assert event["type"] == "ObjectEvent"
     with pytest.raises(TrackingError, match="one event"):
         epcis_xml.event_from_xml(doc(OBJECT_EVENT + OBJECT_EVENT))
 
@@ -200,7 +202,11 @@ def _query(events: list[dict]) -> dict:
 
 def test_answers_are_written_as_xsd_valid_query_documents_and_read_back_the_same():
     document = epcis_xml.document_from_xml(doc(OBJECT_EVENT))
-    stored = {**EXPECTED, "recordTime": "2026-03-01T10:00:01.000Z", "@context": document["@context"][1:]}
+    stored = {
+        **EXPECTED,
+        "recordTime": "2026-03-01T10:00:01.000Z",
+        "@context": document["@context"][1:],
+    }
     raw = epcis_xml.query_document_to_xml(_query([stored]))
     root = etree.fromstring(raw)
     assert root.tag == "{urn:epcglobal:epcis-query:xsd:2}EPCISQueryDocument"
@@ -270,7 +276,8 @@ def test_a_schema_invalid_event_is_named_by_index_xpath_and_line():
         epcis_xml.document_from_xml(doc(good + bad))
     problem = caught.value.problems[0]
     assert problem.index == 1
-    assert "/EventList/ObjectEvent[2]/action" in problem.field and "line" in problem.field
+    assert "/EventList/ObjectEvent[2]/action" in problem.field
+    assert "line" in problem.field
     assert "MOVE" in problem.reason
     # Asked for all of them, every bad event is named.
     with pytest.raises(TrackingError) as caught:

@@ -78,11 +78,13 @@ def test_xml_capture_goes_through_the_job_flow_and_answers_in_both_forms(api):
     assert job.status_code == 200
     root = etree.fromstring(job.content)
     epcis_xml.validate(root)
-    assert root.get("success") == "true" and root.get("running") == "false"
+    assert root.get("success") == "true"
+    assert root.get("running") == "false"
     # Queried back as JSON: the converted event, with its namespace kept in its @context.
     found = api.client.get(EVENTS, headers=admin).json()["epcisBody"]["queryResults"]
     first = next(e for e in found["resultsBody"]["eventList"] if "rail:wagon" in e)
-    assert first["bizStep"] == "departing" and first["rail:wagon"] == "58"
+    assert first["bizStep"] == "departing"
+    assert first["rail:wagon"] == "58"
     assert first["@context"] == [{"rail": "https://rail.example/epcis/"}]
     # ... and as XML, where the same event comes back with its element and a recordTime.
     events = answer_events(api.client.get(EVENTS, headers={**admin, **ACCEPT_XML}))
@@ -120,11 +122,14 @@ def test_every_event_answering_endpoint_speaks_xml(api):
     assert api.client.post(CAPTURE, content=raw, headers={**admin, **XML}).status_code == 202
     ident = quote("urn:uuid:0b7d3ab7-0000-4000-8000-000000000001", safe="")
     epc = quote("urn:epc:id:sscc:4012345.0000000001", safe="")
-    assert api.client.post(
-        "/api/v1/epcis/queries",
-        json={"name": "departures", "query": {"EQ_bizStep": "departing"}},
-        headers=admin,
-    ).status_code == 201
+    assert (
+        api.client.post(
+            "/api/v1/epcis/queries",
+            json={"name": "departures", "query": {"EQ_bizStep": "departing"}},
+            headers=admin,
+        ).status_code
+        == 201
+    )
     for path, count in [
         (EVENTS, 2),
         (f"{EVENTS}/{ident}", 1),
@@ -146,7 +151,10 @@ def test_every_event_answering_endpoint_speaks_xml(api):
         answer = api.client.get(EVENTS, headers={**admin, "Accept": accept})
         assert answer.headers["content-type"].startswith(kind), accept
     # Resources without an XML form stay JSON-only: 406 when only XML is acceptable.
-    assert api.client.get("/api/v1/epcis/eventTypes", headers={**admin, **ACCEPT_XML}).status_code == 406
+    assert (
+        api.client.get("/api/v1/epcis/eventTypes", headers={**admin, **ACCEPT_XML}).status_code
+        == 406
+    )
     assert api.client.get(EVENTS, headers={**admin, "Accept": "text/csv"}).status_code == 406
 
 
@@ -157,8 +165,11 @@ def test_post_events_takes_a_bare_xml_event(api):
     assert response.status_code == 201, response.text
     ident = "urn:uuid:0b7d3ab7-0000-4000-8000-000000000003"
     assert response.headers["Location"].endswith(quote(ident, safe=""))
-    (back,) = answer_events(api.client.get(response.headers["Location"], headers={**admin, **ACCEPT_XML}))
-    assert back["rail:axles"] == "12" and back["eventID"] == ident
+    (back,) = answer_events(
+        api.client.get(response.headers["Location"], headers={**admin, **ACCEPT_XML})
+    )
+    assert back["rail:axles"] == "12"
+    assert back["eventID"] == ident
 
 
 def test_discovery_advertises_xml(api):
@@ -198,15 +209,22 @@ def test_a_schema_invalid_event_names_its_index_and_xpath_and_nothing_is_stored(
     assert "/EventList/ObjectEvent[2]/action" in error["path"]
     assert "TELEPORT" in error["message"]
     # What GS1's JSON schema refuses after conversion is named by JSON path, as for JSON.
-    unknown = event(1, "<sensorElementList><sensorElement><sensorReport value='1'/></sensorElement></sensorElementList>")
+    unknown = event(
+        1,
+        "<sensorElementList><sensorElement><sensorReport value='1'/></sensorElement></sensorElementList>",
+    )
     refused = api.client.post(CAPTURE, content=document(unknown), headers={**admin, **XML})
     assert refused.status_code == 400, refused.text
-    assert refused.json()["errors"][0]["path"].startswith("$.epcisBody.eventList[0].sensorElementList")
+    assert refused.json()["errors"][0]["path"].startswith(
+        "$.epcisBody.eventList[0].sensorElementList"
+    )
     assert stored_count(api, admin) == 0
     # Too large: 413 before anything is parsed; other bodies: 415.
     big = document(*[event(1)] * 2000)
     assert api.client.post(CAPTURE, content=big, headers={**admin, **XML}).status_code == 413
     assert (
-        api.client.post(CAPTURE, content=b"x", headers={**admin, "Content-Type": "text/plain"}).status_code
+        api.client.post(
+            CAPTURE, content=b"x", headers={**admin, "Content-Type": "text/plain"}
+        ).status_code
         == 415
     )

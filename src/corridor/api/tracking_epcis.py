@@ -188,11 +188,12 @@ async def _capture(
     if xml:
         # EPCIS XML is parsed, checked against GS1's XSD and turned into the JSON document the
         # JSON pipeline below takes, off the event loop too (lxml frees the GIL while it parses).
-        convert = (xml_capture_bytes, raw, settings.epcis_max_depth, all_errors, single)
+        convert = (raw, settings.epcis_max_depth, all_errors, single)
         if large:
-            raw = await asyncio.get_running_loop().run_in_executor(_pool(), *convert)
+            loop = asyncio.get_running_loop()
+            raw = await loop.run_in_executor(_pool(), xml_capture_bytes, *convert)
         else:
-            raw = await run_in_threadpool(*convert)
+            raw = await run_in_threadpool(xml_capture_bytes, *convert)
     args = (
         db.url,
         who,
@@ -247,9 +248,7 @@ async def capture(
                 "this repository captures all or nothing (rollback)",
             )
         raw = await read_body(request, int(settings.epcis_max_body_mb * 2**20))
-        job_id, _, shipments, _ = await _capture(
-            request, who, raw, allErrors, False, kind == "xml"
-        )
+        job_id, _, shipments, _ = await _capture(request, who, raw, allErrors, False, kind == "xml")
     except TrackingError as exc:
         response = problem(exc)
         if exc.job_id:

@@ -120,7 +120,7 @@ def wants_xml(request: Request) -> bool:
 def negotiate(request: Request, xml: bool = False) -> None:
     """406 unless the client accepts JSON or JSON-LD (or, where ``xml``, EPCIS XML) and an
     EPCIS/CBV 2.0 version it may ask for."""
-    offered = (*JSON_TYPES, "*/*", "application/*", "application/problem+json")
+    offered: tuple[str, ...] = (*JSON_TYPES, "*/*", "application/*", "application/problem+json")
     if xml:
         offered += (*XML_TYPES, "text/*")
     if not any(media in offered for _, _, media in _accepted(request)):

@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
@@ -276,7 +276,7 @@ def _schema() -> Any:
 
 def _event_elements(root: Any) -> list[Any]:
     """The event elements of a document, in order (through EventList ``<extension>`` wrappers)."""
-    found = []
+    found: list[Any] = []
     for event_list in root.iter("EventList"):
         for child in event_list:
             if child.tag == "extension":
@@ -374,6 +374,18 @@ def _put(target: dict[str, Any], key: str, value: Any) -> None:
         target[f"\x00{key}"] = True
 
 
+Convert = Callable[[Any], Any]
+
+
+def _items(convert: Convert) -> Convert:
+    """A converter of a list element: each child element converted."""
+
+    def each(element: Any) -> list[Any]:
+        return [convert(c) for c in element if isinstance(c.tag, str)]
+
+    return each
+
+
 def _finish(target: dict[str, Any]) -> dict[str, Any]:
     for key in [k for k in target if k.startswith("\x00")]:
         del target[key]
@@ -390,7 +402,7 @@ class _Reader:
     def key(self, element_or_qname: Any, hint: str | None) -> str:
         qname = etree.QName(element_or_qname)
         if qname.namespace is None:
-            return qname.localname
+            return str(qname.localname)
         return f"{self.prefix(qname.namespace, hint)}:{qname.localname}"
 
     def prefix(self, ns: str, hint: str | None) -> str:
@@ -412,7 +424,7 @@ class _Reader:
     def attribute_key(self, element: Any, name: str) -> str:
         qname = etree.QName(name)
         if qname.namespace is None:
-            return qname.localname
+            return str(qname.localname)
         hint = next((p for p, n in element.nsmap.items() if n == qname.namespace and p), None)
         return f"{self.prefix(qname.namespace, hint)}:{qname.localname}"
 
@@ -540,21 +552,20 @@ class _Reader:
         kind = qname.localname if qname.namespace is None else self.key(element, element.prefix)
         body: dict[str, Any] = {"type": kind}
         self.user_attributes(element, body, ())
-        items = lambda convert: lambda e: [convert(c) for c in e if isinstance(c.tag, str)]  # noqa: E731
         standard: dict[str, Any] = {name: _text for name in _TEXT_FIELDS}
-        standard.update({name: items(_text) for name in _EPC_LISTS})
-        standard.update({name: items(self.quantity) for name in _QUANTITY_LISTS})
+        standard.update({name: _items(_text) for name in _EPC_LISTS})
+        standard.update({name: _items(self.quantity) for name in _QUANTITY_LISTS})
         standard.update(
             {
                 "bizStep": lambda e: _short(_text(e), _BIZSTEP, "bizStep"),
                 "disposition": lambda e: _short(_text(e), _DISP, "disposition"),
                 "readPoint": self.location,
                 "bizLocation": self.location,
-                "bizTransactionList": items(
+                "bizTransactionList": _items(
                     lambda c: self.typed(c, "bizTransaction", _BTT, "bizTransaction-type")
                 ),
-                "sourceList": items(lambda c: self.typed(c, "source", _SDT, "source-dest-type")),
-                "destinationList": items(
+                "sourceList": _items(lambda c: self.typed(c, "source", _SDT, "source-dest-type")),
+                "destinationList": _items(
                     lambda c: self.typed(c, "destination", _SDT, "source-dest-type")
                 ),
                 "sensorElementList": lambda e: [
@@ -885,7 +896,7 @@ def query_document_to_xml(document: dict[str, Any]) -> bytes:
             nsmap[prefix] = ns
     root = etree.Element(
         f"{{{QUERY_NS}}}EPCISQueryDocument",
-        nsmap=nsmap,  # type: ignore[arg-type]
+        nsmap=nsmap,
         schemaVersion=str(document.get("schemaVersion", "2.0")),
         creationDate=str(document.get("creationDate", "")),
     )
