@@ -231,6 +231,11 @@ def test_a_field_with_no_xml_form_is_not_acceptable_rather_than_a_crash():
         epcis_xml.query_document_to_xml(_query([event]))
     assert caught.value.code == "not_acceptable"
     assert "acme:1bad" in caught.value.field
+    control = {**EXPECTED, "acme:note": "bell \u0007", "@context": [{"acme": {"@id": "urn:a:"}}]}
+    with pytest.raises(TrackingError) as caught:
+        epcis_xml.query_document_to_xml(_query([EXPECTED, control]))
+    assert caught.value.code == "not_acceptable"
+    assert caught.value.field.endswith("eventList[1]")
 
 
 XXE = b"""<?xml version="1.0"?>

@@ -691,7 +691,13 @@ def _scalar(value: Any) -> str:
 def _contexts(value: Any) -> Iterator[dict[str, str]]:
     for entry in value if isinstance(value, list) else [value]:
         if isinstance(entry, dict):
-            yield {k: v for k, v in entry.items() if isinstance(v, str) and not k.startswith("@")}
+            found = {}
+            for key, value in entry.items():
+                if isinstance(value, dict):  # an expanded term definition: {"@id": ...}
+                    value = value.get("@id")
+                if isinstance(value, str) and not key.startswith("@"):
+                    found[key] = value
+            yield found
 
 
 class _Writer:
@@ -889,7 +895,17 @@ def query_document_to_xml(document: dict[str, Any]) -> bytes:
     results = document["epcisBody"]["queryResults"]
     holder = etree.Element("EventList")
     for i, event in enumerate(results["resultsBody"]["eventList"]):
-        writer.event(holder, event, f"$.epcisBody.queryResults.resultsBody.eventList[{i}]")
+        where = f"$.epcisBody.queryResults.resultsBody.eventList[{i}]"
+        try:
+            writer.event(holder, event, where)
+        except TrackingError:  # (a ValueError too)
+            raise
+        except ValueError:  # lxml refuses text XML cannot carry (control characters)
+            raise TrackingError(
+                "not_acceptable",
+                where,
+                "this event holds text XML cannot carry; ask for application/ld+json",
+            ) from None
     nsmap = {"epcis": EPCIS_NS, "epcisq": QUERY_NS}
     for prefix, ns in writer.nsmap.items():
         if prefix not in nsmap and ns not in nsmap.values():
