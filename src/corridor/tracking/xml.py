@@ -239,18 +239,16 @@ def parse(raw: bytes, max_depth: int = MAX_DEPTH) -> Any:
         raise TrackingError(
             "invalid", "/", "DTD declarations (entities, elements) are not accepted"
         )
-    stack: list[tuple[Any, int]] = [(root, 1)]
-    while stack:
-        element, depth = stack.pop()
-        if isinstance(element, etree._Entity):
-            raise TrackingError(
-                "invalid", _where(element.getparent()), "entity references are not accepted"
-            )
-        if depth > max_depth:
-            raise TrackingError(
-                "invalid", _where(element), f"nested deeper than {max_depth} levels"
-            )
-        stack.extend((child, depth + 1) for child in element)
+    for entity in root.iter(etree.Entity):
+        raise TrackingError(
+            "invalid", _where(entity.getparent()), "entity references are not accepted"
+        )
+    # libxml2 finds an element below max_depth levels (XPath, in C) faster than a walk here.
+    too_deep = root.xpath("/*" + "/*" * max_depth)
+    if too_deep:
+        raise TrackingError(
+            "invalid", _where(too_deep[0]), f"nested deeper than {max_depth} levels"
+        )
     return root
 
 
@@ -398,6 +396,7 @@ class _Reader:
     def __init__(self) -> None:
         self.prefixes: dict[str, str] = {}  # namespace -> prefix
         self.context: dict[str, str] = {}  # prefix -> namespace (beyond GS1's context)
+        self._standard: dict[str, Any] | None = None
 
     def key(self, element_or_qname: Any, hint: str | None) -> str:
         qname = etree.QName(element_or_qname)
@@ -452,14 +451,13 @@ class _Reader:
         """Fill ``target`` from ``element``'s children: standard ones through ``standard``
         (local name -> converter), ``<extension>`` wrappers unwrapped, others as user fields."""
         for child in element:
-            if not isinstance(child.tag, str):
+            tag = child.tag
+            if not isinstance(tag, str):
                 continue
-            qname = etree.QName(child)
-            if qname.namespace is None and qname.localname in ("extension", "baseExtension"):
+            if tag[0] != "{" and tag in ("extension", "baseExtension"):
                 self.members(child, target, standard)
-            elif qname.namespace is None and qname.localname in standard:
-                converter = standard[qname.localname]
-                _put(target, qname.localname, converter(child))
+            elif tag[0] != "{" and tag in standard:
+                _put(target, tag, standard[tag](child))
             else:
                 _put(target, self.key(child, child.prefix), self.user(child))
         _finish(target)
@@ -552,6 +550,14 @@ class _Reader:
         kind = qname.localname if qname.namespace is None else self.key(element, element.prefix)
         body: dict[str, Any] = {"type": kind}
         self.user_attributes(element, body, ())
+        self.members(element, body, self.standard)
+        return body
+
+    @property
+    def standard(self) -> dict[str, Any]:
+        """The converters of an event's standard elements (built once per document)."""
+        if self._standard is not None:
+            return self._standard
         standard: dict[str, Any] = {name: _text for name in _TEXT_FIELDS}
         standard.update({name: _items(_text) for name in _EPC_LISTS})
         standard.update({name: _items(self.quantity) for name in _QUANTITY_LISTS})
@@ -578,8 +584,8 @@ class _Reader:
                 "errorDeclaration": self.error_declaration,
             }
         )
-        self.members(element, body, standard)
-        return body
+        self._standard = standard
+        return standard
 
     def context_list(self) -> list[Any]:
         return [STANDARD_CONTEXT, dict(self.context)] if self.context else [STANDARD_CONTEXT]
