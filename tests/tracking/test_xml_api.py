@@ -228,3 +228,19 @@ def test_a_schema_invalid_event_names_its_index_and_xpath_and_nothing_is_stored(
         ).status_code
         == 415
     )
+
+
+def test_large_xml_documents_are_converted_and_captured_in_another_process(seeded, tmp_path):
+    """Above ``epcis_process_mb`` the XML conversion, like the capture, runs in a worker process."""
+    settings = Settings(var_dir=tmp_path, epcis_process_mb=0.0)
+    with TestClient(create_app(settings, seeded.db), raise_server_exceptions=False) as client:
+        api = Api(client, seeded.passwords, seeded.db)
+        admin = api.headers(ADMIN)
+        good = client.post(CAPTURE, content=document(event(1), event(2)), headers={**admin, **XML})
+        assert good.status_code == 202, good.text
+        assert good.json()["result"]["captured"] == 2
+        bad = event(3).replace("OBSERVE", "WATCH")
+        refused = client.post(CAPTURE, content=document(event(4), bad), headers={**admin, **XML})
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["errors"][0]["index"] == 1
+        assert stored_count(api, admin) == 2
