@@ -140,8 +140,9 @@ def test_every_event_answering_endpoint_speaks_xml(api):
     ]:
         assert len(answer_events(api.client.get(path, headers={**admin, **ACCEPT_XML}))) == count
     # text/xml is answered as text/xml; JSON wins ties and */*; q-values decide.
-    text = api.client.get(EVENTS, headers={**admin, "Accept": "text/xml"})
-    assert text.headers["content-type"].startswith("text/xml")
+    for accept in ("text/xml", "text/*"):
+        text = api.client.get(EVENTS, headers={**admin, "Accept": accept})
+        assert text.headers["content-type"].startswith("text/xml"), accept
     for accept, kind in [
         ("*/*", "application/json"),
         ("application/ld+json", "application/ld+json"),
@@ -208,6 +209,9 @@ def test_a_schema_invalid_event_names_its_index_and_xpath_and_nothing_is_stored(
     assert error["index"] == 1
     assert "/EventList/ObjectEvent[2]/action" in error["path"]
     assert "TELEPORT" in error["message"]
+    job = api.client.get(response.headers["Location"], headers=admin).json()
+    assert job["success"] is False
+    assert job["errors"][0]["index"] == 1
     # What GS1's JSON schema refuses after conversion is named by JSON path, as for JSON.
     unknown = event(
         1,

@@ -189,11 +189,16 @@ async def _capture(
         # EPCIS XML is parsed, checked against GS1's XSD and turned into the JSON document the
         # JSON pipeline below takes, off the event loop too (lxml frees the GIL while it parses).
         convert = (raw, settings.epcis_max_depth, all_errors, single)
-        if large:
-            loop = asyncio.get_running_loop()
-            raw = await loop.run_in_executor(_pool(), xml_capture_bytes, *convert)
-        else:
-            raw = await run_in_threadpool(xml_capture_bytes, *convert)
+        try:
+            if large:
+                loop = asyncio.get_running_loop()
+                raw = await loop.run_in_executor(_pool(), xml_capture_bytes, *convert)
+            else:
+                raw = await run_in_threadpool(xml_capture_bytes, *convert)
+        except TrackingError as exc:
+            if exc.problems and not single:  # refused by GS1's XSD: a failed job, as for JSON
+                await run_in_threadpool(tracking_jobs.record_refusal, db, who, exc)
+            raise
     args = (
         db.url,
         who,

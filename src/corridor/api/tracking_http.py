@@ -179,8 +179,8 @@ def epcis_response(
 
 
 def _prefers(request: Request, media: str) -> bool:
-    best = next((m for _, _, m in _accepted(request) if m in XML_TYPES), None)
-    return best == media
+    best = next((m for _, _, m in _accepted(request) if m in (*XML_TYPES, "text/*")), None)
+    return best == media or (best == "text/*" and media == "text/xml")
 
 
 async def read_body(request: Request, limit_bytes: int) -> bytes:
