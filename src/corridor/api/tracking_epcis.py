@@ -24,11 +24,13 @@ from corridor.api.tracking_http import (
     CallerDep,
     content_type,
     database_of,
+    epcis_response,
     json_response,
     negotiate,
     problem,
     read_body,
     settings_of,
+    wants_xml,
 )
 from corridor.store import tracking_jobs, tracking_query
 from corridor.store.accounts import Principal
@@ -37,6 +39,8 @@ from corridor.tracking.document import parse as parse_json
 from corridor.tracking.errors import TrackingError
 from corridor.tracking.query import PAGE_MAX, QuerySpec
 from corridor.tracking.query import parse as parse_query
+from corridor.tracking.xml import capture_bytes as xml_capture_bytes
+from corridor.tracking.xml import capture_job_to_xml
 
 router = APIRouter(prefix="/epcis", tags=["epcis"])
 PREFIX = "/api/v1/epcis"
@@ -51,6 +55,8 @@ TOP_LEVEL = [
     "dispositions",
     "bizSteps",
 ]
+#: What capture and POST /events take (advertised by OPTIONS): JSON-LD, JSON and EPCIS XML.
+ACCEPT_POST = "application/ld+json, application/json, application/xml, text/xml"
 EVENT_TYPES = [
     "ObjectEvent",
     "AggregationEvent",
@@ -99,9 +105,15 @@ class CaptureSummary(BaseModel):
 
 
 def _options(allow: str) -> Response:
-    return Response(
-        status_code=204, headers={**GS1_HEADERS, "Allow": allow, "GS1-EPC-Format": "Always_EPC_URN"}
-    )
+    headers = {
+        **GS1_HEADERS,
+        "Allow": allow,
+        "GS1-EPC-Format": "Always_EPC_URN",
+        "GS1-CBV-XML-Format": "Always_URN",
+    }
+    if "POST" in allow:
+        headers["Accept-Post"] = ACCEPT_POST
+    return Response(status_code=204, headers=headers)
 
 
 def _after_capture(request: Request, background: BackgroundTasks, shipments: set[str]) -> None:
@@ -164,12 +176,29 @@ def _pool() -> ProcessPoolExecutor:
 
 
 async def _capture(
-    request: Request, who: Principal, raw: bytes, all_errors: bool, single: bool
-) -> tuple[str, dict[str, Any], set[str]]:
+    request: Request, who: Principal, raw: bytes, all_errors: bool, single: bool, xml: bool = False
+) -> tuple[str, dict[str, Any], set[str], bytes]:
     """Capture ``raw`` off the event loop: in the threadpool, or for a large document in a
-    separate process, so that its parsing and validation never hold this process's GIL."""
+    separate process, so that its parsing and validation never hold this process's GIL.
+
+    Returns the job id, its summary, the shipments touched and the JSON that was captured."""
     settings = settings_of(request)
     db = database_of(request)
+    large = len(raw) > settings.epcis_process_mb * 2**20 and ":memory:" not in db.url
+    if xml:
+        # EPCIS XML is parsed, checked against GS1's XSD and turned into the JSON document the
+        # JSON pipeline below takes, off the event loop too (lxml frees the GIL while it parses).
+        convert = (raw, settings.epcis_max_depth, all_errors, single)
+        try:
+            if large:
+                loop = asyncio.get_running_loop()
+                raw = await loop.run_in_executor(_pool(), xml_capture_bytes, *convert)
+            else:
+                raw = await run_in_threadpool(xml_capture_bytes, *convert)
+        except TrackingError as exc:
+            if exc.problems and not single:  # refused by GS1's XSD: a failed job, as for JSON
+                await run_in_threadpool(tracking_jobs.record_refusal, db, who, exc)
+            raise
     args = (
         db.url,
         who,
@@ -180,11 +209,12 @@ async def _capture(
         settings.epcis_max_events,
         single,
     )
-    large = len(raw) > settings.epcis_process_mb * 2**20 and ":memory:" not in db.url
     if large:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(_pool(), tracking_jobs.capture_bytes, *args)
-    return await run_in_threadpool(tracking_jobs.run_capture_raw, db, *args[1:])
+        job = await loop.run_in_executor(_pool(), tracking_jobs.capture_bytes, *args)
+    else:
+        job = await run_in_threadpool(tracking_jobs.run_capture_raw, db, *args[1:])
+    return (*job, raw)
 
 
 @router.post(
@@ -198,6 +228,7 @@ async def _capture(
             "content": {
                 "application/ld+json": {"schema": {"type": "object"}},
                 "application/json": {"schema": {"type": "object"}},
+                "application/xml": {"schema": {"type": "string"}},
             },
         }
     },
@@ -212,8 +243,8 @@ async def capture(
     """
     settings = settings_of(request)
     try:
-        negotiate(request)
-        content_type(request)
+        negotiate(request, xml=True)
+        kind = content_type(request)
         behaviour = request.headers.get("GS1-Capture-Error-Behaviour", "rollback")
         if behaviour != "rollback":
             raise TrackingError(
@@ -222,7 +253,7 @@ async def capture(
                 "this repository captures all or nothing (rollback)",
             )
         raw = await read_body(request, int(settings.epcis_max_body_mb * 2**20))
-        job_id, _, shipments = await _capture(request, who, raw, allErrors, False)
+        job_id, _, shipments, _ = await _capture(request, who, raw, allErrors, False, kind == "xml")
     except TrackingError as exc:
         response = problem(exc)
         if exc.job_id:
@@ -231,7 +262,21 @@ async def capture(
     if shipments:
         _after_capture(request, background, shipments)
     body = await run_in_threadpool(tracking_jobs.get, database_of(request), who, job_id)
-    return json_response(body, request, 202, {"Location": f"{PREFIX}/capture/{job_id}"})
+    return _job_response(body, request, 202, {"Location": f"{PREFIX}/capture/{job_id}"})
+
+
+def _job_response(
+    body: dict[str, Any], request: Request, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A capture job as JSON, or as the XSD's EPCISCaptureJob when the client prefers XML."""
+    if wants_xml(request):
+        return Response(
+            capture_job_to_xml(body),
+            status_code=status,
+            media_type="application/xml",
+            headers={**GS1_HEADERS, **(headers or {})},
+        )
+    return json_response(body, request, status, headers)
 
 
 @router.get("/capture", response_model=list[CaptureJob], summary="Your organisation's capture jobs")
@@ -246,7 +291,8 @@ def capture_jobs(request: Request, who: CallerDep) -> Response:
 )
 def capture_job(captureID: str, request: Request, who: CallerDep) -> Response:
     try:
-        return json_response(tracking_jobs.get(database_of(request), who, captureID), request)
+        negotiate(request, xml=True)
+        return _job_response(tracking_jobs.get(database_of(request), who, captureID), request)
     except TrackingError as exc:
         return problem(exc)
 
@@ -290,7 +336,7 @@ def answer_query(
         body["nextPageToken"] = token
         headers["Link"] = f'<{request.url.include_query_params(nextPageToken=token)}>; rel="next"'
         headers["GS1-Next-Page-Token-Expires"] = "2099-12-31T23:59:59Z"
-    return json_response(body, request, headers=headers)
+    return epcis_response(body, request, headers=headers)
 
 
 @router.options("/events", status_code=204)
@@ -304,7 +350,7 @@ def events_options() -> Response:
 def events(request: Request, who: CallerDep) -> Response:
     """Every simple-event-query parameter of the binding that has a fixed name (see docs/tracking.md)."""
     try:
-        negotiate(request)
+        negotiate(request, xml=True)
         return answer_query(request, who, parse_query(request.query_params))
     except TrackingError as exc:
         return problem(exc)
@@ -318,17 +364,20 @@ def events(request: Request, who: CallerDep) -> Response:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/ld+json": {"schema": {"type": "object"}}},
+            "content": {
+                "application/ld+json": {"schema": {"type": "object"}},
+                "application/xml": {"schema": {"type": "string"}},
+            },
         }
     },
 )
 async def post_event(request: Request, who: CallerDep, background: BackgroundTasks) -> Response:
     settings = settings_of(request)
     try:
-        negotiate(request)
-        content_type(request)
+        negotiate(request, xml=True)
+        kind = content_type(request)
         raw = await read_body(request, int(settings.epcis_max_body_mb * 2**20))
-        _, summary, shipments = await _capture(request, who, raw, False, True)
+        _, summary, shipments, raw = await _capture(request, who, raw, False, True, kind == "xml")
     except TrackingError as exc:
         return problem(exc)
     if shipments:
@@ -347,10 +396,10 @@ async def post_event(request: Request, who: CallerDep, background: BackgroundTas
 )
 def one_event(eventID: str, request: Request, who: CallerDep) -> Response:
     try:
-        negotiate(request)
+        negotiate(request, xml=True)
         with database_of(request).session() as s:
             found = tracking_query.event(s, who, eventID)
-        return json_response(query_document([found]), request)
+        return epcis_response(query_document([found]), request)
     except TrackingError as exc:
         return problem(exc)
 
@@ -402,7 +451,7 @@ def _resource_routes(resource: str) -> None:
     )
     def events_of(value: str, request: Request, who: CallerDep) -> Response:
         try:
-            negotiate(request)
+            negotiate(request, xml=True)
             params = {k: v for k, v in request.query_params.items()}
             params[param] = value.replace("|", "")
             return answer_query(request, who, parse_query(params))

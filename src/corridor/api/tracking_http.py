@@ -22,6 +22,7 @@ from corridor.tracking.errors import TrackingError
 EPCIS_VERSION = "2.0.0"
 CBV_VERSION = "2.0.0"
 JSON_TYPES = ("application/json", "application/ld+json")
+XML_TYPES = ("application/xml", "text/xml")
 #: HTTP status and GS1 exception type of each tracking error code.
 STATUS: dict[str, tuple[int, str]] = {
     "invalid": (400, "epcisException:ValidationException"),
@@ -89,16 +90,45 @@ def _version_ok(value: str | None) -> bool:
     return value is None or _key(value)[:2] == (2, 0)
 
 
-def negotiate(request: Request) -> None:
-    """406 unless the client accepts JSON or JSON-LD and an EPCIS/CBV 2.0 version it may ask for."""
-    accept = request.headers.get("accept", "*/*").lower()
-    if not any(
-        t in accept for t in (*JSON_TYPES, "*/*", "application/*", "application/problem+json")
-    ):
+def _accepted(request: Request) -> list[tuple[float, int, str]]:
+    """The Accept header's media types, best first (by q, then by order of mention)."""
+    found = []
+    for i, part in enumerate(request.headers.get("accept", "*/*").lower().split(",")):
+        media, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        if media and q > 0:
+            found.append((-q, i, media))
+    return sorted(found)
+
+
+def wants_xml(request: Request) -> bool:
+    """Whether the client prefers EPCIS XML to JSON(-LD) (``*/*`` and ties answer JSON)."""
+    for _, _, media in _accepted(request):
+        if media in JSON_TYPES or media in ("*/*", "application/*", "application/problem+json"):
+            return False
+        if media in XML_TYPES or media == "text/*":
+            return True
+    return False
+
+
+def negotiate(request: Request, xml: bool = False) -> None:
+    """406 unless the client accepts JSON or JSON-LD (or, where ``xml``, EPCIS XML) and an
+    EPCIS/CBV 2.0 version it may ask for."""
+    offered: tuple[str, ...] = (*JSON_TYPES, "*/*", "application/*", "application/problem+json")
+    if xml:
+        offered += (*XML_TYPES, "text/*")
+    if not any(media in offered for _, _, media in _accepted(request)):
         raise TrackingError(
             "not_acceptable",
             "Accept",
-            "this repository answers application/json or application/ld+json",
+            "this resource answers application/json or application/ld+json"
+            + (" or application/xml" if xml else ""),
         )
     for name in ("GS1-EPCIS-Version", "GS1-CBV-Version"):
         if not _version_ok(request.headers.get(name)):
@@ -117,15 +147,40 @@ def _key(version: str) -> tuple[int, ...]:
     return parts + (0,) * (3 - len(parts))
 
 
-def content_type(request: Request) -> None:
-    """415 unless the body is JSON or JSON-LD (EPCIS XML is not served by this repository)."""
+def content_type(request: Request) -> str:
+    """``json`` or ``xml``, the body's kind; 415 unless it is JSON, JSON-LD or EPCIS XML."""
     kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if kind in XML_TYPES:
+        return "xml"
     if kind not in JSON_TYPES:
         raise TrackingError(
             "unsupported_media_type",
             "Content-Type",
-            "capture takes application/json or application/ld+json",
+            "capture takes application/json, application/ld+json or application/xml",
         )
+    return "json"
+
+
+def epcis_response(
+    body: dict[str, Any], request: Request, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """An EPCISQueryDocument as EPCIS XML when the client prefers it, else as JSON(-LD)."""
+    if not wants_xml(request):
+        return json_response(body, request, status, headers)
+    from corridor.tracking.xml import query_document_to_xml
+
+    media = "text/xml" if _prefers(request, "text/xml") else "application/xml"
+    return Response(
+        query_document_to_xml(body),
+        status_code=status,
+        media_type=media,
+        headers={**GS1_HEADERS, **(headers or {})},
+    )
+
+
+def _prefers(request: Request, media: str) -> bool:
+    best = next((m for _, _, m in _accepted(request) if m in (*XML_TYPES, "text/*")), None)
+    return best == media or (best == "text/*" and media == "text/xml")
 
 
 async def read_body(request: Request, limit_bytes: int) -> bytes:

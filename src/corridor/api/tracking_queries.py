@@ -130,7 +130,7 @@ def delete_query(queryName: str, request: Request, who: CallerDep) -> Response:
 )
 def run_query(queryName: str, request: Request, who: CallerDep) -> Response:
     try:
-        negotiate(request)
+        negotiate(request, xml=True)
         with database_of(request).session() as s:
             params = dict(subs.get_query(s, who, queryName).params)
         return answer_query(request, who, parse_query(params), queryName)

@@ -126,6 +126,20 @@ def run_capture_raw(
     return run_capture(db, who, nodes, document, all_errors=all_errors, max_events=max_events)
 
 
+def record_refusal(db: Database, who: Principal, exc: TrackingError) -> None:
+    """Record a document refused before the JSON pipeline (an XML capture GS1's XSD refuses) as
+    a failed job, as run_capture records a JSON one the schema refuses; sets ``exc.job_id``."""
+    job_id = start(db, who)
+    finish(db, job_id, False, {"errors": _errors(exc), "code": exc.code})
+    exc.job_id = job_id
+
+
+def _errors(exc: TrackingError) -> list[dict[str, Any]]:
+    return [
+        {"index": p.index, "field": p.field, "reason": p.reason} for p in exc.problems[:100]
+    ] or [{"index": None, "field": exc.field, "reason": exc.reason}]
+
+
 def run_capture(
     db: Database,
     who: Principal,
