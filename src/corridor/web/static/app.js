@@ -331,25 +331,70 @@ async function loadShipment(id) {
 
 function renderCustoms(shipment, declaration) {
   const form = $("declaration-form");
+  clearFieldErrors();
   if (declaration) {
-    form.hidden = true;
-    $("sh-customs").innerHTML = `<p>LRN ${escapeHtml(declaration.lrn)} · <strong>${escapeHtml(declaration.state)}</strong> · ${t("shipment.guarantee")} ${escapeHtml(declaration.guarantee_state)}</p>
+    $("sh-customs").innerHTML = `<p>LRN ${escapeHtml(declaration.lrn)} · <strong id="sh-decl-state">${escapeHtml(t(`declaration.state_${declaration.state}`))}</strong> · ${t("shipment.guarantee")} ${escapeHtml(t(`declaration.guarantee_${declaration.guarantee_state}`))} · ${t("declaration.version", { n: declaration.version })}</p>
       <div class="table-scroll"><table><thead><tr><th>#</th><th>${t("customs.office")}</th><th>${t("customs.role")}</th><th>${t("customs.channel")}</th><th>${t("customs.state")}</th></tr></thead><tbody>
-      ${declaration.offices.map((o) => `<tr><td>${o.index + 1}</td><td>${escapeHtml(o.name)} (${escapeHtml(o.country)})</td><td>${escapeHtml(o.role)}</td>
-        <td><span class="channel channel-${escapeHtml(o.channel)}">${escapeHtml(o.channel)}</span></td>
+      ${declaration.offices.map((o) => `<tr><td>${o.index + 1}</td><td>${escapeHtml(o.name)} (${escapeHtml(o.country)})</td><td>${escapeHtml(t(`customs.role_${o.role}`))}</td>
+        <td><span class="channel channel-${escapeHtml(o.channel)}">${escapeHtml(t(`customs.channel_${o.channel}`))}</span></td>
         <td>${o.index < declaration.next_office ? t("shipment.office_done") : o.index === declaration.next_office ? t("shipment.office_next") : "-"}</td></tr>`).join("")}</tbody></table></div>
-      <p class="muted">${t("shipment.containers")}: ${declaration.declaration.containers.map((c) => `${escapeHtml(c.number)} (${c.seals.map(escapeHtml).join(", ")})`).join("; ")}</p>`;
+      <p class="muted" id="sh-goods">${t("declaration.goods")}: ${declaration.declaration.goods.map((g) => `HS ${escapeHtml(g.hs_code)} ${escapeHtml(g.description)}`).join("; ")}</p>
+      <p class="muted" id="sh-containers">${t("shipment.containers")}: ${declaration.declaration.containers.map((c) => `${escapeHtml(c.number)} (${c.seals.map(escapeHtml).join(", ")})`).join("; ")}</p>
+      <p class="muted" id="sh-guarantee">${t("declaration.guarantee")}: ${escapeHtml(declaration.declaration.guarantee.reference)} · ${Corridor.money(declaration.declaration.guarantee.amount, declaration.declaration.guarantee.currency)}</p>
+      ${AMENDABLE.has(declaration.state) && state.me.kind === "forwarder" ? `<button type="button" class="small secondary" id="d-amend-open">${t("declaration.amend_open")}</button>` : ""}
+      <h4>${t("declaration.log")}</h4><ol id="sh-decl-log" class="events"><li class="muted">…</li></ol>`;
+    form.hidden = true;
+    form.dataset.shipment = "";
+    const open = $("d-amend-open");
+    if (open) open.addEventListener("click", () => openAmendment(shipment, declaration));
+    loadDeclarationLog(declaration);
     return;
   }
   $("sh-customs").innerHTML = `<p class="muted">${t("shipment.no_declaration")}</p>`;
   form.hidden = !(state.me.kind === "forwarder" && shipment.status === "planned");
+  $("d-submit").textContent = t("declaration.lodge");
+  $("d-submit").dataset.i18n = "declaration.lodge";
   if (!form.hidden && form.dataset.shipment !== shipment.id) {
     form.reset();
     form.dataset.shipment = shipment.id;
     $("d-lrn").value = `LRN-${shipment.reference}`.slice(0, 50);
     $("d-holder").value = state.me.organisation;
   }
-  form.onsubmit = (ev) => { ev.preventDefault(); busy($("d-submit"), () => lodge(shipment)); };
+  form.onsubmit = (ev) => { ev.preventDefault(); busy($("d-submit"), () => submitDeclaration(shipment, null)); };
+}
+
+// The holder may amend until customs controls or releases the goods (the API has the last word).
+const AMENDABLE = new Set(["draft", "lodged", "accepted"]);
+
+// The form, filled with the declaration as it stands, turned into an amendment of its version.
+function openAmendment(shipment, declaration) {
+  const form = $("declaration-form");
+  const d = declaration.declaration;
+  const [g] = d.goods;
+  const [c] = d.containers;
+  const values = {
+    "d-lrn": d.lrn, "d-means": d.transport_means, "d-holder": d.holder.name, "d-holder-id": d.holder.identifier, "d-holder-country": d.holder.country,
+    "d-consignor": d.consignor.name, "d-consignee": d.consignee.name, "d-hs": g.hs_code, "d-description": g.description, "d-packages": g.packages,
+    "d-gross": g.gross_kg, "d-net": g.net_kg, "d-value": g.value, "d-currency": g.currency, "d-container": c.number, "d-seals": c.seals.join(", "),
+    "d-guarantee-ref": d.guarantee.reference, "d-guarantee-amount": d.guarantee.amount, "d-guarantee-currency": d.guarantee.currency,
+  };
+  for (const [id, value] of Object.entries(values)) $(id).value = value;
+  $("d-aeo").checked = d.holder.aeo;
+  $("d-lrn").readOnly = declaration.state !== "draft";  // the LRN is fixed once lodged
+  $("d-submit").textContent = t("declaration.amend_save");
+  $("d-submit").dataset.i18n = "declaration.amend_save";
+  form.dataset.shipment = shipment.id;
+  form.hidden = false;
+  clearFieldErrors();
+  form.onsubmit = (ev) => { ev.preventDefault(); busy($("d-submit"), () => submitDeclaration(shipment, declaration)); };
+  $("d-hs").focus();
+}
+
+async function loadDeclarationLog(declaration) {
+  const records = await api(`/customs/declarations/${encodeURIComponent(declaration.id)}/log`).catch(() => []);
+  const list = $("sh-decl-log");
+  if (!list) return;
+  list.innerHTML = records.map((r) => `<li>${fmt(r.created_at)}: <strong>${escapeHtml(t(`declaration.action_${r.action}`))}</strong> · ${escapeHtml(r.actor)} · <span class="muted">${t("declaration.signed")} ${escapeHtml(r.key_id)}</span></li>`).join("");
 }
 
 // The form's fields by the API's field path, so an error lands next to its field.
@@ -360,30 +405,52 @@ const DECLARATION_FIELDS = {
   "containers.0.number": "d-container", "containers.0.seals": "d-seals", "guarantee.reference": "d-guarantee-ref", "guarantee.amount": "d-guarantee-amount", "guarantee.currency": "d-guarantee-currency",
 };
 
-async function lodge(shipment) {
-  const v = (id) => $(id).value.trim();
-  for (const el of document.querySelectorAll("#declaration-form [aria-invalid]")) el.removeAttribute("aria-invalid");
+function clearFieldErrors() {
+  for (const el of document.querySelectorAll("#declaration-form [aria-invalid]")) { el.removeAttribute("aria-invalid"); el.removeAttribute("aria-describedby"); }
+  for (const el of document.querySelectorAll("#declaration-form .field-error")) el.remove();
   $("declaration-error").textContent = "";
+}
+
+// An API error next to the field it names (described by it for screen readers), else below the form.
+function showFieldError(error) {
+  const field = (error.field || "").replace(/^declaration\./, "");
+  const input = DECLARATION_FIELDS[field] && $(DECLARATION_FIELDS[field]);
+  if (!input) { $("declaration-error").textContent = error.message; return; }
+  const note = document.createElement("span");
+  note.className = "field-error error";
+  note.id = `${input.id}-error`;
+  note.setAttribute("role", "alert");
+  note.textContent = error.reason || error.message;
+  input.insertAdjacentElement("afterend", note);
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-describedby", note.id);
+  input.focus();
+}
+
+async function submitDeclaration(shipment, current) {
+  const v = (id) => $(id).value.trim();
+  clearFieldErrors();
   const country = v("d-holder-country").toUpperCase();
+  const before = current ? current.declaration : null;
+  const goods0 = { hs_code: v("d-hs"), description: v("d-description"), packages: Number(v("d-packages")), gross_kg: Number(v("d-gross")), net_kg: Number(v("d-net")), value: Number(v("d-value")), currency: v("d-currency").toUpperCase(), origin_country: before ? before.goods[0].origin_country : country };
+  const container0 = { number: v("d-container").toUpperCase(), seals: v("d-seals").split(",").map((x) => x.trim()).filter(Boolean) };
   const declaration = {
     lrn: v("d-lrn"),
     holder: { name: v("d-holder"), country, identifier: v("d-holder-id"), aeo: $("d-aeo").checked },
-    consignor: { name: v("d-consignor"), country },
-    consignee: { name: v("d-consignee"), country: state.nodes.find((n) => n.id === shipment.destination)?.country || country },
-    goods: [{ hs_code: v("d-hs"), description: v("d-description"), packages: Number(v("d-packages")), gross_kg: Number(v("d-gross")), net_kg: Number(v("d-net")), value: Number(v("d-value")), currency: v("d-currency").toUpperCase(), origin_country: country }],
-    containers: [{ number: v("d-container").toUpperCase(), seals: v("d-seals").split(",").map((x) => x.trim()).filter(Boolean) }],
+    consignor: { name: v("d-consignor"), country: before ? before.consignor.country : country },
+    consignee: { name: v("d-consignee"), country: before ? before.consignee.country : state.nodes.find((n) => n.id === shipment.destination)?.country || country },
+    // An amendment edits the first goods item and container; any others stay as declared.
+    goods: [goods0, ...(before ? before.goods.slice(1) : [])],
+    containers: [container0, ...(before ? before.containers.slice(1) : [])],
     transport_means: v("d-means"),
     guarantee: { reference: v("d-guarantee-ref"), amount: Number(v("d-guarantee-amount")), currency: v("d-guarantee-currency").toUpperCase() },
   };
   try {
-    await api("/customs/declarations", { method: "POST", body: JSON.stringify({ shipment_id: shipment.id, declaration }) });
+    if (current) await api(`/customs/declarations/${encodeURIComponent(current.id)}/amend`, { method: "POST", body: JSON.stringify({ version: current.version, declaration }) });
+    else await api("/customs/declarations", { method: "POST", body: JSON.stringify({ shipment_id: shipment.id, declaration }) });
+    $("d-lrn").readOnly = false;
     loadShipment(shipment.id);
-  } catch (e) {
-    const field = (e.field || "").replace(/^declaration\./, "");
-    const input = DECLARATION_FIELDS[field] && $(DECLARATION_FIELDS[field]);
-    if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
-    $("declaration-error").textContent = e.message;
-  }
+  } catch (e) { showFieldError(e); }
 }
 
 async function drawShipmentMap(shipment, tracking) {

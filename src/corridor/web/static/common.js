@@ -42,13 +42,13 @@ const Corridor = (() => {
   async function setLanguage(code) {
     if (!languages[code]) code = "en";
     localStorage.setItem(LANG, code);
-    catalogue = code === "en" ? fallback : await fetch(`i18n/${code}.json`).then((r) => r.json());
+    catalogue = code === "en" ? fallback : await fetch(`/i18n/${code}.json`).then((r) => r.json());
     document.documentElement.lang = code;
     translate();
     document.dispatchEvent(new CustomEvent("corridor:language", { detail: code }));
   }
   async function initLanguage(select) {
-    [languages, fallback] = await Promise.all([fetch("i18n/index.json").then((r) => r.json()), fetch("i18n/en.json").then((r) => r.json())]);
+    [languages, fallback] = await Promise.all([fetch("/i18n/index.json").then((r) => r.json()), fetch("/i18n/en.json").then((r) => r.json())]);
     if (select) {
       select.innerHTML = Object.entries(languages).map(([code, name]) => `<option value="${esc(code)}">${esc(name)}</option>`).join("");
       select.value = languages[lang()] ? lang() : "en";
