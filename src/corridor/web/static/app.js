@@ -6,7 +6,9 @@ const API = "/api/v1";
 let MODE_STYLE = {};
 const state = { me: null, nodes: [], byName: {}, map: null, routeLayer: null, lastRequest: null, options: [], links: {} };
 const $ = (id) => document.getElementById(id);
-const { api, busy, esc: escapeHtml, t } = Corridor;
+const { api, busy, esc: escapeHtml, t, word } = Corridor;
+// Data (place, organisation and line names, codes) is marked translate="no": no catalogue has it.
+const data = (text) => `<span translate="no">${escapeHtml(text)}</span>`;
 
 function show(view) {
   for (const id of ["login-view", "planner-view", "shipments-view", "shipment-view", "customs-view"]) $(id).hidden = id !== view;
@@ -45,7 +47,7 @@ async function drawNotices(map, nodes, links) {
   const nodeIndex = byId(nodes), linkIndex = byId(links);
   for (const notice of notices) {
     const colour = ["closure", "suspension", "acceptance_stop"].includes(notice.kind) ? "#b3261e" : "#c47f00";
-    const label = `${notice.kind.replace("_", " ")} (${notice.severity}): ${notice.texts.en || Object.values(notice.texts)[0]}`;
+    const label = `${t(`notices.kind_${notice.kind}`)} (${t(`notices.severity_${notice.severity}`)}): ${notice.texts[Corridor.lang()] || notice.texts.en || Object.values(notice.texts)[0]}`;
     for (const element of notice.elements) {
       if (element.kind === "node" && nodeIndex[element.id]) {
         const [lon, lat] = nodeIndex[element.id].geometry.coordinates;
@@ -77,7 +79,7 @@ async function initMap() {
   const nodes = network.features.filter((f) => f.geometry.type === "Point");
   L.geoJSON({ type: "FeatureCollection", features: links }, {
     style: (f) => MODE_STYLE[f.properties.mode] || { color: "#555", weight: 2 },
-    onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.id}: ${f.properties.mode}, ${Math.round(f.properties.distance_km)} km`),
+    onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.id}: ${word("mode", f.properties.mode)}, ${Math.round(f.properties.distance_km)} km`),
   }).addTo(map);
   L.geoJSON({ type: "FeatureCollection", features: nodes }, {
     pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: f.properties.kind === "sea_port" ? 5 : 3.5, color: "#10324a", weight: 1, fillColor: f.properties.kind === "sea_port" ? "#1565c0" : "#fff", fillOpacity: 1 }),
@@ -89,7 +91,7 @@ async function initMap() {
   const legend = L.control({ position: "bottomleft" });
   legend.onAdd = () => {
     const div = L.DomUtil.create("div", "legend");
-    div.innerHTML = Object.entries(MODE_STYLE).map(([m, s]) => `<div><i style="background:${s.color}"></i>${m}</div>`).join("");
+    div.innerHTML = Object.entries(MODE_STYLE).map(([m, s]) => `<div><i style="background:${s.color}"></i>${escapeHtml(word("mode", m))}</div>`).join("");
     return div;
   };
   legend.addTo(map);
@@ -133,7 +135,7 @@ async function drawItinerary(itinerary, colour = OPTION_COLOURS[0]) {
       const latlngs = await linkGeometry(linkId);
       if (state.routeLayer !== layer) return;
       L.polyline(latlngs, { color: colour, weight: 5, opacity: 0.9, dashArray: water ? "8 8" : null })
-        .bindTooltip(`${leg.mode}: ${leg.from_name} → ${leg.to_name}`).addTo(layer);
+        .bindTooltip(`${word("mode", leg.mode)}: ${leg.from_name} → ${leg.to_name}`).addTo(layer);
     }
   }
   const stop = (id, name, kind) => {
@@ -153,9 +155,9 @@ async function drawItinerary(itinerary, colour = OPTION_COLOURS[0]) {
 function optionHtml(it, i, title) {
   return `<div class="option" data-index="${i}" id="option-${i}">
       <h3><i class="swatch" style="background:${OPTION_COLOURS[i % OPTION_COLOURS.length]}"></i>${escapeHtml(title)}: ${Corridor.num(it.transit_days, 1)} ${t("planner.days")}
-        <span class="badge">${escapeHtml(it.corridors.map(corridorName).join(", ") || t("planner.route"))}</span></h3>
+        <span class="badge">${it.corridors.length ? data(it.corridors.map(corridorName).join(", ")) : t("planner.route")}</span></h3>
       <div>${t("planner.arrives")} ${fmt(it.arrival)} &middot; ${Corridor.money(it.cost_usd)} &middot; ${Corridor.num(it.co2e_kg / 1000, 1)} t CO2e &middot; ${money(it.distance_km)} km</div>
-      <ol class="legs">${it.legs.map((l) => `<li>${l.mode}: ${escapeHtml(l.from_name)} &rarr; ${escapeHtml(l.to_name)} (${fmt(l.departure)} &rarr; ${fmt(l.arrival)})</li>`).join("")}</ol>
+      <ol class="legs">${it.legs.map((l) => `<li>${escapeHtml(word("mode", l.mode))}: ${data(l.from_name)} &rarr; ${data(l.to_name)} (${fmt(l.departure)} &rarr; ${fmt(l.arrival)})</li>`).join("")}</ol>
       <div class="row-actions">
         <button type="button" class="small secondary show" data-index="${i}" aria-pressed="false" aria-label="${escapeHtml(t("planner.show_n", { n: i + 1 }))}">${t("planner.show")}</button>
         <button type="button" class="small book" data-index="${i}" aria-label="${escapeHtml(t("planner.book_n", { n: i + 1 }))}">${t("planner.book")}</button>
@@ -251,9 +253,9 @@ async function loadShipments() {
   $("shipments-empty").hidden = rows.length > 0;
   $("shipments-table").querySelector("tbody").innerHTML = rows.map((s) => `
     <tr class="status-${s.status}" data-id="${s.id}">
-      <td><a href="#shipment/${encodeURIComponent(s.id)}">${escapeHtml(s.reference)}</a></td><td>${escapeHtml(s.itinerary.legs[0].from_name)}</td><td>${escapeHtml(s.itinerary.legs[s.itinerary.legs.length - 1].to_name)}</td>
-      <td>${fmt(s.arrival_at)}</td><td class="num">${s.teu}</td><td class="num">${money(s.cost_usd)}</td><td class="num">${(s.co2e_kg / 1000).toFixed(1)}</td>
-      <td>${s.countries.join(" ")}</td><td>${s.status}</td>
+      <td translate="no"><a href="#shipment/${encodeURIComponent(s.id)}">${escapeHtml(s.reference)}</a></td><td translate="no">${escapeHtml(s.itinerary.legs[0].from_name)}</td><td translate="no">${escapeHtml(s.itinerary.legs[s.itinerary.legs.length - 1].to_name)}</td>
+      <td>${fmt(s.arrival_at)}</td><td class="num">${s.teu}</td><td class="num">${money(s.cost_usd)}</td><td class="num">${Corridor.num(s.co2e_kg / 1000, 1)}</td>
+      <td translate="no">${s.countries.join(" ")}</td><td>${escapeHtml(word("shipment.state", s.status))}</td>
       <td class="position" data-id="${s.id}">…</td><td class="eta" data-id="${s.id}">…</td>
       <td>${s.status === "planned" && state.me.kind === "forwarder" ? `<button class="small secondary cancel" data-id="${s.id}" aria-label="${escapeHtml(t("shipments.cancel_ref", { ref: s.reference }))}">${t("shipments.cancel")}</button>` : ""}</td>
     </tr>`).join("");
@@ -261,10 +263,12 @@ async function loadShipments() {
     api(`/shipments/${cell.dataset.id}/tracking`).then((t) => {
       const pos = document.querySelector(`#shipments-table td.position[data-id="${cell.dataset.id}"]`);
       pos.textContent = t.position ? t.position.name : Corridor.t("shipments.not_seen");
+      pos.translate = !t.position;
       if (t.position) { const b = document.querySelector(`button.cancel[data-id="${cell.dataset.id}"]`); if (b) b.remove(); }
       const late = t.slip_h > 24;
       cell.innerHTML = `${fmt(t.eta)}${t.slip_h ? ` <span class="${late ? "channel channel-red" : "muted"}">${t.slip_h > 0 ? "+" : ""}${Math.round(t.slip_h)} h</span>` : ""}`;
-      cell.title = t.basis;
+      cell.title = t.basis;  // the ETA's reasoning as the tracking API words it
+      cell.translate = false;
     }).catch(() => { cell.textContent = "-"; });
   }
   for (const el of document.querySelectorAll("button.cancel")) {
@@ -299,9 +303,9 @@ async function loadShipment(id) {
   const stateName = shipmentState(shipment, tracking);
   $("sh-reference").textContent = shipment.reference;
   $("sh-state").textContent = t(`shipment.state_${stateName}`);
-  $("sh-summary").textContent = `${shipment.itinerary.legs[0].from_name} → ${shipment.itinerary.legs[shipment.itinerary.legs.length - 1].to_name} · ${shipment.teu} TEU · ${Corridor.money(shipment.cost_usd)} · ${Corridor.num(shipment.co2e_kg / 1000, 1)} t CO2e`;
+  $("sh-summary").innerHTML = `${data(`${shipment.itinerary.legs[0].from_name} → ${shipment.itinerary.legs[shipment.itinerary.legs.length - 1].to_name}`)} · ${shipment.teu} TEU · ${Corridor.money(shipment.cost_usd)} · ${Corridor.num(shipment.co2e_kg / 1000, 1)} t CO2e`;
   $("sh-eta").innerHTML = tracking
-    ? `${t("shipment.planned")} ${fmt(tracking.planned_arrival)} · ${t("shipment.eta")} <strong>${fmt(tracking.eta)}</strong> (${tracking.slip_h > 0 ? "+" : ""}${Corridor.num(tracking.slip_h, 0)} h)<br><span class="muted">${escapeHtml(tracking.basis)}</span>`
+    ? `${t("shipment.planned")} ${fmt(tracking.planned_arrival)} · ${t("shipment.eta")} <strong>${fmt(tracking.eta)}</strong> (${tracking.slip_h > 0 ? "+" : ""}${Corridor.num(tracking.slip_h, 0)} h)<br><span class="muted" translate="no">${escapeHtml(tracking.basis)}</span>`
     : "";
   const cancel = $("sh-cancel");
   cancel.hidden = !(stateName === "planned" && state.me.kind === "forwarder");
@@ -313,17 +317,17 @@ async function loadShipment(id) {
   const legs = tracking ? tracking.legs : shipment.itinerary.legs.map((l) => ({ from: l.from_node, to: l.to_node, mode: l.mode, planned_departure: l.departure, planned_arrival: l.arrival }));
   const name = (nodeId) => (state.nodes.find((n) => n.id === nodeId) || { name: nodeId }).name;
   $("sh-legs").querySelector("tbody").innerHTML = legs.map((l) => `<tr>
-      <td>${escapeHtml(l.mode)}: ${escapeHtml(name(l.from))} → ${escapeHtml(name(l.to))}</td>
+      <td>${escapeHtml(word("mode", l.mode))}: ${data(name(l.from))} → ${data(name(l.to))}</td>
       <td>${fmt(l.planned_departure)}</td><td>${l.actual_departure ? fmt(l.actual_departure) : "-"}</td>
       <td>${fmt(l.planned_arrival)}</td><td>${l.actual_arrival ? fmt(l.actual_arrival) : "-"}</td>
       <td class="num ${l.delay_h > 24 ? "late" : ""}">${l.delay_h == null ? "-" : Corridor.num(l.delay_h, 0)}</td></tr>`).join("");
   $("sh-alerts").innerHTML = tracking && tracking.alerts && tracking.alerts.length
-    ? tracking.alerts.map((a) => `<li>${fmt(a.created_at)}: ${t("shipment.alert_slip", { h: Corridor.num(a.slip_h, 0) })} (${escapeHtml(a.status)})</li>`).join("")
+    ? tracking.alerts.map((a) => `<li>${fmt(a.created_at)}: ${t("shipment.alert_slip", { h: Corridor.num(a.slip_h, 0) })} (${escapeHtml(word("shipment.alert", a.status))})</li>`).join("")
     : `<li class="muted">${t("shipment.no_alerts")}</li>`;
   const events = await api(`/epcis/events?EQ_shipment=${encodeURIComponent(id)}&perPage=100`).catch(() => null);
   const list = events && events.epcisBody ? events.epcisBody.queryResults.resultsBody.eventList : [];
   $("sh-events").innerHTML = list.length
-    ? list.map((e) => `<li>${fmt(e.eventTime)}: ${escapeHtml(String(e.bizStep || e.type).split(/[:/]/).pop())} · ${escapeHtml(name(String((e.bizLocation || {}).id || "").split(":").pop()))}</li>`).join("")
+    ? list.map((e) => `<li>${fmt(e.eventTime)}: ${escapeHtml(word("epcis", String(e.bizStep || e.type).split(/[:/]/).pop()))} · ${data(name(String((e.bizLocation || {}).id || "").split(":").pop()))}</li>`).join("")
     : `<li class="muted empty">${t("shipment.no_events")}</li>`;
   renderCustoms(shipment, declarations.find((d) => d.shipment_id === shipment.id));
   drawShipmentMap(shipment, tracking);
@@ -333,14 +337,14 @@ function renderCustoms(shipment, declaration) {
   const form = $("declaration-form");
   clearFieldErrors();
   if (declaration) {
-    $("sh-customs").innerHTML = `<p>LRN ${escapeHtml(declaration.lrn)} · <strong id="sh-decl-state">${escapeHtml(t(`declaration.state_${declaration.state}`))}</strong> · ${t("shipment.guarantee")} ${escapeHtml(t(`declaration.guarantee_${declaration.guarantee_state}`))} · ${t("declaration.version", { n: declaration.version })}</p>
+    $("sh-customs").innerHTML = `<p>LRN ${data(declaration.lrn)} · <strong id="sh-decl-state">${escapeHtml(t(`declaration.state_${declaration.state}`))}</strong> · ${t("shipment.guarantee")} ${escapeHtml(t(`declaration.guarantee_${declaration.guarantee_state}`))} · ${t("declaration.version", { n: declaration.version })}</p>
       <div class="table-scroll"><table><thead><tr><th>#</th><th>${t("customs.office")}</th><th>${t("customs.role")}</th><th>${t("customs.channel")}</th><th>${t("customs.state")}</th></tr></thead><tbody>
-      ${declaration.offices.map((o) => `<tr><td>${o.index + 1}</td><td>${escapeHtml(o.name)} (${escapeHtml(o.country)})</td><td>${escapeHtml(t(`customs.role_${o.role}`))}</td>
+      ${declaration.offices.map((o) => `<tr><td>${o.index + 1}</td><td translate="no">${escapeHtml(o.name)} (${escapeHtml(o.country)})</td><td>${escapeHtml(t(`customs.role_${o.role}`))}</td>
         <td><span class="channel channel-${escapeHtml(o.channel)}">${escapeHtml(t(`customs.channel_${o.channel}`))}</span></td>
         <td>${o.index < declaration.next_office ? t("shipment.office_done") : o.index === declaration.next_office ? t("shipment.office_next") : "-"}</td></tr>`).join("")}</tbody></table></div>
-      <p class="muted" id="sh-goods">${t("declaration.goods")}: ${declaration.declaration.goods.map((g) => `HS ${escapeHtml(g.hs_code)} ${escapeHtml(g.description)}`).join("; ")}</p>
-      <p class="muted" id="sh-containers">${t("shipment.containers")}: ${declaration.declaration.containers.map((c) => `${escapeHtml(c.number)} (${c.seals.map(escapeHtml).join(", ")})`).join("; ")}</p>
-      <p class="muted" id="sh-guarantee">${t("declaration.guarantee")}: ${escapeHtml(declaration.declaration.guarantee.reference)} · ${Corridor.money(declaration.declaration.guarantee.amount, declaration.declaration.guarantee.currency)}</p>
+      <p class="muted" id="sh-goods">${t("declaration.goods")}: ${data(declaration.declaration.goods.map((g) => `HS ${g.hs_code} ${g.description}`).join("; "))}</p>
+      <p class="muted" id="sh-containers">${t("shipment.containers")}: ${data(declaration.declaration.containers.map((c) => `${c.number} (${c.seals.join(", ")})`).join("; "))}</p>
+      <p class="muted" id="sh-guarantee">${t("declaration.guarantee")}: ${data(declaration.declaration.guarantee.reference)} · ${Corridor.money(declaration.declaration.guarantee.amount, declaration.declaration.guarantee.currency)}</p>
       ${AMENDABLE.has(declaration.state) && state.me.kind === "forwarder" ? `<button type="button" class="small secondary" id="d-amend-open">${t("declaration.amend_open")}</button>` : ""}
       <h4>${t("declaration.log")}</h4><ol id="sh-decl-log" class="events"><li class="muted">…</li></ol>`;
     form.hidden = true;
@@ -394,7 +398,7 @@ async function loadDeclarationLog(declaration) {
   const records = await api(`/customs/declarations/${encodeURIComponent(declaration.id)}/log`).catch(() => []);
   const list = $("sh-decl-log");
   if (!list) return;
-  list.innerHTML = records.map((r) => `<li>${fmt(r.created_at)}: <strong>${escapeHtml(t(`declaration.action_${r.action}`))}</strong> · ${escapeHtml(r.actor)} · <span class="muted">${t("declaration.signed")} ${escapeHtml(r.key_id)}</span></li>`).join("");
+  list.innerHTML = records.map((r) => `<li>${fmt(r.created_at)}: <strong>${escapeHtml(t(`declaration.action_${r.action}`))}</strong> · ${data(r.actor)} · <span class="muted">${t("declaration.signed")} ${data(r.key_id)}</span></li>`).join("");
 }
 
 // The form's fields by the API's field path, so an error lands next to its field.

@@ -36,7 +36,7 @@ async function start() {
   if (!cap.token) { $("cap-login-view").hidden = false; return; }
   try { cap.me = await call("/me"); } catch { return; }
   $("cap-login-view").hidden = true; $("cap-main").hidden = false;
-  $("whoami").textContent = `${cap.me.name}, ${cap.me.organisation} (${word("cap.kind", cap.me.kind)})`;
+  $("whoami").textContent = `${cap.me.name}, ${cap.me.organisation} (${word("org.kind", cap.me.kind)})`;
   const tomorrow = new Date(Date.now() + 86400000).toISOString().slice(0, 10);
   $("it-ready").value = tomorrow; $("q-date").value = tomorrow;
   $("bookings-scope").textContent = ["forwarder", "carrier", "admin"].includes(cap.me.kind) ? t(`cap.scope_${cap.me.kind}`) : "";

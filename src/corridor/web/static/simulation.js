@@ -137,7 +137,7 @@ async function runAll() {
 
 function showChanges() {
   const s = scenarios.find((x) => x.name === $("sim-a").value);
-  $("sim-changes").innerHTML = s ? s.changes.filter((c) => !c.includes(": flow ")).map((c) => `<li>${esc(c)}</li>`).join("") : "";
+  $("sim-changes").innerHTML = s ? s.changes.filter((c) => !c.includes(": flow ")).map((c) => `<li translate="no">${esc(c)}</li>`).join("") : "";
 }
 
 async function init() {
