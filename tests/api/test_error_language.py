@@ -83,7 +83,7 @@ def test_validation_errors_are_templates_with_the_validators_parameters(api):
         json={"version": 1, "declaration": bad_hs},
         headers={**fwd, "Accept-Language": "ru"},
     )
-    assert hs.json()["error"]["reason"] == "'1' не является 6-значной субпозицией ТН ВЭД (ГС)"
+    assert hs.json()["error"]["reason"] == "'1' не является 6-значной субпозицией ТН ВЭД (ГС)"  # noqa: RUF001
 
 
 def test_not_found_and_conflict_states_name_their_values_in_russian(api):
@@ -91,7 +91,7 @@ def test_not_found_and_conflict_states_name_their_values_in_russian(api):
     gone = api.client.get("/api/v1/customs/declarations/nope", headers=fwd)
     assert gone.status_code == 404
     assert gone.json()["error"]["reason"] == "нет декларации 'nope'"
-    assert gone.json()["error"]["title"] == "Не найдено"
+    assert gone.json()["error"]["title"] == "Не найдено"  # noqa: RUF001
     decl = lodge(api.client, "/api/v1", api.headers(FORWARDER))
     kz = {**api.headers(KZ), "Accept-Language": "ru"}
     early = api.client.post(
@@ -119,7 +119,7 @@ def test_not_found_and_conflict_states_name_their_values_in_russian(api):
         headers=fwd,
     )
     assert stale.json()["error"]["reason"] == (
-        "декларация уже в версии 1, а не 5; загрузите её заново"
+        "декларация уже в версии 1, а не 5; загрузите её заново"  # noqa: RUF001
     )
 
 

@@ -116,9 +116,7 @@ def _kind(first: dict[str, Any]) -> tuple[str, dict[str, object]] | None:
 def _pydantic(exc: ValidationError) -> CorridorError:
     first = _first(exc.errors())
     loc = ".".join(str(p) for p in first.get("loc", ())) or None
-    error = CorridorError(
-        "invalid", loc, str(first.get("msg", "")).removeprefix("Value error, ")
-    )
+    error = CorridorError("invalid", loc, str(first.get("msg", "")).removeprefix("Value error, "))
     error.validation = _kind(dict(first))
     return error
 

@@ -109,8 +109,13 @@ def reason(text: str, language: str) -> str:
         if match is None or key not in catalogue.reasons:
             continue
         values = {n: _param(n, v, catalogue) for n, v in match.groupdict().items()}
-        return _PARAM.sub(lambda m: values.get(m.group(1), m.group(0)), catalogue.reasons[key])
+        return _fill(catalogue.reasons[key], values)
     return text
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    """``template`` with each ``{name}`` replaced by its value (unknown names are kept)."""
+    return _PARAM.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
 def validation(kind: str, params: dict[str, Any], language: str) -> str | None:
@@ -122,7 +127,7 @@ def validation(kind: str, params: dict[str, Any], language: str) -> str | None:
     names = set(_PARAM.findall(template))
     if not names <= params.keys():
         return None
-    return _PARAM.sub(lambda m: str(params[m.group(1)]), template)
+    return _fill(template, {n: str(params[n]) for n in names})
 
 
 def title(code: str, language: str) -> str:

@@ -106,7 +106,11 @@ class EdgeMiddleware:
 
         async def answer(error: CorridorError) -> None:
             accept = next(
-                (v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"accept-language"),
+                (
+                    v.decode("latin-1")
+                    for k, v in scope.get("headers", ())
+                    if k == b"accept-language"
+                ),
                 None,
             )
             await response(error, accept)(scope, receive, send_with_headers)
