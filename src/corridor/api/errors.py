@@ -64,7 +64,7 @@ def worded(exc: CorridorError, lang: str) -> str:
 def response(exc: CorridorError, accept_language: str | None = None) -> JSONResponse:
     """The JSON answer to ``exc``, with the headers its status calls for.
 
-    The reason and a title follow ``accept_language`` where a translation exists
+    The reason follows ``accept_language`` where a translation exists
     (``Content-Language`` says which language the texts are in).
     """
     lang = language.negotiate(accept_language)
@@ -74,7 +74,6 @@ def response(exc: CorridorError, accept_language: str | None = None) -> JSONResp
     if exc.retry_after_s is not None:
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
     payload: dict[str, dict[str, Any]] = dict(body(exc.code, exc.field, worded(exc, lang)))
-    payload["error"]["title"] = language.title(exc.code, lang)
     payload["error"].update(
         getattr(exc, "detail", None) or {}
     )  # e.g. a full sailing's next_sailings
@@ -84,7 +83,6 @@ def response(exc: CorridorError, accept_language: str | None = None) -> JSONResp
 def internal_error(accept_language: str | None = None) -> JSONResponse:
     lang = language.negotiate(accept_language)
     payload = body("internal", None, language.reason("internal error; it has been logged", lang))
-    payload["error"]["title"] = language.title("internal", lang)
     return JSONResponse(payload, 500, {"Content-Language": lang, "Vary": "Accept-Language"})
 
 

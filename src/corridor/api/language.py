@@ -1,9 +1,9 @@
 """API error texts in the caller's language: ``Accept-Language`` picks a message catalogue.
 
-The catalogues are data, ``src/corridor/data/i18n/errors.<code>.json`` (one file per language,
-so a translator adds Azerbaijani or Kazakh without code): titles per error code, the messages
-of pydantic's validation error types, reason templates and a few words that appear as
-parameters (states, actions, channels). Domains keep raising plain English reasons; a reason is
+The catalogues are data, ``src/corridor/data/i18n/errors.<code>.json``, one file per language,
+so that a translator adds Azerbaijani or Kazakh without code: the messages of pydantic's
+validation error types, reason templates, and a few words that appear as parameters (states,
+actions, channels). Domains keep raising plain English reasons; a reason is
 translated by matching it against the English templates (``{name}`` is a parameter), so a
 template whose parameters are field names, states or values needs no change where it is raised.
 A reason no template matches stays English: a partial translation never garbles a message.
@@ -31,7 +31,6 @@ class Catalogue:
     """One language's error texts (see ``errors.en.json`` for the keys)."""
 
     language: str
-    titles: dict[str, str]
     validation: dict[str, str]
     reasons: dict[str, str]
     words: dict[str, str]
@@ -44,7 +43,7 @@ def catalogues() -> dict[str, Catalogue]:
     for path in sorted(CATALOGUES.glob("errors.*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         found[data["language"]] = Catalogue(
-            data["language"], data["titles"], data["validation"], data["reasons"], data["words"]
+            data["language"], data["validation"], data["reasons"], data["words"]
         )
     return found
 
@@ -130,13 +129,4 @@ def validation(kind: str, params: dict[str, Any], language: str) -> str | None:
     return _fill(template, {n: str(params[n]) for n in names})
 
 
-def title(code: str, language: str) -> str:
-    """A short title for an error code, in ``language`` (else English, else the code)."""
-    for lang in (language, DEFAULT):
-        catalogue = catalogues().get(lang)
-        if catalogue is not None and code in catalogue.titles:
-            return catalogue.titles[code]
-    return code
-
-
-__all__ = ["Catalogue", "catalogues", "negotiate", "reason", "title", "validation"]
+__all__ = ["Catalogue", "catalogues", "negotiate", "reason", "validation"]
