@@ -34,6 +34,8 @@ class CorridorError(ValueError):
     """A request that cannot be done: ``code`` says what kind, ``field`` where, ``reason`` why.
 
     ``retry_after_s`` is set when trying again later may succeed (rate limits, saturation).
+    ``validation`` is set for a request-validation error: the validator's error type and its
+    parameters, so that the reason can be worded in the caller's language from a catalogue.
     It subclasses ValueError so that code written against the older per-domain errors, which were
     ValueErrors, keeps working.
     """
@@ -50,6 +52,7 @@ class CorridorError(ValueError):
         self.field = field
         self.reason = reason
         self.retry_after_s = retry_after_s
+        self.validation: tuple[str, dict[str, object]] | None = None
         super().__init__(f"{field}: {reason}" if field else reason)
 
     @property

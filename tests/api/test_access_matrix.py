@@ -60,6 +60,7 @@ GET    /api/v1/customs/declarations                           401 200 200 200 20
 POST   /api/v1/customs/declarations                           401 403 403 404 403 201
 GET    /api/v1/customs/declarations/{declaration_id}          401 404 200 404 200 200
 POST   /api/v1/customs/declarations/{declaration_id}/actions  401 404 403 404 403 200
+POST   /api/v1/customs/declarations/{declaration_id}/amend    401 404 403 404 403 200
 GET    /api/v1/customs/offices                                401 200 200 200 200 200
 GET    /api/v1/customs/offices/{office_id}/expected           401 200 200 200 200 200
 GET    /api/v1/customs/offices/{office_id}/kpis               401 200 200 200 200 200
@@ -273,6 +274,11 @@ class World:
         notice = self.client.get(f"/api/v1/notices/{self.ids[key]}").json()
         return int(notice["version"])
 
+    def declaration_version(self) -> int:
+        """The declaration's current version, read as its holder (an amendment names it)."""
+        path = f"/api/v1/customs/declarations/{self.ids['declaration']}"
+        return int(self.client.get(path, headers=self.headers("owner")).json()["version"])
+
     def unique(self) -> int:
         self.counter += 1
         return self.counter
@@ -303,6 +309,8 @@ def _body(world: World, method: str, path: str, role: str) -> Any:
         return {"declarations": [item]}
     if path.endswith(("/energy/runs", "/energy/n1")):
         return {"scenario": "2025"}
+    if path.endswith("/amend"):
+        return {"version": world.declaration_version(), "declaration": DECLARATION}
     if path.endswith("/actions"):
         # amending is the holder's; customs names its office, which the endpoint requires first
         return {

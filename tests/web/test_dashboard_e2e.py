@@ -264,7 +264,7 @@ def test_shipment_page_and_declaration_form(server, browser):
         page.fill(field, value)
     page.click("#d-submit")
     page.wait_for_selector("#d-container[aria-invalid=true]")
-    assert "check digit" in page.inner_text("#declaration-error")
+    assert "check digit" in page.inner_text("#d-container-error")  # next to the field
     page.fill("#d-container", "CSQU3054383")
     page.click("#d-submit")
     page.wait_for_selector("#sh-customs table")

@@ -36,6 +36,18 @@ class ActionRequest(BaseModel):
     action: Action
     office_id: str | None = Field(default=None, max_length=120)
     details: dict[str, Any] = Field(default_factory=dict)
+    version: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="Act only if the declaration is at it"
+    )
+
+
+class AmendRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(
+        ge=1, le=2**31 - 1, description="The version amended (as read); 409 if it has moved on"
+    )
+    declaration: DeclarationBody = Field(description="The whole declaration as amended")
 
 
 class OfficeOut(BaseModel):
@@ -60,6 +72,7 @@ class DeclarationOut(BaseModel):
     offices: list[OfficeOut]
     guarantee_state: str
     incidents: int
+    version: int = Field(description="1 when made, +1 per operation; an amendment names it")
     declaration: DeclarationBody
     created_at: datetime
     updated_at: datetime
@@ -92,6 +105,7 @@ def out(row: CustomsDeclaration) -> DeclarationOut:
         offices=offices,
         guarantee_state=row.guarantee_state,
         incidents=row.incidents,
+        version=row.version,
         declaration=DeclarationBody.model_validate(row.body),
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -226,8 +240,38 @@ def act(
             body.office_id,
             body.details,
             _duty_rates(request),
+            body.version,
         )
     )
+
+
+@router.post(
+    "/declarations/{declaration_id}/amend",
+    response_model=DeclarationOut,
+    summary="The holder amends goods, containers and seals, guarantee until customs controls or "
+    "releases (409 naming the state; 409 if the version has moved on)",
+)
+def amend(
+    declaration_id: str, body: AmendRequest, s: SessionDep, who: PrincipalDep, request: Request
+) -> DeclarationOut:
+    keys_dir, profiles = _ctx(request)
+    try:
+        row = customs.amend(
+            s,
+            who,
+            keys_dir,
+            profiles,
+            declaration_id,
+            body.version,
+            body.declaration,
+            _duty_rates(request),
+        )
+    except customs.CustomsError as exc:
+        # A rule on the declaration's content names its field as the request spells it.
+        if exc.field and exc.field.split(".")[0] in DeclarationBody.model_fields:
+            raise customs.CustomsError(exc.code, f"declaration.{exc.field}", exc.reason) from None
+        raise
+    return out(row)
 
 
 class ExpectedOut(BaseModel):

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from corridor.api import language
 from corridor.customs.lifecycle import TransitionError
 from corridor.disruptions import DisruptionError
 from corridor.energy.errors import EnergyError
@@ -50,22 +51,39 @@ def body(code: str, field: str | None, reason: str) -> dict[str, dict[str, Any]]
     return {"error": {"code": code, "field": field, "reason": reason}}
 
 
-def response(exc: CorridorError) -> JSONResponse:
-    """The JSON answer to ``exc``, with the headers its status calls for."""
-    headers: dict[str, str] = {}
+def worded(exc: CorridorError, lang: str) -> str:
+    """The reason of ``exc`` in ``lang`` where a catalogue has it, else as raised (English)."""
+    if exc.validation is not None:
+        kind, params = exc.validation
+        text = language.validation(kind, params, lang)
+        if text is not None:
+            return text
+    return language.reason(exc.reason, lang)
+
+
+def response(exc: CorridorError, accept_language: str | None = None) -> JSONResponse:
+    """The JSON answer to ``exc``, with the headers its status calls for.
+
+    The reason follows ``accept_language`` where a translation exists
+    (``Content-Language`` says which language the texts are in).
+    """
+    lang = language.negotiate(accept_language)
+    headers: dict[str, str] = {"Content-Language": lang, "Vary": "Accept-Language"}
     if exc.code == "unauthorized":
         headers["WWW-Authenticate"] = "Bearer"
     if exc.retry_after_s is not None:
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
-    payload: dict[str, dict[str, Any]] = dict(body(exc.code, exc.field, exc.reason))
+    payload: dict[str, dict[str, Any]] = dict(body(exc.code, exc.field, worded(exc, lang)))
     payload["error"].update(
         getattr(exc, "detail", None) or {}
     )  # e.g. a full sailing's next_sailings
-    return JSONResponse(payload, exc.status, headers or None)
+    return JSONResponse(payload, exc.status, headers)
 
 
-def internal_error() -> JSONResponse:
-    return JSONResponse(body("internal", None, "internal error; it has been logged"), 500)
+def internal_error(accept_language: str | None = None) -> JSONResponse:
+    lang = language.negotiate(accept_language)
+    payload = body("internal", None, language.reason("internal error; it has been logged", lang))
+    return JSONResponse(payload, 500, {"Content-Language": lang, "Vary": "Accept-Language"})
 
 
 def _first(errors: Any) -> dict[str, Any]:
@@ -78,14 +96,27 @@ def _request_validation(exc: RequestValidationError) -> CorridorError:
     loc = [str(p) for p in first.get("loc", ()) if p != "body"]
     reason = str(first.get("msg", "invalid")).removeprefix("Value error, ")
     if first.get("type") == "json_invalid":
-        return CorridorError("malformed_json", "body", reason)
-    return CorridorError("invalid", ".".join(loc) or None, reason)
+        error = CorridorError("malformed_json", "body", reason)
+    else:
+        error = CorridorError("invalid", ".".join(loc) or None, reason)
+    error.validation = _kind(first)
+    return error
+
+
+def _kind(first: dict[str, Any]) -> tuple[str, dict[str, object]] | None:
+    """A validator's error type and parameters, when it is one of the generic messages."""
+    kind = str(first.get("type", ""))
+    if kind in ("value_error", "assertion_error", ""):
+        return None  # our own reasons: translated from the reason templates
+    return kind, {k: v for k, v in dict(first.get("ctx") or {}).items() if v is not None}
 
 
 def _pydantic(exc: ValidationError) -> CorridorError:
     first = _first(exc.errors())
     loc = ".".join(str(p) for p in first.get("loc", ())) or None
-    return CorridorError("invalid", loc, str(first.get("msg", "")).removeprefix("Value error, "))
+    error = CorridorError("invalid", loc, str(first.get("msg", "")).removeprefix("Value error, "))
+    error.validation = _kind(dict(first))
+    return error
 
 
 def _http(exc: StarletteHTTPException) -> CorridorError:
@@ -153,12 +184,13 @@ def translate(exc: BaseException) -> CorridorError | None:
 def install(app: FastAPI) -> None:
     """Register the one handler for every exception class the table knows."""
 
-    async def handle(_: Request, exc: Exception) -> JSONResponse:
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
         error = translate(exc)
+        accept = request.headers.get("accept-language")
         if error is None:
             log.exception("unhandled error", exc_info=exc)
-            return internal_error()
-        return response(error)
+            return internal_error(accept)
+        return response(error, accept)
 
     for cls in TRANSLATE:
         app.add_exception_handler(cls, handle)

@@ -105,7 +105,15 @@ class EdgeMiddleware:
             await send(message)
 
         async def answer(error: CorridorError) -> None:
-            await response(error)(scope, receive, send_with_headers)
+            accept = next(
+                (
+                    v.decode("latin-1")
+                    for k, v in scope.get("headers", ())
+                    if k == b"accept-language"
+                ),
+                None,
+            )
+            await response(error, accept)(scope, receive, send_with_headers)
 
         try:
             refused = check_query(scope.get("query_string", b""), self.settings)

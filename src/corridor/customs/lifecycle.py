@@ -2,7 +2,8 @@
 
     draft -> lodged -> accepted -> released -> (at each office: arrive -> [check] -> pass)
           -> arrived (at destination) -> discharged (guarantee released)
-    lodged -> rejected;  draft/lodged/accepted -> cancelled;  draft/lodged -> amended (stays)
+    lodged -> rejected;  draft/lodged/accepted -> cancelled;  draft/lodged/accepted -> amended (stays)
+    (an accepted declaration only until the office of departure announces a control: see rules)
     incidents (seal broken, transshipment, accident) are recorded while released
 
 Which party may act, at which office, is checked in :func:`check_action`; an illegal move raises
@@ -53,6 +54,7 @@ TRANSITIONS: dict[tuple[State, Action], State | None] = {
     (State.DRAFT, Action.LODGE): State.LODGED,
     (State.DRAFT, Action.AMEND): None,
     (State.LODGED, Action.AMEND): None,
+    (State.ACCEPTED, Action.AMEND): None,
     (State.DRAFT, Action.CANCEL): State.CANCELLED,
     (State.LODGED, Action.CANCEL): State.CANCELLED,
     (State.ACCEPTED, Action.CANCEL): State.CANCELLED,

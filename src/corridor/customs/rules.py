@@ -230,6 +230,7 @@ def decide(
             amended = DeclarationBody.model_validate(details.get("body", {}))
         except ValueError as exc:
             raise CustomsError("invalid", "details.body", str(exc).splitlines()[-1]) from None
+        check_amendment(facts, amended, duty_rates)
         decision = replace(
             decision,
             amended=amended,
@@ -247,6 +248,37 @@ def decide(
             "invalid", "details.kind", "an incident is seal_broken, transshipment or accident"
         )
     return effect(decision, facts.state, action, index)
+
+
+def check_amendment(
+    facts: Facts, amended: DeclarationBody, duty_rates: Mapping[str, DutyRate]
+) -> None:
+    """Whether the holder may still amend: the rules of a customs declaration's amendment.
+
+    As in the Union Customs Code (art. 173) and the common transit convention, a declaration may
+    be amended until the office of departure has released the goods, except once customs has
+    announced that it will examine them or has found particulars wrong: here, once the departure
+    office's channel is yellow or red (the control is announced to the holder at acceptance) or
+    it recorded a check. The LRN identifies the declaration in the holder's own system and cannot
+    change once lodged. After acceptance the guarantee is already held against the departure
+    country's duties, so an amended declaration must still be covered by it.
+    """
+    if facts.state is State.ACCEPTED:
+        departure = facts.channels.get(0)
+        if facts.progress.checked or departure in (Channel.YELLOW, Channel.RED):
+            channel = departure.value if departure is not None else "green"
+            raise TransitionError(
+                facts.state,
+                Action.AMEND,
+                f"the office of departure has announced a control ({channel} channel); "
+                "a declaration under control cannot be amended",
+            )
+    if facts.state is not State.DRAFT and amended.lrn != facts.body.lrn:
+        raise CustomsError(
+            "invalid", "lrn", f"the LRN {facts.body.lrn!r} cannot change once lodged"
+        )
+    if facts.state is State.ACCEPTED:
+        check_guarantee(amended, duty_rates.get(facts.stops[0].office.country))
 
 
 def effect(decision: Decision, before: State, action: Action, index: int | None) -> Decision:
@@ -339,6 +371,7 @@ __all__ = [
     "ReplayError",
     "TransitionError",
     "assess_all",
+    "check_amendment",
     "check_guarantee",
     "decide",
     "load_duty_rates",

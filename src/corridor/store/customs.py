@@ -291,6 +291,7 @@ def create_many(
                 "countries": route.countries,
                 "guarantee_state": GuaranteeState.REGISTERED.value,
                 "incidents": 0,
+                "version": 1,
                 "created_at": stamp,
                 "updated_at": stamp,
             }
@@ -370,9 +371,20 @@ def act(
     office_id: str | None,
     details: dict[str, Any],
     duty_rates: Mapping[str, DutyRate] | None = None,
+    version: int | None = None,
 ) -> CustomsDeclaration:
-    """Perform ``action``; refused with CustomsError/TransitionError leaving everything unchanged."""
+    """Perform ``action``; refused with CustomsError/TransitionError leaving everything unchanged.
+
+    ``version``, when given, is the version the caller read: an action on a declaration that has
+    moved on since is refused (409), so that of many amendments of one version exactly one wins.
+    """
     row = get(session, who, declaration_id)
+    if version is not None and version != row.version:
+        raise CustomsError(
+            "conflict",
+            "version",
+            f"the declaration is at version {row.version}, not {version}; read it again",
+        )
     stops = _stops(row)
     party = rules.party_for(who.kind.value, row.holder_org == who.organisation_id)
     index = rules.office_index(stops, office_id, who.country) if party is Party.CUSTOMS else None
@@ -420,6 +432,7 @@ def act(
             CustomsDeclaration.arrived == row.arrived,
             CustomsDeclaration.checked == row.checked,
             CustomsDeclaration.updated_at == row.updated_at,
+            CustomsDeclaration.version == row.version,
         )
         .values(
             state=decision.state.value,
@@ -428,6 +441,7 @@ def act(
             checked=decision.progress.checked,
             guarantee_state=decision.guarantee.value,
             incidents=decision.incidents,
+            version=row.version + 1,
             updated_at=now(),
             offices=offices,
             **values,
@@ -459,6 +473,36 @@ def act(
     _publish_moment(session, who, row, stops, index, action, decision.held is not None)
     session.refresh(row)
     return row
+
+
+def amend(
+    session: Session,
+    who: Principal,
+    keys_dir: Path,
+    profiles: list[Profile],
+    declaration_id: str,
+    version: int,
+    body: DeclarationBody,
+    duty_rates: Mapping[str, DutyRate] | None = None,
+) -> CustomsDeclaration:
+    """The holder's amendment of version ``version``: signed in the log, risk assessed again."""
+    row = get(session, who, declaration_id)
+    if who.kind is not OrgKind.FORWARDER or row.holder_org != who.organisation_id:
+        raise CustomsError(
+            "forbidden", "organisation", "only the holder's forwarder amends a declaration"
+        )
+    return act(
+        session,
+        who,
+        keys_dir,
+        profiles,
+        declaration_id,
+        Action.AMEND,
+        None,
+        {"body": body.model_dump(mode="json")},
+        duty_rates,
+        version,
+    )
 
 
 def _publish_moment(
@@ -567,6 +611,7 @@ __all__ = [
     "NewDeclaration",
     "TransitionError",
     "act",
+    "amend",
     "create",
     "create_many",
     "expected_at",

@@ -146,6 +146,8 @@ class CustomsDeclaration(Base):
     countries: Mapped[str] = mapped_column(String(200))
     guarantee_state: Mapped[str] = mapped_column(String(20))
     incidents: Mapped[int]
+    #: 1 when made, +1 per operation: an amendment names the version it changes (409 otherwise).
+    version: Mapped[int] = mapped_column(server_default="1", default=1)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -26,9 +26,9 @@
   // -- organisations ----------------------------------------------------------------------------
   async function loadOrgs() {
     state.orgs = await api("/admin/organisations");
-    $("orgs-table").querySelector("tbody").innerHTML = state.orgs.map((o) => `<tr><td>${esc(o.name)}</td><td>${esc(o.kind)}</td><td>${esc(o.country || "-")}</td></tr>`).join("");
+    $("orgs-table").querySelector("tbody").innerHTML = state.orgs.map((o) => `<tr><td translate="no">${esc(o.name)}</td><td>${esc(Corridor.word("org.kind", o.kind))}</td><td>${esc(o.country || "-")}</td></tr>`).join("");
     const keep = $("user-org").value;
-    $("user-org").innerHTML = state.orgs.map((o) => `<option value="${esc(o.id)}">${esc(o.name)} (${esc(o.kind)})</option>`).join("");
+    $("user-org").innerHTML = state.orgs.map((o) => `<option value="${esc(o.id)}">${esc(o.name)} (${esc(Corridor.word("org.kind", o.kind))})</option>`).join("");
     if (keep) $("user-org").value = keep;
   }
   $("org-form").addEventListener("submit", (ev) => {
@@ -53,7 +53,7 @@
       const toggle = u.disabled
         ? `<button type="button" class="small secondary enable" data-id="${esc(u.id)}" aria-label="${esc(t("admin.enable_user", { email: u.email }))}">${t("admin.enable")}</button>`
         : mine ? "" : `<button type="button" class="small secondary disable" data-id="${esc(u.id)}" aria-label="${esc(t("admin.disable_user", { email: u.email }))}">${t("admin.disable")}</button>`;
-      return `<tr class="${u.disabled ? "disabled-user" : ""}" data-email="${esc(u.email)}"><td>${esc(u.email)}</td><td>${esc(u.name)}</td><td>${esc(u.organisation)}</td>
+      return `<tr class="${u.disabled ? "disabled-user" : ""}" data-email="${esc(u.email)}"><td translate="no">${esc(u.email)}</td><td translate="no">${esc(u.name)}</td><td translate="no">${esc(u.organisation)}</td>
         <td>${u.disabled ? t("admin.disabled") : t("admin.active")}</td>
         <td><button type="button" class="small tokens" data-id="${esc(u.id)}" aria-label="${esc(t("admin.tokens_user", { email: u.email }))}">${t("admin.tokens")}</button> ${toggle}</td></tr>`;
     }).join("");
@@ -144,7 +144,7 @@
     const rows = await api("/alerts");
     $("alerts-empty").hidden = rows.length > 0;
     $("alerts-table").querySelector("tbody").innerHTML = rows.slice(0, 100).map((a) => `<tr><td>${Corridor.date(a.created_at)}</td><td><a href="./#shipment/${encodeURIComponent(a.shipment_id)}">${esc(a.shipment_id.slice(0, 8))}</a></td>
-      <td class="num">${Corridor.num(a.slip_h, 0)}</td><td>${esc(a.status)}${a.last_error ? `: ${esc(a.last_error)}` : ""}</td></tr>`).join("");
+      <td class="num">${Corridor.num(a.slip_h, 0)}</td><td>${esc(Corridor.word("shipment.alert", a.status))}${a.last_error ? `: <span translate="no">${esc(a.last_error)}</span>` : ""}</td></tr>`).join("");
   }
 
   // -- the audit log: the shared signed customs record, newest first, paged by seq -----------------
@@ -155,7 +155,7 @@
       state.before = before;
       $("audit-empty").hidden = rows.length > 0;
       $("audit-table").querySelector("tbody").innerHTML = rows.map((r) => `<tr><td class="num">${r.seq}</td><td>${Corridor.date(r.created_at)}</td><td><code>${esc(r.declaration_id.slice(0, 8))}</code></td>
-        <td>${esc(r.action)}</td><td>${esc(r.office_id || "-")}</td><td>${esc(r.actor)}</td><td><code>${esc(r.key_id)}</code></td><td><code title="${esc(r.record_hash)}">${esc(r.record_hash.slice(0, 16))}…</code></td></tr>`).join("");
+        <td>${esc(t(`declaration.action_${r.action}`))}</td><td translate="no">${esc(r.office_id || "-")}</td><td translate="no">${esc(r.actor)}</td><td><code>${esc(r.key_id)}</code></td><td><code title="${esc(r.record_hash)}">${esc(r.record_hash.slice(0, 16))}…</code></td></tr>`).join("");
       $("audit-older").disabled = rows.length < PAGE;
       $("audit-older").dataset.before = rows.length ? String(rows[rows.length - 1].seq) : "";
       $("audit-newer").disabled = state.pages.length === 0;

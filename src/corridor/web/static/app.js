@@ -6,7 +6,9 @@ const API = "/api/v1";
 let MODE_STYLE = {};
 const state = { me: null, nodes: [], byName: {}, map: null, routeLayer: null, lastRequest: null, options: [], links: {} };
 const $ = (id) => document.getElementById(id);
-const { api, busy, esc: escapeHtml, t } = Corridor;
+const { api, busy, esc: escapeHtml, t, word } = Corridor;
+// Data (place, organisation and line names, codes) is marked translate="no": no catalogue has it.
+const data = (text) => `<span translate="no">${escapeHtml(text)}</span>`;
 
 function show(view) {
   for (const id of ["login-view", "planner-view", "shipments-view", "shipment-view", "customs-view"]) $(id).hidden = id !== view;
@@ -45,7 +47,7 @@ async function drawNotices(map, nodes, links) {
   const nodeIndex = byId(nodes), linkIndex = byId(links);
   for (const notice of notices) {
     const colour = ["closure", "suspension", "acceptance_stop"].includes(notice.kind) ? "#b3261e" : "#c47f00";
-    const label = `${notice.kind.replace("_", " ")} (${notice.severity}): ${notice.texts.en || Object.values(notice.texts)[0]}`;
+    const label = `${t(`notices.kind_${notice.kind}`)} (${t(`notices.severity_${notice.severity}`)}): ${notice.texts[Corridor.lang()] || notice.texts.en || Object.values(notice.texts)[0]}`;
     for (const element of notice.elements) {
       if (element.kind === "node" && nodeIndex[element.id]) {
         const [lon, lat] = nodeIndex[element.id].geometry.coordinates;
@@ -77,7 +79,7 @@ async function initMap() {
   const nodes = network.features.filter((f) => f.geometry.type === "Point");
   L.geoJSON({ type: "FeatureCollection", features: links }, {
     style: (f) => MODE_STYLE[f.properties.mode] || { color: "#555", weight: 2 },
-    onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.id}: ${f.properties.mode}, ${Math.round(f.properties.distance_km)} km`),
+    onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.id}: ${word("mode", f.properties.mode)}, ${Math.round(f.properties.distance_km)} km`),
   }).addTo(map);
   L.geoJSON({ type: "FeatureCollection", features: nodes }, {
     pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: f.properties.kind === "sea_port" ? 5 : 3.5, color: "#10324a", weight: 1, fillColor: f.properties.kind === "sea_port" ? "#1565c0" : "#fff", fillOpacity: 1 }),
@@ -89,7 +91,7 @@ async function initMap() {
   const legend = L.control({ position: "bottomleft" });
   legend.onAdd = () => {
     const div = L.DomUtil.create("div", "legend");
-    div.innerHTML = Object.entries(MODE_STYLE).map(([m, s]) => `<div><i style="background:${s.color}"></i>${m}</div>`).join("");
+    div.innerHTML = Object.entries(MODE_STYLE).map(([m, s]) => `<div><i style="background:${s.color}"></i>${escapeHtml(word("mode", m))}</div>`).join("");
     return div;
   };
   legend.addTo(map);
@@ -133,7 +135,7 @@ async function drawItinerary(itinerary, colour = OPTION_COLOURS[0]) {
       const latlngs = await linkGeometry(linkId);
       if (state.routeLayer !== layer) return;
       L.polyline(latlngs, { color: colour, weight: 5, opacity: 0.9, dashArray: water ? "8 8" : null })
-        .bindTooltip(`${leg.mode}: ${leg.from_name} → ${leg.to_name}`).addTo(layer);
+        .bindTooltip(`${word("mode", leg.mode)}: ${leg.from_name} → ${leg.to_name}`).addTo(layer);
     }
   }
   const stop = (id, name, kind) => {
@@ -153,9 +155,9 @@ async function drawItinerary(itinerary, colour = OPTION_COLOURS[0]) {
 function optionHtml(it, i, title) {
   return `<div class="option" data-index="${i}" id="option-${i}">
       <h3><i class="swatch" style="background:${OPTION_COLOURS[i % OPTION_COLOURS.length]}"></i>${escapeHtml(title)}: ${Corridor.num(it.transit_days, 1)} ${t("planner.days")}
-        <span class="badge">${escapeHtml(it.corridors.map(corridorName).join(", ") || t("planner.route"))}</span></h3>
+        <span class="badge">${it.corridors.length ? data(it.corridors.map(corridorName).join(", ")) : t("planner.route")}</span></h3>
       <div>${t("planner.arrives")} ${fmt(it.arrival)} &middot; ${Corridor.money(it.cost_usd)} &middot; ${Corridor.num(it.co2e_kg / 1000, 1)} t CO2e &middot; ${money(it.distance_km)} km</div>
-      <ol class="legs">${it.legs.map((l) => `<li>${l.mode}: ${escapeHtml(l.from_name)} &rarr; ${escapeHtml(l.to_name)} (${fmt(l.departure)} &rarr; ${fmt(l.arrival)})</li>`).join("")}</ol>
+      <ol class="legs">${it.legs.map((l) => `<li>${escapeHtml(word("mode", l.mode))}: ${data(l.from_name)} &rarr; ${data(l.to_name)} (${fmt(l.departure)} &rarr; ${fmt(l.arrival)})</li>`).join("")}</ol>
       <div class="row-actions">
         <button type="button" class="small secondary show" data-index="${i}" aria-pressed="false" aria-label="${escapeHtml(t("planner.show_n", { n: i + 1 }))}">${t("planner.show")}</button>
         <button type="button" class="small book" data-index="${i}" aria-label="${escapeHtml(t("planner.book_n", { n: i + 1 }))}">${t("planner.book")}</button>
@@ -251,9 +253,9 @@ async function loadShipments() {
   $("shipments-empty").hidden = rows.length > 0;
   $("shipments-table").querySelector("tbody").innerHTML = rows.map((s) => `
     <tr class="status-${s.status}" data-id="${s.id}">
-      <td><a href="#shipment/${encodeURIComponent(s.id)}">${escapeHtml(s.reference)}</a></td><td>${escapeHtml(s.itinerary.legs[0].from_name)}</td><td>${escapeHtml(s.itinerary.legs[s.itinerary.legs.length - 1].to_name)}</td>
-      <td>${fmt(s.arrival_at)}</td><td class="num">${s.teu}</td><td class="num">${money(s.cost_usd)}</td><td class="num">${(s.co2e_kg / 1000).toFixed(1)}</td>
-      <td>${s.countries.join(" ")}</td><td>${s.status}</td>
+      <td translate="no"><a href="#shipment/${encodeURIComponent(s.id)}">${escapeHtml(s.reference)}</a></td><td translate="no">${escapeHtml(s.itinerary.legs[0].from_name)}</td><td translate="no">${escapeHtml(s.itinerary.legs[s.itinerary.legs.length - 1].to_name)}</td>
+      <td>${fmt(s.arrival_at)}</td><td class="num">${s.teu}</td><td class="num">${money(s.cost_usd)}</td><td class="num">${Corridor.num(s.co2e_kg / 1000, 1)}</td>
+      <td translate="no">${s.countries.join(" ")}</td><td>${escapeHtml(word("shipment.state", s.status))}</td>
       <td class="position" data-id="${s.id}">…</td><td class="eta" data-id="${s.id}">…</td>
       <td>${s.status === "planned" && state.me.kind === "forwarder" ? `<button class="small secondary cancel" data-id="${s.id}" aria-label="${escapeHtml(t("shipments.cancel_ref", { ref: s.reference }))}">${t("shipments.cancel")}</button>` : ""}</td>
     </tr>`).join("");
@@ -261,10 +263,12 @@ async function loadShipments() {
     api(`/shipments/${cell.dataset.id}/tracking`).then((t) => {
       const pos = document.querySelector(`#shipments-table td.position[data-id="${cell.dataset.id}"]`);
       pos.textContent = t.position ? t.position.name : Corridor.t("shipments.not_seen");
+      pos.translate = !t.position;
       if (t.position) { const b = document.querySelector(`button.cancel[data-id="${cell.dataset.id}"]`); if (b) b.remove(); }
       const late = t.slip_h > 24;
       cell.innerHTML = `${fmt(t.eta)}${t.slip_h ? ` <span class="${late ? "channel channel-red" : "muted"}">${t.slip_h > 0 ? "+" : ""}${Math.round(t.slip_h)} h</span>` : ""}`;
-      cell.title = t.basis;
+      cell.title = t.basis;  // the ETA's reasoning as the tracking API words it
+      cell.translate = false;
     }).catch(() => { cell.textContent = "-"; });
   }
   for (const el of document.querySelectorAll("button.cancel")) {
@@ -299,9 +303,9 @@ async function loadShipment(id) {
   const stateName = shipmentState(shipment, tracking);
   $("sh-reference").textContent = shipment.reference;
   $("sh-state").textContent = t(`shipment.state_${stateName}`);
-  $("sh-summary").textContent = `${shipment.itinerary.legs[0].from_name} → ${shipment.itinerary.legs[shipment.itinerary.legs.length - 1].to_name} · ${shipment.teu} TEU · ${Corridor.money(shipment.cost_usd)} · ${Corridor.num(shipment.co2e_kg / 1000, 1)} t CO2e`;
+  $("sh-summary").innerHTML = `${data(`${shipment.itinerary.legs[0].from_name} → ${shipment.itinerary.legs[shipment.itinerary.legs.length - 1].to_name}`)} · ${shipment.teu} TEU · ${Corridor.money(shipment.cost_usd)} · ${Corridor.num(shipment.co2e_kg / 1000, 1)} t CO2e`;
   $("sh-eta").innerHTML = tracking
-    ? `${t("shipment.planned")} ${fmt(tracking.planned_arrival)} · ${t("shipment.eta")} <strong>${fmt(tracking.eta)}</strong> (${tracking.slip_h > 0 ? "+" : ""}${Corridor.num(tracking.slip_h, 0)} h)<br><span class="muted">${escapeHtml(tracking.basis)}</span>`
+    ? `${t("shipment.planned")} ${fmt(tracking.planned_arrival)} · ${t("shipment.eta")} <strong>${fmt(tracking.eta)}</strong> (${tracking.slip_h > 0 ? "+" : ""}${Corridor.num(tracking.slip_h, 0)} h)<br><span class="muted" translate="no">${escapeHtml(tracking.basis)}</span>`
     : "";
   const cancel = $("sh-cancel");
   cancel.hidden = !(stateName === "planned" && state.me.kind === "forwarder");
@@ -313,17 +317,17 @@ async function loadShipment(id) {
   const legs = tracking ? tracking.legs : shipment.itinerary.legs.map((l) => ({ from: l.from_node, to: l.to_node, mode: l.mode, planned_departure: l.departure, planned_arrival: l.arrival }));
   const name = (nodeId) => (state.nodes.find((n) => n.id === nodeId) || { name: nodeId }).name;
   $("sh-legs").querySelector("tbody").innerHTML = legs.map((l) => `<tr>
-      <td>${escapeHtml(l.mode)}: ${escapeHtml(name(l.from))} → ${escapeHtml(name(l.to))}</td>
+      <td>${escapeHtml(word("mode", l.mode))}: ${data(name(l.from))} → ${data(name(l.to))}</td>
       <td>${fmt(l.planned_departure)}</td><td>${l.actual_departure ? fmt(l.actual_departure) : "-"}</td>
       <td>${fmt(l.planned_arrival)}</td><td>${l.actual_arrival ? fmt(l.actual_arrival) : "-"}</td>
       <td class="num ${l.delay_h > 24 ? "late" : ""}">${l.delay_h == null ? "-" : Corridor.num(l.delay_h, 0)}</td></tr>`).join("");
   $("sh-alerts").innerHTML = tracking && tracking.alerts && tracking.alerts.length
-    ? tracking.alerts.map((a) => `<li>${fmt(a.created_at)}: ${t("shipment.alert_slip", { h: Corridor.num(a.slip_h, 0) })} (${escapeHtml(a.status)})</li>`).join("")
+    ? tracking.alerts.map((a) => `<li>${fmt(a.created_at)}: ${t("shipment.alert_slip", { h: Corridor.num(a.slip_h, 0) })} (${escapeHtml(word("shipment.alert", a.status))})</li>`).join("")
     : `<li class="muted">${t("shipment.no_alerts")}</li>`;
   const events = await api(`/epcis/events?EQ_shipment=${encodeURIComponent(id)}&perPage=100`).catch(() => null);
   const list = events && events.epcisBody ? events.epcisBody.queryResults.resultsBody.eventList : [];
   $("sh-events").innerHTML = list.length
-    ? list.map((e) => `<li>${fmt(e.eventTime)}: ${escapeHtml(String(e.bizStep || e.type).split(/[:/]/).pop())} · ${escapeHtml(name(String((e.bizLocation || {}).id || "").split(":").pop()))}</li>`).join("")
+    ? list.map((e) => `<li>${fmt(e.eventTime)}: ${escapeHtml(word("epcis", String(e.bizStep || e.type).split(/[:/]/).pop()))} · ${data(name(String((e.bizLocation || {}).id || "").split(":").pop()))}</li>`).join("")
     : `<li class="muted empty">${t("shipment.no_events")}</li>`;
   renderCustoms(shipment, declarations.find((d) => d.shipment_id === shipment.id));
   drawShipmentMap(shipment, tracking);
@@ -331,25 +335,70 @@ async function loadShipment(id) {
 
 function renderCustoms(shipment, declaration) {
   const form = $("declaration-form");
+  clearFieldErrors();
   if (declaration) {
-    form.hidden = true;
-    $("sh-customs").innerHTML = `<p>LRN ${escapeHtml(declaration.lrn)} · <strong>${escapeHtml(declaration.state)}</strong> · ${t("shipment.guarantee")} ${escapeHtml(declaration.guarantee_state)}</p>
+    $("sh-customs").innerHTML = `<p>LRN ${data(declaration.lrn)} · <strong id="sh-decl-state">${escapeHtml(t(`declaration.state_${declaration.state}`))}</strong> · ${t("shipment.guarantee")} ${escapeHtml(t(`declaration.guarantee_${declaration.guarantee_state}`))} · ${t("declaration.version", { n: declaration.version })}</p>
       <div class="table-scroll"><table><thead><tr><th>#</th><th>${t("customs.office")}</th><th>${t("customs.role")}</th><th>${t("customs.channel")}</th><th>${t("customs.state")}</th></tr></thead><tbody>
-      ${declaration.offices.map((o) => `<tr><td>${o.index + 1}</td><td>${escapeHtml(o.name)} (${escapeHtml(o.country)})</td><td>${escapeHtml(o.role)}</td>
-        <td><span class="channel channel-${escapeHtml(o.channel)}">${escapeHtml(o.channel)}</span></td>
+      ${declaration.offices.map((o) => `<tr><td>${o.index + 1}</td><td translate="no">${escapeHtml(o.name)} (${escapeHtml(o.country)})</td><td>${escapeHtml(t(`customs.role_${o.role}`))}</td>
+        <td><span class="channel channel-${escapeHtml(o.channel)}">${escapeHtml(t(`customs.channel_${o.channel}`))}</span></td>
         <td>${o.index < declaration.next_office ? t("shipment.office_done") : o.index === declaration.next_office ? t("shipment.office_next") : "-"}</td></tr>`).join("")}</tbody></table></div>
-      <p class="muted">${t("shipment.containers")}: ${declaration.declaration.containers.map((c) => `${escapeHtml(c.number)} (${c.seals.map(escapeHtml).join(", ")})`).join("; ")}</p>`;
+      <p class="muted" id="sh-goods">${t("declaration.goods")}: ${data(declaration.declaration.goods.map((g) => `HS ${g.hs_code} ${g.description}`).join("; "))}</p>
+      <p class="muted" id="sh-containers">${t("shipment.containers")}: ${data(declaration.declaration.containers.map((c) => `${c.number} (${c.seals.join(", ")})`).join("; "))}</p>
+      <p class="muted" id="sh-guarantee">${t("declaration.guarantee")}: ${data(declaration.declaration.guarantee.reference)} · ${Corridor.money(declaration.declaration.guarantee.amount, declaration.declaration.guarantee.currency)}</p>
+      ${AMENDABLE.has(declaration.state) && state.me.kind === "forwarder" ? `<button type="button" class="small secondary" id="d-amend-open">${t("declaration.amend_open")}</button>` : ""}
+      <h4>${t("declaration.log")}</h4><ol id="sh-decl-log" class="events"><li class="muted">…</li></ol>`;
+    form.hidden = true;
+    form.dataset.shipment = "";
+    const open = $("d-amend-open");
+    if (open) open.addEventListener("click", () => openAmendment(shipment, declaration));
+    loadDeclarationLog(declaration);
     return;
   }
   $("sh-customs").innerHTML = `<p class="muted">${t("shipment.no_declaration")}</p>`;
   form.hidden = !(state.me.kind === "forwarder" && shipment.status === "planned");
+  $("d-submit").textContent = t("declaration.lodge");
+  $("d-submit").dataset.i18n = "declaration.lodge";
   if (!form.hidden && form.dataset.shipment !== shipment.id) {
     form.reset();
     form.dataset.shipment = shipment.id;
     $("d-lrn").value = `LRN-${shipment.reference}`.slice(0, 50);
     $("d-holder").value = state.me.organisation;
   }
-  form.onsubmit = (ev) => { ev.preventDefault(); busy($("d-submit"), () => lodge(shipment)); };
+  form.onsubmit = (ev) => { ev.preventDefault(); busy($("d-submit"), () => submitDeclaration(shipment, null)); };
+}
+
+// The holder may amend until customs controls or releases the goods (the API has the last word).
+const AMENDABLE = new Set(["draft", "lodged", "accepted"]);
+
+// The form, filled with the declaration as it stands, turned into an amendment of its version.
+function openAmendment(shipment, declaration) {
+  const form = $("declaration-form");
+  const d = declaration.declaration;
+  const [g] = d.goods;
+  const [c] = d.containers;
+  const values = {
+    "d-lrn": d.lrn, "d-means": d.transport_means, "d-holder": d.holder.name, "d-holder-id": d.holder.identifier, "d-holder-country": d.holder.country,
+    "d-consignor": d.consignor.name, "d-consignee": d.consignee.name, "d-hs": g.hs_code, "d-description": g.description, "d-packages": g.packages,
+    "d-gross": g.gross_kg, "d-net": g.net_kg, "d-value": g.value, "d-currency": g.currency, "d-container": c.number, "d-seals": c.seals.join(", "),
+    "d-guarantee-ref": d.guarantee.reference, "d-guarantee-amount": d.guarantee.amount, "d-guarantee-currency": d.guarantee.currency,
+  };
+  for (const [id, value] of Object.entries(values)) $(id).value = value;
+  $("d-aeo").checked = d.holder.aeo;
+  $("d-lrn").readOnly = declaration.state !== "draft";  // the LRN is fixed once lodged
+  $("d-submit").textContent = t("declaration.amend_save");
+  $("d-submit").dataset.i18n = "declaration.amend_save";
+  form.dataset.shipment = shipment.id;
+  form.hidden = false;
+  clearFieldErrors();
+  form.onsubmit = (ev) => { ev.preventDefault(); busy($("d-submit"), () => submitDeclaration(shipment, declaration)); };
+  $("d-hs").focus();
+}
+
+async function loadDeclarationLog(declaration) {
+  const records = await api(`/customs/declarations/${encodeURIComponent(declaration.id)}/log`).catch(() => []);
+  const list = $("sh-decl-log");
+  if (!list) return;
+  list.innerHTML = records.map((r) => `<li>${fmt(r.created_at)}: <strong>${escapeHtml(t(`declaration.action_${r.action}`))}</strong> · ${data(r.actor)} · <span class="muted">${t("declaration.signed")} ${data(r.key_id)}</span></li>`).join("");
 }
 
 // The form's fields by the API's field path, so an error lands next to its field.
@@ -360,30 +409,52 @@ const DECLARATION_FIELDS = {
   "containers.0.number": "d-container", "containers.0.seals": "d-seals", "guarantee.reference": "d-guarantee-ref", "guarantee.amount": "d-guarantee-amount", "guarantee.currency": "d-guarantee-currency",
 };
 
-async function lodge(shipment) {
-  const v = (id) => $(id).value.trim();
-  for (const el of document.querySelectorAll("#declaration-form [aria-invalid]")) el.removeAttribute("aria-invalid");
+function clearFieldErrors() {
+  for (const el of document.querySelectorAll("#declaration-form [aria-invalid]")) { el.removeAttribute("aria-invalid"); el.removeAttribute("aria-describedby"); }
+  for (const el of document.querySelectorAll("#declaration-form .field-error")) el.remove();
   $("declaration-error").textContent = "";
+}
+
+// An API error next to the field it names (described by it for screen readers), else below the form.
+function showFieldError(error) {
+  const field = (error.field || "").replace(/^declaration\./, "");
+  const input = DECLARATION_FIELDS[field] && $(DECLARATION_FIELDS[field]);
+  if (!input) { $("declaration-error").textContent = error.message; return; }
+  const note = document.createElement("span");
+  note.className = "field-error error";
+  note.id = `${input.id}-error`;
+  note.setAttribute("role", "alert");
+  note.textContent = error.reason || error.message;
+  input.insertAdjacentElement("afterend", note);
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-describedby", note.id);
+  input.focus();
+}
+
+async function submitDeclaration(shipment, current) {
+  const v = (id) => $(id).value.trim();
+  clearFieldErrors();
   const country = v("d-holder-country").toUpperCase();
+  const before = current ? current.declaration : null;
+  const goods0 = { hs_code: v("d-hs"), description: v("d-description"), packages: Number(v("d-packages")), gross_kg: Number(v("d-gross")), net_kg: Number(v("d-net")), value: Number(v("d-value")), currency: v("d-currency").toUpperCase(), origin_country: before ? before.goods[0].origin_country : country };
+  const container0 = { number: v("d-container").toUpperCase(), seals: v("d-seals").split(",").map((x) => x.trim()).filter(Boolean) };
   const declaration = {
     lrn: v("d-lrn"),
     holder: { name: v("d-holder"), country, identifier: v("d-holder-id"), aeo: $("d-aeo").checked },
-    consignor: { name: v("d-consignor"), country },
-    consignee: { name: v("d-consignee"), country: state.nodes.find((n) => n.id === shipment.destination)?.country || country },
-    goods: [{ hs_code: v("d-hs"), description: v("d-description"), packages: Number(v("d-packages")), gross_kg: Number(v("d-gross")), net_kg: Number(v("d-net")), value: Number(v("d-value")), currency: v("d-currency").toUpperCase(), origin_country: country }],
-    containers: [{ number: v("d-container").toUpperCase(), seals: v("d-seals").split(",").map((x) => x.trim()).filter(Boolean) }],
+    consignor: { name: v("d-consignor"), country: before ? before.consignor.country : country },
+    consignee: { name: v("d-consignee"), country: before ? before.consignee.country : state.nodes.find((n) => n.id === shipment.destination)?.country || country },
+    // An amendment edits the first goods item and container; any others stay as declared.
+    goods: [goods0, ...(before ? before.goods.slice(1) : [])],
+    containers: [container0, ...(before ? before.containers.slice(1) : [])],
     transport_means: v("d-means"),
     guarantee: { reference: v("d-guarantee-ref"), amount: Number(v("d-guarantee-amount")), currency: v("d-guarantee-currency").toUpperCase() },
   };
   try {
-    await api("/customs/declarations", { method: "POST", body: JSON.stringify({ shipment_id: shipment.id, declaration }) });
+    if (current) await api(`/customs/declarations/${encodeURIComponent(current.id)}/amend`, { method: "POST", body: JSON.stringify({ version: current.version, declaration }) });
+    else await api("/customs/declarations", { method: "POST", body: JSON.stringify({ shipment_id: shipment.id, declaration }) });
+    $("d-lrn").readOnly = false;
     loadShipment(shipment.id);
-  } catch (e) {
-    const field = (e.field || "").replace(/^declaration\./, "");
-    const input = DECLARATION_FIELDS[field] && $(DECLARATION_FIELDS[field]);
-    if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
-    $("declaration-error").textContent = e.message;
-  }
+  } catch (e) { showFieldError(e); }
 }
 
 async function drawShipmentMap(shipment, tracking) {

@@ -33,6 +33,12 @@ const Corridor = (() => {
     const text = catalogue[key] ?? fallback[key] ?? key;
     return text.replace(/\{(\w+)\}/g, (_, name) => (vars[name] ?? `{${name}}`));
   }
+  // A code the API sends (a mode, a state) in the chosen language, where the catalogue has it.
+  function word(prefix, code) {
+    const key = `${prefix}_${code}`;
+    const text = t(key);
+    return text === key ? String(code ?? "").replace(/_/g, " ") : text;
+  }
   function translate(root = document) {
     for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
     for (const attr of ["placeholder", "title", "aria-label"]) {
@@ -42,13 +48,13 @@ const Corridor = (() => {
   async function setLanguage(code) {
     if (!languages[code]) code = "en";
     localStorage.setItem(LANG, code);
-    catalogue = code === "en" ? fallback : await fetch(`i18n/${code}.json`).then((r) => r.json());
+    catalogue = code === "en" ? fallback : await fetch(`/i18n/${code}.json`).then((r) => r.json());
     document.documentElement.lang = code;
     translate();
     document.dispatchEvent(new CustomEvent("corridor:language", { detail: code }));
   }
   async function initLanguage(select) {
-    [languages, fallback] = await Promise.all([fetch("i18n/index.json").then((r) => r.json()), fetch("i18n/en.json").then((r) => r.json())]);
+    [languages, fallback] = await Promise.all([fetch("/i18n/index.json").then((r) => r.json()), fetch("/i18n/en.json").then((r) => r.json())]);
     if (select) {
       select.innerHTML = Object.entries(languages).map(([code, name]) => `<option value="${esc(code)}">${esc(name)}</option>`).join("");
       select.value = languages[lang()] ? lang() : "en";
@@ -91,5 +97,5 @@ const Corridor = (() => {
     try { return await work(); } finally { button.disabled = false; button.removeAttribute("aria-busy"); }
   }
 
-  return { API, api, ApiError, busy, clearToken, date, day, esc, initLanguage, lang, money, num, onLogout: (h) => logoutHandlers.push(h), setLanguage, setToken, t, token, translate };
+  return { API, api, ApiError, busy, clearToken, date, day, esc, initLanguage, lang, money, num, onLogout: (h) => logoutHandlers.push(h), setLanguage, setToken, t, token, translate, word };
 })();

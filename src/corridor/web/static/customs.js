@@ -108,8 +108,8 @@ const CustomsPage = (() => {
       return `<tr data-id="${esc(r.declaration_id)}">
         <td><button type="button" class="link detail" ${data} ${named("customs.detail_lrn")}>${esc(r.lrn)}</button></td>
         <td>${Corridor.date(expectedArrival(declaration, here))}</td><td>${goods(declaration)}</td><td>${containers(declaration)}</td>
-        <td>${esc(t(`customs.role_${r.role}`))}</td><td>${esc(r.state)}${r.arrived ? ` (${esc(t("customs.arrived"))})` : ""}</td>
-        <td><span class="channel channel-${esc(r.channel)}">${esc(r.channel)}</span></td><td>${r.reasons.map(esc).join("<br>")}</td>
+        <td>${esc(t(`customs.role_${r.role}`))}</td><td>${esc(Corridor.word("declaration.state", r.state))}${r.arrived ? ` (${esc(t("customs.arrived"))})` : ""}</td>
+        <td><span class="channel channel-${esc(r.channel)}">${esc(Corridor.word("customs.channel", r.channel))}</span></td><td translate="no">${r.reasons.map(esc).join("<br>")}</td>
         <td>${buttons.join(" ")}${wait}<p class="error row-error" role="alert"></p></td></tr>`;
     }).join("");
     const rowError = (el) => el.closest("tr").querySelector(".row-error");
@@ -194,7 +194,7 @@ const CustomsPage = (() => {
       const [declaration, records] = await Promise.all([api(`/customs/declarations/${encodeURIComponent(id)}`), api(`/customs/declarations/${encodeURIComponent(id)}/log`)]);
       $("detail-lrn").textContent = declaration.lrn;
       const names = Object.fromEntries(declaration.offices.map((o) => [o.id, `${o.name} (${o.country})`]));
-      $("detail-summary").textContent = `${declaration.state} · ${t("shipment.guarantee")} ${declaration.guarantee_state} · ${declaration.offices.map((o) => `${o.index + 1}. ${o.name} (${o.country}, ${o.channel})`).join(" → ")}`;
+      $("detail-summary").innerHTML = `${esc(Corridor.word("declaration.state", declaration.state))} · ${t("shipment.guarantee")} ${esc(Corridor.word("declaration.guarantee", declaration.guarantee_state))} · ${declaration.offices.map((o) => `${o.index + 1}. <span translate="no">${esc(o.name)}</span> (${esc(o.country)}, ${esc(Corridor.word("customs.channel", o.channel))})`).join(" → ")}`;
       $("detail-log").querySelector("tbody").innerHTML = records.map((r) => `<tr data-seq="${r.seq}">
         <td class="num">${r.seq}</td><td>${Corridor.date(r.created_at)}</td><td>${esc(r.action)}</td><td>${esc(r.office_id ? names[r.office_id] || officeName(r.office_id) : "-")}</td>
         <td>${esc(r.actor)}</td><td><code>${esc(r.key_id)}</code></td><td><code title="${esc(r.signature)}">${esc(r.signature.slice(0, 16))}…</code></td>
@@ -257,7 +257,7 @@ const CustomsPage = (() => {
     const days = Object.keys(perDay).sort().slice(-7);
     $("kpi-charts").innerHTML = [
       bars(t("customs.kpi_release_time"), bucketLabels, buckets),
-      bars(t("customs.kpi_channels"), Object.keys(channels), Object.values(channels), ["#2e7d32", "#8a6d00", "#b3261e"]),
+      bars(t("customs.kpi_channels"), Object.keys(channels).map((c) => Corridor.word("customs.channel", c)), Object.values(channels), ["#2e7d32", "#8a6d00", "#b3261e"]),
       days.length ? bars(t("customs.kpi_per_day"), days.map((d) => Corridor.day(d + "T00:00:00Z")), days.map((d) => perDay[d])) : `<p class="muted">${t("customs.kpi_none")}</p>`,
     ].join("");
   }

@@ -35,11 +35,14 @@ const CorridorEnergy = (() => {
     const title = document.createElement("strong");
     title.textContent = p.name;
     el.appendChild(title);
+    // Texts from the dashboard's catalogues (Corridor.t), numbers in the chosen locale.
+    const tr = (key, vars) => (window.Corridor ? Corridor.t(key, vars) : key);
+    const num = (x, digits) => (window.Corridor ? Corridor.num(x, digits) : x.toFixed(digits));
     const lines = [
-      `${p.carrier === "gas" ? "Gas pipeline" : "Power link"} (${p.status})`,
-      `Flow: ${p.flow.toFixed(2)} ${p.unit} in the run`,
-      `Capacity: ${p.capacity.toLocaleString()} ${p.capacity_unit}`,
-      `Utilisation: ${(p.utilisation * 100).toFixed(0)} %`,
+      tr(p.carrier === "gas" ? "energy.gas_status" : "energy.power_status", { status: tr(`energy.status_${p.status}`) }),
+      tr("energy.flow", { flow: num(p.flow, 2), unit: p.unit }),
+      tr("energy.capacity", { capacity: num(p.capacity, 0), unit: p.capacity_unit }),
+      tr("energy.utilisation", { share: num(p.utilisation * 100, 0) }),
     ];
     for (const text of lines) {
       const row = document.createElement("div");
@@ -64,7 +67,7 @@ const CorridorEnergy = (() => {
     });
     layer.addTo(map);
     if (options.control !== false) {
-      L.control.layers(null, { [`Energy flows (${data.scenario})`]: layer }, { collapsed: true }).addTo(map);
+      L.control.layers(null, { [window.Corridor ? Corridor.t("energy.layer", { scenario: data.scenario }) : `Energy flows (${data.scenario})`]: layer }, { collapsed: true }).addTo(map);
     }
     return layer;
   }

@@ -4,8 +4,11 @@
 // The API client, the shared login and escaping come from common.js (window.Corridor).
 const COLOURS = ["#0b6e8a", "#d9822b", "#6a4c93", "#2a9d8f", "#c0392b", "#7a4b22", "#555"];
 const $ = (id) => document.getElementById(id);
-const { api, esc } = Corridor;
-const fmt = (x, d = 2) => (x === null || x === undefined ? "-" : Number(x).toLocaleString(undefined, { maximumFractionDigits: d }));
+const { api, esc, t } = Corridor;
+const fmt = (x, d = 2) => (x === null || x === undefined ? "-" : new Intl.NumberFormat(Corridor.lang() === "en" ? "en-GB" : Corridor.lang(), { maximumFractionDigits: d }).format(Number(x)));
+// A code from the API (a figure's key, a job state) in the page's language where catalogued.
+const word = (prefix, code) => { const key = `${prefix}_${code}`; const text = t(key); return text === key ? String(code).replace(/_/g, " ") : text; };
+let last = null;  // the results shown, redrawn when the language changes
 let scenarios = [];
 
 function table(rows, columns) {
@@ -48,7 +51,7 @@ function transit(summaries) {
       if (!r || r.p50_d === null) return;
       const y = i * rowH + 10 + k * 12;
       svg += `<line x1="${x(r.p10_d)}" x2="${x(r.p90_d)}" y1="${y}" y2="${y}" stroke="${COLOURS[k]}" stroke-width="5" opacity=".45"/>`;
-      svg += `<circle cx="${x(r.p50_d)}" cy="${y}" r="4" fill="${COLOURS[k]}"><title>${esc(s.scenario)} ${esc(flow)}: p50 ${fmt(r.p50_d, 1)} d</title></circle>`;
+      svg += `<circle cx="${x(r.p50_d)}" cy="${y}" r="4" fill="${COLOURS[k]}"><title>${esc(s.scenario)} ${esc(flow)}: ${esc(t("sim.median_days", { d: fmt(r.p50_d, 1) }))}</title></circle>`;
     });
   });
   for (let d = 0; d <= max; d += max > 60 ? 20 : 5) svg += `<text x="${x(d)}" y="${h - 22}" text-anchor="middle">${d}</text>`;
@@ -69,14 +72,15 @@ function stock(summary) {
 }
 
 function render(summaries, diff) {
+  last = [summaries, diff];
   $("sim-results").hidden = false;
   $("sim-volume").innerHTML = table(
-    Object.keys(summaries[0].volume).filter((k) => !k.endsWith("_ci")).map((k) => Object.fromEntries([["figure", k], ...summaries.map((s) => [s.scenario, s.volume[k]])])),
-    [["figure", "figure"], ...summaries.map((s) => [s.scenario, s.scenario])],
+    Object.keys(summaries[0].volume).filter((k) => !k.endsWith("_ci")).map((k) => Object.fromEntries([["figure", word("sim.figure", k)], ...summaries.map((s) => [s.scenario, s.volume[k]])])),
+    [["figure", t("sim.col_figure")], ...summaries.map((s) => [s.scenario, s.scenario])],
   );
   const names = [...new Set(summaries.flatMap((s) => s.bottlenecks.slice(0, 10).map((b) => b.resource)))];
   $("sim-util").innerHTML = hbars(names, summaries.map((s) => ({ name: s.scenario, values: names.map((n) => (s.resources.find((r) => r.resource === n) || {}).utilisation || 0) })), 1.0);
-  $("sim-bottlenecks").innerHTML = summaries.map((s) => `<h3>${esc(s.scenario)}</h3>` + table(s.bottlenecks, [["resource", "resource"], ["utilisation", "utilisation"], ["tonnes", "t/yr"], ["capacity_t", "capacity t/yr"], ["headroom", "headroom"], ["mean_wait_h", "wait h"]])).join("");
+  $("sim-bottlenecks").innerHTML = summaries.map((s) => `<h3>${esc(s.scenario)}</h3>` + table(s.bottlenecks, [["resource", t("sim.col_resource")], ["utilisation", t("sim.col_utilisation")], ["tonnes", t("sim.col_tonnes")], ["capacity_t", t("sim.col_capacity")], ["headroom", t("sim.col_headroom")], ["mean_wait_h", t("sim.col_wait")]])).join("");
   $("sim-transit").innerHTML = transit(summaries);
   const ports = summaries[0].ports.map((p) => p.port);
   $("sim-ports").innerHTML = hbars(ports, summaries.map((s) => ({ name: s.scenario, values: ports.map((p) => ((s.ports.find((r) => r.port === p) || {}).tonnes || 0) / 1e6) })), Math.max(1, ...summaries.flatMap((s) => s.ports.map((p) => p.tonnes / 1e6))));
@@ -88,10 +92,10 @@ function render(summaries, diff) {
   }
   $("sim-diff-card").hidden = !diff;
   if (diff) {
-    const rows = Object.entries(diff.volume).map(([k, v]) => ({ figure: k, ...v }))
-      .concat(diff.od_p50_d.map((r) => ({ ...r, figure: `p50 days ${r.flow}` })))
-      .concat(diff.utilisation.slice(0, 8).map((r) => ({ ...r, figure: `utilisation ${r.resource}` })));
-    $("sim-diff").innerHTML = table(rows, [["figure", "figure"], ["a", diff.a], ["b", diff.b], ["delta", "change"], ["pct", "%"]]);
+    const rows = Object.entries(diff.volume).map(([k, v]) => ({ ...v, figure: word("sim.figure", k) }))
+      .concat(diff.od_p50_d.map((r) => ({ ...r, figure: t("sim.diff_p50", { flow: r.flow }) })))
+      .concat(diff.utilisation.slice(0, 8).map((r) => ({ ...r, figure: t("sim.diff_utilisation", { resource: r.resource }) })));
+    $("sim-diff").innerHTML = table(rows, [["figure", t("sim.col_figure")], ["a", diff.a], ["b", diff.b], ["delta", t("sim.col_change")], ["pct", "%"]]);
   }
 }
 
@@ -99,9 +103,9 @@ async function follow(jobId, index, count) {
   for (;;) {
     const job = await api(`/jobs/${encodeURIComponent(jobId)}`);
     $("sim-bar").style.width = `${((index + (job.progress || 0)) / count) * 100}%`;
-    $("sim-status").textContent = `${job.state}: ${job.message || ""}`;
+    $("sim-status").textContent = `${word("sim.state", job.state)}: ${job.message || ""}`;
     if (job.state === "done") return job;
-    if (job.state === "failed") throw new Error(job.error ? job.error.reason : "the run failed");
+    if (job.state === "failed") throw new Error(job.error ? job.error.reason : t("sim.failed"));
     await new Promise((ok) => setTimeout(ok, 700));
   }
 }
@@ -125,7 +129,7 @@ async function runAll() {
     for (let i = 0; i < names.length; i++) jobs.push(await start(names[i], i, names.length));
     const diff = jobs.length === 2 ? await api(`/simulation/diff?a=${jobs[0].id}&b=${jobs[1].id}`) : null;
     render(jobs.map((j) => j.result), diff);
-    $("sim-status").textContent = "done";
+    $("sim-status").textContent = word("sim.state", "done");
   } catch (error) {
     $("sim-error").textContent = error.message;
   }
@@ -133,10 +137,12 @@ async function runAll() {
 
 function showChanges() {
   const s = scenarios.find((x) => x.name === $("sim-a").value);
-  $("sim-changes").innerHTML = s ? s.changes.filter((c) => !c.includes(": flow ")).map((c) => `<li>${esc(c)}</li>`).join("") : "";
+  $("sim-changes").innerHTML = s ? s.changes.filter((c) => !c.includes(": flow ")).map((c) => `<li translate="no">${esc(c)}</li>`).join("") : "";
 }
 
 async function init() {
+  await Corridor.initLanguage($("lang"));
+  document.addEventListener("corridor:language", () => { if (last) render(...last); });
   Corridor.onLogout(() => location.reload());
   if (!Corridor.token()) { $("sim-login").hidden = false; $("sim-view").hidden = true; return; }
   try {
