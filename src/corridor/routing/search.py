@@ -35,6 +35,7 @@ from typing import NamedTuple
 from corridor.emissions import co2e_per_unit
 from corridor.network import Crossing, Link, Mode, Network, capability
 from corridor.network.model import TariffUnit
+from corridor.routing.bounds import COMPILED_FROM_NODES, HopGraph, StateBound, StaticBound
 from corridor.routing.closures import ClosedWindows
 from corridor.routing.query import Query
 from corridor.routing.rates import ChargeUnit, RateTable, shipped_rates
@@ -102,6 +103,12 @@ class _Amounts:
 
 
 ZERO = _Amounts()
+
+
+def _fields(a: _Amounts) -> tuple[float, ...]:
+    """The amounts in declaration order (km, usd_teu, usd_wagon, usd_tonne, usd_box, usd_fixed,
+    kg_tonne, kg_teu), for pricing many hops at once."""
+    return (a.km, a.usd_teu, a.usd_wagon, a.usd_tonne, a.usd_box, a.usd_fixed, a.kg_tonne, a.kg_teu)
 
 
 def _minus(a: _Amounts, b: _Amounts) -> _Amounts:
@@ -199,9 +206,9 @@ class _Context:
     #: four-criteria search keeps thousands of labels that differ by a few dollars.
     slack: float = 1.0
     #: Lower bounds of the hours, dollars and kg CO2e from a node to the destination (A*).
-    backward: _Backward | None = None
-    backward_usd: _Backward | None = None
-    backward_kg: _Backward | None = None
+    backward: _Backward | StaticBound | None = None
+    backward_usd: _Backward | StaticBound | None = None
+    backward_kg: _Backward | StaticBound | None = None
     #: The charges' cost for this cargo by place (filled on first use).
     charge_cost: dict[str | None, float] = field(default_factory=dict)
     #: Closed windows of the query's disruption notices (routing.closures).
@@ -279,7 +286,7 @@ class _Backward:
             while self.heap and self.heap[0][0] <= hours:
                 self._step()
 
-    def bound(self, node: str) -> float:
+    def bound(self, node: str, vmode: str = "") -> float:
         value = self.settled.get(node)
         return value if value is not None else self.frontier()
 
@@ -294,7 +301,15 @@ class _Backward:
 class Planner:
     """Plans itineraries on one :class:`Timetable`. Reuse it: its indexes are built once."""
 
-    def __init__(self, timetable: Timetable, rates: RateTable | None = None) -> None:
+    def __init__(
+        self,
+        timetable: Timetable,
+        rates: RateTable | None = None,
+        *,
+        compiled_bounds: bool | None = None,
+    ) -> None:
+        """``compiled_bounds``: take the A* bounds from SciPy's compiled Dijkstra search (default:
+        on networks of :data:`~corridor.routing.bounds.COMPILED_FROM_NODES` nodes or more)."""
         self.tt = timetable
         self.net: Network = timetable.network
         self.settings = timetable.settings
@@ -341,7 +356,9 @@ class Planner:
         self.reverse_amounts: dict[str, list[tuple[str, tuple[_Amounts, ...]]]] = {
             n: [] for n in self.net.nodes
         }
-        self._bounds: dict[tuple[str, float, float, float, float, str], _Backward] = {}
+        self._bounds: dict[
+            tuple[str, float, float, float, float, str], _Backward | StaticBound
+        ] = {}
         # Per pattern: the vehicle state after each stop and the legs that refuse dangerous goods.
         self.pattern_info: dict[str, _PatternInfo] = {}
         for pattern in timetable.patterns:
@@ -364,6 +381,76 @@ class Planner:
                 options[(pattern.stops[j - 1], pattern.stops[j])].add(_minus(cum[j], cum[j - 1]))
         for (a, b), found in options.items():
             self.reverse_amounts[b].append((a, tuple(found)))
+        # On a large network every bound comes from one compiled Dijkstra search (routing.bounds).
+        self.hop_graph: HopGraph | None = None
+        self.state_graph: HopGraph | None = None
+        self._node_index: dict[str, int] = {}
+        self._destination_states: dict[str, list[int]] = {}
+        if (
+            compiled_bounds
+            if compiled_bounds is not None
+            else len(self.net.nodes) >= COMPILED_FROM_NODES
+        ):
+            self._compile_bounds(options)
+
+    def _compile_bounds(self, options: dict[tuple[str, str], set[_Amounts]]) -> None:
+        """Build the graphs of the compiled bounds: money and CO2e by node, and hours by node and
+        the mode the consignment arrived by, with the transfer between modes and the least hold
+        of a ship waiting for its load, both of which the bound by node leaves out."""
+        nodes = list(self.net.nodes)
+        index = self._node_index = {node: i for i, node in enumerate(nodes)}
+        pairs = list(options)
+        self.hop_graph = HopGraph(
+            nodes,
+            [(index[a], index[b], 0.0) for a, b in pairs],
+            [(i, _fields(amounts)) for i, pair in enumerate(pairs) for amounts in options[pair]],
+        )
+        # Least hours of each hop by the mode it is made by.
+        least: dict[tuple[str, str, str], float] = {}
+
+        def hop(a: str, b: str, vmode: str, hours: float) -> None:
+            key = (a, b, vmode)
+            if hours < least.get(key, math.inf):
+                least[key] = hours
+
+        for node, ways in self.ways.items():
+            for way in ways:
+                hop(node, way.target, way.vmode, way.run_h)
+        for pattern in self.tt.patterns:
+            vmode = self.pattern_info[pattern.key].vmode
+            held = min(pattern.hold50, default=0.0)
+            stops = pattern.stops
+            for k in range(len(stops) - 1):
+                # A held ship is held once per boarding: from each stop to every later one.
+                last = len(stops) if held > 0 else k + 2
+                for j in range(k + 1, last):
+                    hop(stops[k], stops[j], vmode, held + pattern.arrive[j] - pattern.depart[k])
+        arriving: dict[str, set[str]] = {node: {""} for node in nodes}
+        for _, b, vmode in least:
+            arriving[b].add(vmode)
+        states: list[tuple[str, str]] = [(n, m) for n in nodes for m in sorted(arriving[n])]
+        at = {state: i for i, state in enumerate(states)}
+        edges: list[tuple[int, int, float]] = []
+        for (a, b, vmode), hours in least.items():
+            target = at[(b, vmode)]
+            for came in arriving[a]:
+                edges.append((at[(a, came)], target, self._transfer_floor(a, came, vmode) + hours))
+        self.state_graph = HopGraph(states, edges)
+        self._destination_states = {node: [at[(node, m)] for m in arriving[node]] for node in nodes}
+
+    def _transfer_floor(self, node: str, came: str, leave: str) -> float:
+        """Least hours between arriving at ``node`` by mode ``came`` and leaving by ``leave``:
+        the median transfer of :meth:`_transfer` where the modes differ, else nothing (a gauge
+        change may still add time, which a lower bound may leave out)."""
+        if came in ("", leave):
+            return 0.0
+        point = self.transship.get(node)
+        if point is None:
+            return self.default_transfer_h
+        cap = capability(Mode(leave))
+        came_by_water = capability(Mode(came)).waterborne
+        inbound = None if came_by_water == cap.waterborne else came_by_water
+        return min(point.dwell_for(inbound=inbound))
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled without the per-destination bounds, which are rebuilt on demand."""
@@ -522,7 +609,7 @@ class Planner:
             return False  # same arrival: the cheaper one wins the tie (no detours at equal time)
         return not (ctx.count_boardings and a.boardings > b.boardings)
 
-    def _backward(self, ctx: _Context, what: str) -> _Backward:
+    def _backward(self, ctx: _Context, what: str) -> _Backward | StaticBound:
         """Lower bounds to the query's destination of ``what`` (hours, usd or kg), cached per
         destination (and cargo, for money and CO2e) and grown lazily."""
         q = ctx.query
@@ -532,6 +619,25 @@ class Planner:
         if found is None:
             if len(self._bounds) >= 256:
                 self._bounds.pop(next(iter(self._bounds)))
+            if self.hop_graph is not None and self.state_graph is not None:
+                graph = self.hop_graph
+                targets = self._destination_states[q.destination]
+                static: StaticBound
+                if what == "hours":
+                    static = StateBound(self.state_graph.distances(targets, self.state_graph.hours))
+                else:
+                    per_unit = (
+                        (0.0, ctx.teu, ctx.wagons, ctx.tonnes, ctx.boxes, 1.0, 0.0, 0.0)
+                        if what == "usd"
+                        else (0.0,) * 6 + (ctx.tonnes, ctx.teu)
+                    )
+                    static = StaticBound(
+                        graph.distances(
+                            [self._node_index[q.destination]], graph.hop_minimum(per_unit)
+                        )
+                    )
+                self._bounds[key] = static
+                return static
             if what == "hours":
                 reverse: Callable[[str], Iterable[tuple[str, float]]] = self.reverse.__getitem__
             else:
@@ -546,10 +652,10 @@ class Planner:
         return found
 
     @staticmethod
-    def _bound(ctx: _Context, node: str) -> float:
-        """Lower bound of the hours from ``node`` to the destination (inf: it cannot get there)."""
+    def _bound(ctx: _Context, label: Label) -> float:
+        """Lower bound of the hours from ``label`` to the destination (inf: it cannot get there)."""
         assert ctx.backward is not None
-        return ctx.backward.bound(node)
+        return ctx.backward.bound(label.node, label.vmode)
 
     def _offer(self, ctx: _Context, label: Label) -> None:
         q = ctx.query
@@ -558,7 +664,7 @@ class Planner:
         if q.max_transfers is not None and label.boardings > q.max_transfers + 1:
             return
         at_goal = label.node == q.destination and label.progress == len(q.via)
-        ahead = 0.0 if at_goal or label.progress < len(q.via) else self._bound(ctx, label.node)
+        ahead = 0.0 if at_goal or label.progress < len(q.via) else self._bound(ctx, label)
         if ahead == math.inf:
             return  # the destination cannot be reached from here at all
         # Target pruning: a result already beats every way this label could still go.

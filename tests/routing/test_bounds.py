@@ -1,0 +1,88 @@
+"""The A* bounds from the compiled Dijkstra search (routing.bounds): worked by hand on the mini
+network, never above the real remaining time, and giving exactly the answers of the lazy bounds."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+
+from corridor.routing import PARETO, Criterion, Planner, Timetable, make_query
+from tests.routing.conftest import MONDAY
+
+
+def test_state_bounds_count_the_transfers_by_hand(mini_net):
+    planner = Planner(Timetable(mini_net, MONDAY, days=30), compiled_bounds=True)
+    q = make_query(mini_net, origin="o", destination="d", ready=MONDAY)
+    from corridor.routing.search import _Context  # noqa: PLC0415 - the bound is internal
+
+    ctx = _Context(
+        query=q,
+        limit=0.0,
+        teu=2.0,
+        wagons=1.0,
+        tonnes=20.0,
+        boxes=1.0,
+        pareto=False,
+        count_boardings=False,
+        charges={},
+    )
+    hours = planner._backward(ctx, "hours")
+    # q -> d by rail 100 km at 50 km/h = 2 h; off the ferry at q first 5 h transshipment.
+    assert hours.bound("q", "") == pytest.approx(2)
+    assert hours.bound("q", "ferry") == pytest.approx(5 + 2)
+    # p off a train: 10 h in port, 20 h ferry, then as at q off the ferry (a bound by node: 22 h).
+    assert hours.bound("p", "rail") == pytest.approx(10 + 20 + 7)
+    # o: road 600 km at 50 km/h + 24 h border = 36 h beats rail 4 h + 37 h.
+    assert hours.bound("o", "") == pytest.approx(36)
+    usd = planner._backward(ctx, "usd")
+    # Per TEU: rail 50 from q; ferry 500 + rail 50 from p; the cheaper of road 3000 and
+    # 100 + 500 + 50 by rail and ferry from o (2 TEU).
+    assert usd.bound("q") == pytest.approx(2 * 50)
+    assert usd.bound("p") == pytest.approx(2 * 550)
+    assert usd.bound("o") == pytest.approx(2 * 650)
+
+
+def _pairs(network, count: int, seed: int) -> list[tuple[str, str]]:
+    places = sorted(n.id for n in network.nodes.values() if n.kind != "border_crossing")
+    rng = random.Random(seed)
+    return [tuple(rng.sample(places, 2)) for _ in range(count)]  # type: ignore[misc]
+
+
+@pytest.fixture(scope="module")
+def planners(network):
+    tt = Timetable(network, MONDAY, days=90)
+    return Planner(tt, compiled_bounds=False), Planner(tt, compiled_bounds=True)
+
+
+def _answers(planner, query, criteria):
+    return [
+        tuple(round(x, 6) for x in (lb.t, lb.t90, lb.cost, lb.co2))
+        for lb in planner.search(query, criteria)
+    ]
+
+
+@pytest.mark.parametrize("criteria", [(Criterion.TIME,), PARETO], ids=["time", "pareto"])
+def test_compiled_bounds_give_the_same_answers_on_the_shipped_network(network, planners, criteria):
+    lazy, compiled = planners
+    count = 40 if criteria == (Criterion.TIME,) else 12
+    for i, (a, b) in enumerate(_pairs(network, count, seed=11)):
+        q = make_query(network, origin=a, destination=b, ready=MONDAY + timedelta(hours=7 * i))
+        assert _answers(compiled, q, criteria) == _answers(lazy, q, criteria), (a, b)
+
+
+def test_compiled_bounds_never_exceed_what_is_left(network, planners):
+    _, compiled = planners
+    for i, (a, b) in enumerate(_pairs(network, 40, seed=5)):
+        q = make_query(network, origin=a, destination=b, ready=MONDAY + timedelta(hours=5 * i))
+        for result in compiled.search(q, PARETO):
+            ctx = compiled._context(q, PARETO)
+            hours = compiled._backward(ctx, "hours")
+            usd, kg = compiled._backward(ctx, "usd"), compiled._backward(ctx, "kg")
+            label = result
+            while label is not None:
+                assert hours.bound(label.node, label.vmode) <= result.t - label.t + 1e-6
+                assert usd.bound(label.node) <= result.cost - label.cost + 1e-6
+                assert kg.bound(label.node) <= result.co2 - label.co2 + 1e-6
+                label = label.parent
