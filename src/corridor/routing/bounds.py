@@ -30,7 +30,8 @@ class HopGraph:
     """A reversed graph of hops in compressed form, searched backwards from a destination.
 
     ``states`` are what a bound is looked up by (a node, or a node and the mode the consignment
-    arrived by); ``hops`` are unique (from, to) pairs of state indexes with their least hours.
+    arrived by); ``hops`` are unique (from, to) pairs of state indexes with their least hours on
+    the median and on the p90 clock.
     ``options`` lists, per way of making a hop, the hop's index and the per-unit amounts (tariffs
     and emissions) of that way, so a query can price every hop for its cargo at once.
     """
@@ -38,55 +39,70 @@ class HopGraph:
     def __init__(
         self,
         states: Sequence[Hashable],
-        hops: Sequence[tuple[int, int, float]],
+        hops: Sequence[tuple[int, int, float, float]],
         options: Sequence[tuple[int, tuple[float, ...]]] = (),
     ) -> None:
         import numpy as np
+        from scipy.sparse import csr_matrix
 
         self.states = tuple(states)
-        self.source = np.array([a for a, _, _ in hops], dtype=np.int32)
-        self.target = np.array([b for _, b, _ in hops], dtype=np.int32)
-        self.hours = np.array([h for _, _, h in hops], dtype=np.float64)
-        self.option_hop = np.array([i for i, _ in options], dtype=np.int64)
+        self.index: dict[Hashable, int] = {state: i for i, state in enumerate(self.states)}
+        source = np.array([hop[0] for hop in hops], dtype=np.int32)
+        target = np.array([hop[1] for hop in hops], dtype=np.int32)
+        self.hours = np.array([hop[2] for hop in hops], dtype=np.float64)
+        self.hours90 = np.array([hop[3] for hop in hops], dtype=np.float64)
+        # The reversed graph's structure is fixed; a query only fills in its weights. Numbering
+        # the hops 1.. (no zero, which a sparse matrix might drop) tells where each one lands.
+        size = len(self.states)
+        order = np.arange(1, len(hops) + 1, dtype=np.float64)
+        shape = csr_matrix((order, (target, source)), shape=(size, size))
+        self._indptr, self._indices = shape.indptr, shape.indices
+        self._place = shape.data.astype(np.int64) - 1
+        # Options sorted by hop, so the least per hop is one ``minimum.reduceat``.
+        ranked = sorted(range(len(options)), key=lambda i: options[i][0])
         width = len(options[0][1]) if options else 0
-        self.option_amounts = np.array([a for _, a in options], dtype=np.float64).reshape(
+        self.option_amounts = np.array([options[i][1] for i in ranked], dtype=np.float64).reshape(
             len(options), width
         )
+        hop_of = np.array([options[i][0] for i in ranked], dtype=np.int64)
+        self._first_option = np.flatnonzero(np.r_[True, hop_of[1:] != hop_of[:-1]])
+        if len(options) and not np.array_equal(hop_of[self._first_option], np.arange(len(hops))):
+            raise ValueError("every hop needs at least one option")
 
-    def distances(
-        self, targets: Sequence[int], weights: npt.NDArray[np.float64]
-    ) -> dict[Hashable, float]:
-        """Least total weight from every state to any of ``targets`` (inf: it cannot get there)."""
+    def distances(self, targets: Sequence[int], weights: npt.NDArray[np.float64]) -> list[float]:
+        """Least total weight from every state to any of ``targets`` (inf: it cannot get there),
+        in the order of ``states``."""
         import numpy as np
         from scipy.sparse import csr_matrix
         from scipy.sparse.csgraph import dijkstra
 
         size = len(self.states)
-        # Reversed: an edge b -> a for every hop a -> b, searched from the destination.
-        graph = csr_matrix((weights, (self.target, self.source)), shape=(size, size))
+        graph = csr_matrix((weights[self._place], self._indices, self._indptr), shape=(size, size))
         found = dijkstra(graph, directed=True, indices=list(targets), min_only=True)
-        return dict(zip(self.states, np.asarray(found).tolist(), strict=True))
+        values: list[float] = np.asarray(found).tolist()
+        return values
 
     def hop_minimum(self, per_unit: Sequence[float]) -> npt.NDArray[np.float64]:
         """Per hop, the least of ``amounts . per_unit`` over the ways of making it."""
         import numpy as np
 
         value = self.option_amounts @ np.asarray(per_unit, dtype=np.float64)
-        least = np.full(len(self.hours), math.inf)
-        np.minimum.at(least, self.option_hop, value)
+        least: npt.NDArray[np.float64] = np.minimum.reduceat(value, self._first_option)
         return least
 
 
 class StaticBound:
-    """A bound known at every node: ``bound`` is a dictionary look-up."""
+    """A bound known at every node: ``bound`` is two look-ups (the node's index, its value)."""
 
-    __slots__ = ("values",)
+    __slots__ = ("index", "values")
 
-    def __init__(self, values: dict[Hashable, float]) -> None:
+    def __init__(self, index: dict[Hashable, int], values: list[float]) -> None:
+        self.index = index
         self.values = values
 
     def bound(self, node: str, vmode: str = "") -> float:
-        return self.values.get(node, math.inf)
+        i = self.index.get(node)
+        return math.inf if i is None else self.values[i]
 
     def prepare(self, origin: str) -> None:
         """Nothing to grow: every node is settled already."""
@@ -104,7 +120,9 @@ class StateBound(StaticBound):
     __slots__ = ()
 
     def bound(self, node: str, vmode: str = "") -> float:
-        value = self.values.get((node, vmode))
-        if value is None:
-            value = self.values.get((node, ""), math.inf)
-        return value
+        i = self.index.get((node, vmode))
+        if i is None:
+            i = self.index.get((node, ""))
+            if i is None:
+                return math.inf
+        return self.values[i]

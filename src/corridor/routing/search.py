@@ -209,6 +209,8 @@ class _Context:
     backward: _Backward | StaticBound | None = None
     backward_usd: _Backward | StaticBound | None = None
     backward_kg: _Backward | StaticBound | None = None
+    #: Lower bounds of the hours on the p90 clock (the median clock's where none is compiled).
+    backward90: _Backward | StaticBound | None = None
     #: The charges' cost for this cargo by place (filled on first use).
     charge_cost: dict[str | None, float] = field(default_factory=dict)
     #: Closed windows of the query's disruption notices (routing.closures).
@@ -402,55 +404,67 @@ class Planner:
         pairs = list(options)
         self.hop_graph = HopGraph(
             nodes,
-            [(index[a], index[b], 0.0) for a, b in pairs],
+            [(index[a], index[b], 0.0, 0.0) for a, b in pairs],
             [(i, _fields(amounts)) for i, pair in enumerate(pairs) for amounts in options[pair]],
         )
-        # Least hours of each hop by the mode it is made by.
-        least: dict[tuple[str, str, str], float] = {}
+        # Least hours of each hop by the mode it is made by, on the median and the p90 clock.
+        least: dict[tuple[str, str, str], tuple[float, float]] = {}
 
-        def hop(a: str, b: str, vmode: str, hours: float) -> None:
+        def hop(a: str, b: str, vmode: str, hours: float, hours90: float) -> None:
             key = (a, b, vmode)
-            if hours < least.get(key, math.inf):
-                least[key] = hours
+            known = least.get(key)
+            if known is None:
+                least[key] = (hours, hours90)
+            else:
+                least[key] = (min(known[0], hours), min(known[1], hours90))
 
         for node, ways in self.ways.items():
             for way in ways:
-                hop(node, way.target, way.vmode, way.run_h)
+                hop(node, way.target, way.vmode, way.run_h, way.run90_h)
         for pattern in self.tt.patterns:
             vmode = self.pattern_info[pattern.key].vmode
             held = min(pattern.hold50, default=0.0)
-            stops = pattern.stops
+            held90 = min(pattern.hold90, default=0.0)
+            stops, depart = pattern.stops, pattern.depart
             for k in range(len(stops) - 1):
-                # A held ship is held once per boarding: from each stop to every later one.
-                last = len(stops) if held > 0 else k + 2
+                # A held ship is held once per boarding: from each stop to every later one. Both
+                # clocks board at the median departure offsets (Timetable.next_trip).
+                last = len(stops) if held90 > 0 else k + 2
                 for j in range(k + 1, last):
-                    hop(stops[k], stops[j], vmode, held + pattern.arrive[j] - pattern.depart[k])
+                    hop(
+                        stops[k],
+                        stops[j],
+                        vmode,
+                        held + pattern.arrive[j] - depart[k],
+                        held90 + pattern.arrive90[j] - depart[k],
+                    )
         arriving: dict[str, set[str]] = {node: {""} for node in nodes}
         for _, b, vmode in least:
             arriving[b].add(vmode)
         states: list[tuple[str, str]] = [(n, m) for n in nodes for m in sorted(arriving[n])]
         at = {state: i for i, state in enumerate(states)}
-        edges: list[tuple[int, int, float]] = []
-        for (a, b, vmode), hours in least.items():
+        edges: list[tuple[int, int, float, float]] = []
+        for (a, b, vmode), (hours, hours90) in least.items():
             target = at[(b, vmode)]
             for came in arriving[a]:
-                edges.append((at[(a, came)], target, self._transfer_floor(a, came, vmode) + hours))
+                floor, floor90 = self._transfer_floor(a, came, vmode)
+                edges.append((at[(a, came)], target, floor + hours, floor90 + hours90))
         self.state_graph = HopGraph(states, edges)
         self._destination_states = {node: [at[(node, m)] for m in arriving[node]] for node in nodes}
 
-    def _transfer_floor(self, node: str, came: str, leave: str) -> float:
-        """Least hours between arriving at ``node`` by mode ``came`` and leaving by ``leave``:
-        the median transfer of :meth:`_transfer` where the modes differ, else nothing (a gauge
+    def _transfer_floor(self, node: str, came: str, leave: str) -> tuple[float, float]:
+        """Least (median, p90) hours between arriving at ``node`` by mode ``came`` and leaving by
+        ``leave``: the transfer of :meth:`_transfer` where the modes differ, else nothing (a gauge
         change may still add time, which a lower bound may leave out)."""
         if came in ("", leave):
-            return 0.0
+            return 0.0, 0.0
         point = self.transship.get(node)
         if point is None:
-            return self.default_transfer_h
+            return self.default_transfer_h, self.default_transfer_h
         cap = capability(Mode(leave))
         came_by_water = capability(Mode(came)).waterborne
         inbound = None if came_by_water == cap.waterborne else came_by_water
-        return min(point.dwell_for(inbound=inbound))
+        return point.dwell_for(inbound=inbound)
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled without the per-destination bounds, which are rebuilt on demand."""
@@ -554,6 +568,7 @@ class Planner:
         if ctx.pareto:
             ctx.backward_usd = self._backward(ctx, "usd")
             ctx.backward_kg = self._backward(ctx, "kg")
+            ctx.backward90 = self._backward(ctx, "hours90")
         start = Label(
             origin_t,
             origin_t,
@@ -623,8 +638,13 @@ class Planner:
                 graph = self.hop_graph
                 targets = self._destination_states[q.destination]
                 static: StaticBound
-                if what == "hours":
-                    static = StateBound(self.state_graph.distances(targets, self.state_graph.hours))
+                if what in ("hours", "hours90"):
+                    weights = (
+                        self.state_graph.hours if what == "hours" else self.state_graph.hours90
+                    )
+                    static = StateBound(
+                        self.state_graph.index, self.state_graph.distances(targets, weights)
+                    )
                 else:
                     per_unit = (
                         (0.0, ctx.teu, ctx.wagons, ctx.tonnes, ctx.boxes, 1.0, 0.0, 0.0)
@@ -632,12 +652,15 @@ class Planner:
                         else (0.0,) * 6 + (ctx.tonnes, ctx.teu)
                     )
                     static = StaticBound(
+                        graph.index,
                         graph.distances(
                             [self._node_index[q.destination]], graph.hop_minimum(per_unit)
-                        )
+                        ),
                     )
                 self._bounds[key] = static
                 return static
+            if what == "hours90":
+                return self._backward(ctx, "hours")  # the median clock's bound holds for both
             if what == "hours":
                 reverse: Callable[[str], Iterable[tuple[str, float]]] = self.reverse.__getitem__
             else:
@@ -664,11 +687,14 @@ class Planner:
         if q.max_transfers is not None and label.boardings > q.max_transfers + 1:
             return
         at_goal = label.node == q.destination and label.progress == len(q.via)
-        ahead = 0.0 if at_goal or label.progress < len(q.via) else self._bound(ctx, label)
+        bounded = not at_goal and label.progress == len(q.via)
+        ahead = self._bound(ctx, label) if bounded else 0.0
         if ahead == math.inf:
             return  # the destination cannot be reached from here at all
         # Target pruning: a result already beats every way this label could still go.
         t, t90 = label.t + ahead, label.t90 + ahead
+        if bounded and ctx.backward90 is not None:
+            t90 = label.t90 + ctx.backward90.bound(label.node, label.vmode)
         cost, co2 = label.cost, label.co2
         if ctx.pareto and ctx.results and not at_goal:
             assert ctx.backward_usd is not None
