@@ -82,11 +82,15 @@ class HopGraph:
         values: list[float] = np.asarray(found).tolist()
         return values
 
-    def hop_minimum(self, per_unit: Sequence[float]) -> npt.NDArray[np.float64]:
-        """Per hop, the least of ``amounts . per_unit`` over the ways of making it."""
+    def hop_minimum(
+        self, per_unit: Sequence[float], extra: npt.NDArray[np.float64] | None = None
+    ) -> npt.NDArray[np.float64]:
+        """Per hop, the least of ``amounts . per_unit`` over the ways of making it (``extra``:
+        amounts to add per option, such as the charges at the border it crosses)."""
         import numpy as np
 
-        value = self.option_amounts @ np.asarray(per_unit, dtype=np.float64)
+        amounts = self.option_amounts if extra is None else self.option_amounts + extra
+        value = amounts @ np.asarray(per_unit, dtype=np.float64)
         least: npt.NDArray[np.float64] = np.minimum.reduceat(value, self._first_option)
         return least
 

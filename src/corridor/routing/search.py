@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from corridor.emissions import co2e_per_unit
 from corridor.network import Crossing, Link, Mode, Network, capability
@@ -393,20 +393,36 @@ class Planner:
             if compiled_bounds is not None
             else len(self.net.nodes) >= COMPILED_FROM_NODES
         ):
-            self._compile_bounds(options)
+            self._compile_bounds()
 
-    def _compile_bounds(self, options: dict[tuple[str, str], set[_Amounts]]) -> None:
+    def _compile_bounds(self) -> None:
         """Build the graphs of the compiled bounds: money and CO2e by node, and hours by node and
         the mode the consignment arrived by, with the transfer between modes and the least hold
         of a ship waiting for its load, both of which the bound by node leaves out."""
         nodes = list(self.net.nodes)
         index = self._node_index = {node: i for i, node in enumerate(nodes)}
-        pairs = list(options)
+        # Each way of making a hop: its amounts and the border it crosses (whose charges a query
+        # prices for its date and cargo; see _option_charges).
+        priced: dict[tuple[str, str], set[tuple[_Amounts, str | None]]] = defaultdict(set)
+        for node, ways in self.ways.items():
+            for way in ways:
+                priced[(node, way.target)].add((way.amounts, way.border))
+        for pattern in self.tt.patterns:
+            cum = self.cumulative[pattern.key]
+            for j in range(1, len(pattern.stops)):
+                pair = (pattern.stops[j - 1], pattern.stops[j])
+                priced[pair].add((_minus(cum[j], cum[j - 1]), pattern.borders[j - 1]))
+        pairs = list(priced)
+        ways_of = [(i, way) for i, pair in enumerate(pairs) for way in priced[pair]]
         self.hop_graph = HopGraph(
             nodes,
             [(index[a], index[b], 0.0, 0.0) for a, b in pairs],
-            [(i, _fields(amounts)) for i, pair in enumerate(pairs) for amounts in options[pair]],
+            [(i, _fields(amounts)) for i, (amounts, _) in ways_of],
         )
+        # The options in the graph's order (sorted by hop), to line their borders up with it.
+        ranked = sorted(range(len(ways_of)), key=lambda k: ways_of[k][0])
+        self._option_borders: list[str | None] = [ways_of[k][1][1] for k in ranked]
+        self._option_charges: dict[int, Any] = {}
         # Least hours of each hop by the mode it is made by, on the median and the p90 clock.
         least: dict[tuple[str, str, str], tuple[float, float]] = {}
 
@@ -451,6 +467,24 @@ class Planner:
                 edges.append((at[(a, came)], target, floor + hours, floor90 + hours90))
         self.state_graph = HopGraph(states, edges)
         self._destination_states = {node: [at[(node, m)] for m in arriving[node]] for node in nodes}
+
+    def _option_charges_for(self, charges: dict[str, _Amounts]) -> Any:
+        """Per option of the hop graph, the per-unit amounts of the border charges it pays under
+        one rate period's ``charges`` (cached per period: the table is one object per period)."""
+        key = id(charges)
+        found = self._option_charges.get(key)
+        if found is None:
+            import numpy as np  # only the compiled bounds need it
+
+            rows = [
+                _fields(charges.get(border, ZERO)) if border is not None else _fields(ZERO)
+                for border in self._option_borders
+            ]
+            found = np.array(rows, dtype=np.float64).reshape(len(rows), len(_fields(ZERO)))
+            if len(self._option_charges) >= 8:
+                self._option_charges.clear()
+            self._option_charges[key] = found
+        return found
 
     def _transfer_floor(self, node: str, came: str, leave: str) -> tuple[float, float]:
         """Least (median, p90) hours between arriving at ``node`` by mode ``came`` and leaving by
@@ -651,10 +685,11 @@ class Planner:
                         if what == "usd"
                         else (0.0,) * 6 + (ctx.tonnes, ctx.teu)
                     )
+                    extra = self._option_charges_for(ctx.charges) if what == "usd" else None
                     static = StaticBound(
                         graph.index,
                         graph.distances(
-                            [self._node_index[q.destination]], graph.hop_minimum(per_unit)
+                            [self._node_index[q.destination]], graph.hop_minimum(per_unit, extra)
                         ),
                     )
                 self._bounds[key] = static
