@@ -15,19 +15,7 @@ from tests.routing.conftest import MONDAY
 def test_state_bounds_count_the_transfers_by_hand(mini_net):
     planner = Planner(Timetable(mini_net, MONDAY, days=30), compiled_bounds=True)
     q = make_query(mini_net, origin="o", destination="d", ready=MONDAY)
-    from corridor.routing.search import _Context  # noqa: PLC0415 - the bound is internal
-
-    ctx = _Context(
-        query=q,
-        limit=0.0,
-        teu=2.0,
-        wagons=1.0,
-        tonnes=20.0,
-        boxes=1.0,
-        pareto=False,
-        count_boardings=False,
-        charges={},
-    )
+    ctx = planner._context(q, (Criterion.TIME,))  # the default cargo: 1 x 40' = 2 TEU
     hours = planner._backward(ctx, "hours")
     # q -> d by rail 100 km at 50 km/h = 2 h; off the ferry at q first 5 h transshipment.
     assert hours.bound("q", "") == pytest.approx(2)
