@@ -89,8 +89,13 @@ class HopGraph:
         amounts to add per option, such as the charges at the border it crosses)."""
         import numpy as np
 
-        amounts = self.option_amounts if extra is None else self.option_amounts + extra
-        value = amounts @ np.asarray(per_unit, dtype=np.float64)
+        # Column by column rather than a matrix product: BLAS would start threads for this.
+        value = np.zeros(len(self.option_amounts))
+        for column, weight in enumerate(per_unit):
+            if weight:
+                value += self.option_amounts[:, column] * weight
+                if extra is not None:
+                    value += extra[:, column] * weight
         least: npt.NDArray[np.float64] = np.minimum.reduceat(value, self._first_option)
         return least
 
