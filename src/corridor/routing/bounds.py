@@ -22,8 +22,10 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-#: Networks with at least this many nodes get their bounds from the compiled search.
-COMPILED_FROM_NODES = 1500
+#: Networks with at least this many nodes get their bounds from the compiled search. Below it
+#: (the shipped network has about 100) both ways take about as long per query, and the lazy one
+#: spares the command line SciPy's import; at 1,000 nodes the compiled one is 2-3 times faster.
+COMPILED_FROM_NODES = 500
 
 
 class HopGraph:

@@ -387,6 +387,8 @@ class Planner:
         self.hop_graph: HopGraph | None = None
         self.state_graph: HopGraph | None = None
         self._node_index: dict[str, int] = {}
+        self._option_borders: list[str | None] = []
+        self._option_charges: dict[int, Any] = {}
         self._destination_states: dict[str, list[int]] = {}
         if (
             compiled_bounds
@@ -421,8 +423,7 @@ class Planner:
         )
         # The options in the graph's order (sorted by hop), to line their borders up with it.
         ranked = sorted(range(len(ways_of)), key=lambda k: ways_of[k][0])
-        self._option_borders: list[str | None] = [ways_of[k][1][1] for k in ranked]
-        self._option_charges: dict[int, Any] = {}
+        self._option_borders = [ways_of[k][1][1] for k in ranked]
         # Least hours of each hop by the mode it is made by, on the median and the p90 clock.
         least: dict[tuple[str, str, str], tuple[float, float]] = {}
 
@@ -504,6 +505,7 @@ class Planner:
         """Pickled without the per-destination bounds, which are rebuilt on demand."""
         state = dict(self.__dict__)
         state["_bounds"] = {}
+        state["_option_charges"] = {}  # keyed by the identity of this process's rate tables
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
