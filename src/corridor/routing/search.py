@@ -359,7 +359,7 @@ class Planner:
             n: [] for n in self.net.nodes
         }
         self._bounds: dict[
-            tuple[str, float, float, float, float, str], _Backward | StaticBound
+            tuple[str, float, float, float, float, str, int], _Backward | StaticBound
         ] = {}
         # Per pattern: the vehicle state after each stop and the legs that refuse dangerous goods.
         self.pattern_info: dict[str, _PatternInfo] = {}
@@ -665,7 +665,9 @@ class Planner:
         destination (and cargo, for money and CO2e) and grown lazily."""
         q = ctx.query
         cargo = (ctx.teu, ctx.wagons, ctx.tonnes, ctx.boxes) if what != "hours" else (0, 0, 0, 0)
-        key = (q.destination, *cargo, what)
+        # The compiled money bound counts the border charges of the query's rate period.
+        period = id(ctx.charges) if what == "usd" and self.hop_graph is not None else 0
+        key = (q.destination, *cargo, what, period)
         found = self._bounds.get(key)
         if found is None:
             if len(self._bounds) >= 256:
