@@ -74,3 +74,45 @@ def test_compiled_bounds_never_exceed_what_is_left(network, planners):
                 assert usd.bound(label.node) <= result.cost - label.cost + 1e-6
                 assert kg.bound(label.node) <= result.co2 - label.co2 + 1e-6
                 label = label.parent
+
+
+def test_the_money_bound_follows_the_rate_period(network):
+    """A charge valid in March only must not bound April's queries (the bound is cached per
+    destination and cargo; a March bound reused in April would overstate what is left)."""
+    from datetime import date
+
+    from corridor.routing.rates import Charge, ChargeKind, ChargeUnit, RateTable
+
+    march = RateTable(
+        tuple(
+            Charge(
+                f"march-{crossing}",
+                ChargeKind.BORDER,
+                crossing,
+                20000.0,
+                ChargeUnit.CONTAINER,
+                date(2026, 3, 1),
+                date(2026, 3, 31),
+                ("test",),
+            )
+            for crossing in ("x-dostyk", "x-khorgos")
+        )
+    )
+    tt = Timetable(network, MONDAY, days=90)
+    compiled = Planner(tt, march, compiled_bounds=True)
+    in_march = make_query(network, origin="urumqi", destination="aktau_port", ready=MONDAY)
+    in_april = make_query(
+        network, origin="urumqi", destination="aktau_port", ready=MONDAY + timedelta(days=35)
+    )
+    bound_in_march = compiled._backward(compiled._context(in_march, PARETO), "usd")
+    bound_in_april = compiled._backward(compiled._context(in_april, PARETO), "usd")
+    fresh = Planner(tt, march, compiled_bounds=True)
+    april_alone = fresh._backward(fresh._context(in_april, PARETO), "usd")
+    # March's charges raise the bound from Urumqi (the cheapest way then avoids both crossings);
+    # April's bound, asked for after March's, is the one computed for April alone.
+    assert bound_in_march.bound("urumqi") > bound_in_april.bound("urumqi") + 1000
+    assert bound_in_april.bound("urumqi") == april_alone.bound("urumqi")
+    lazy = Planner(tt, march, compiled_bounds=False)
+    compiled.search(in_march, PARETO)
+    assert _answers(compiled, in_april, PARETO) == _answers(lazy, in_april, PARETO)
+    assert _answers(compiled, in_march, PARETO) == _answers(lazy, in_march, PARETO)
