@@ -30,11 +30,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from corridor.emissions import co2e_per_unit
 from corridor.network import Crossing, Link, Mode, Network, capability
 from corridor.network.model import TariffUnit
+from corridor.routing.bounds import COMPILED_FROM_NODES, HopGraph, StateBound, StaticBound
 from corridor.routing.closures import ClosedWindows
 from corridor.routing.query import Query
 from corridor.routing.rates import ChargeUnit, RateTable, shipped_rates
@@ -102,6 +103,12 @@ class _Amounts:
 
 
 ZERO = _Amounts()
+
+
+def _fields(a: _Amounts) -> tuple[float, ...]:
+    """The amounts in declaration order (km, usd_teu, usd_wagon, usd_tonne, usd_box, usd_fixed,
+    kg_tonne, kg_teu), for pricing many hops at once."""
+    return (a.km, a.usd_teu, a.usd_wagon, a.usd_tonne, a.usd_box, a.usd_fixed, a.kg_tonne, a.kg_teu)
 
 
 def _minus(a: _Amounts, b: _Amounts) -> _Amounts:
@@ -199,9 +206,11 @@ class _Context:
     #: four-criteria search keeps thousands of labels that differ by a few dollars.
     slack: float = 1.0
     #: Lower bounds of the hours, dollars and kg CO2e from a node to the destination (A*).
-    backward: _Backward | None = None
-    backward_usd: _Backward | None = None
-    backward_kg: _Backward | None = None
+    backward: _Backward | StaticBound | None = None
+    backward_usd: _Backward | StaticBound | None = None
+    backward_kg: _Backward | StaticBound | None = None
+    #: Lower bounds of the hours on the p90 clock (the median clock's where none is compiled).
+    backward90: _Backward | StaticBound | None = None
     #: The charges' cost for this cargo by place (filled on first use).
     charge_cost: dict[str | None, float] = field(default_factory=dict)
     #: Closed windows of the query's disruption notices (routing.closures).
@@ -279,7 +288,7 @@ class _Backward:
             while self.heap and self.heap[0][0] <= hours:
                 self._step()
 
-    def bound(self, node: str) -> float:
+    def bound(self, node: str, vmode: str = "") -> float:
         value = self.settled.get(node)
         return value if value is not None else self.frontier()
 
@@ -294,7 +303,15 @@ class _Backward:
 class Planner:
     """Plans itineraries on one :class:`Timetable`. Reuse it: its indexes are built once."""
 
-    def __init__(self, timetable: Timetable, rates: RateTable | None = None) -> None:
+    def __init__(
+        self,
+        timetable: Timetable,
+        rates: RateTable | None = None,
+        *,
+        compiled_bounds: bool | None = None,
+    ) -> None:
+        """``compiled_bounds``: take the A* bounds from SciPy's compiled Dijkstra search (default:
+        on networks of :data:`~corridor.routing.bounds.COMPILED_FROM_NODES` nodes or more)."""
         self.tt = timetable
         self.net: Network = timetable.network
         self.settings = timetable.settings
@@ -341,7 +358,9 @@ class Planner:
         self.reverse_amounts: dict[str, list[tuple[str, tuple[_Amounts, ...]]]] = {
             n: [] for n in self.net.nodes
         }
-        self._bounds: dict[tuple[str, float, float, float, float, str], _Backward] = {}
+        self._bounds: dict[
+            tuple[str, float, float, float, float, str, int], _Backward | StaticBound
+        ] = {}
         # Per pattern: the vehicle state after each stop and the legs that refuse dangerous goods.
         self.pattern_info: dict[str, _PatternInfo] = {}
         for pattern in timetable.patterns:
@@ -364,11 +383,129 @@ class Planner:
                 options[(pattern.stops[j - 1], pattern.stops[j])].add(_minus(cum[j], cum[j - 1]))
         for (a, b), found in options.items():
             self.reverse_amounts[b].append((a, tuple(found)))
+        # On a large network every bound comes from one compiled Dijkstra search (routing.bounds).
+        self.hop_graph: HopGraph | None = None
+        self.state_graph: HopGraph | None = None
+        self._node_index: dict[str, int] = {}
+        self._option_borders: list[str | None] = []
+        self._option_charges: dict[int, Any] = {}
+        self._destination_states: dict[str, list[int]] = {}
+        if (
+            compiled_bounds
+            if compiled_bounds is not None
+            else len(self.net.nodes) >= COMPILED_FROM_NODES
+        ):
+            self._compile_bounds()
+
+    def _compile_bounds(self) -> None:
+        """Build the graphs of the compiled bounds: money and CO2e by node, and hours by node and
+        the mode the consignment arrived by, with the transfer between modes and the least hold
+        of a ship waiting for its load, both of which the bound by node leaves out."""
+        nodes = list(self.net.nodes)
+        index = self._node_index = {node: i for i, node in enumerate(nodes)}
+        # Each way of making a hop: its amounts and the border it crosses (whose charges a query
+        # prices for its date and cargo; see _option_charges).
+        priced: dict[tuple[str, str], set[tuple[_Amounts, str | None]]] = defaultdict(set)
+        for node, ways in self.ways.items():
+            for way in ways:
+                priced[(node, way.target)].add((way.amounts, way.border))
+        for pattern in self.tt.patterns:
+            cum = self.cumulative[pattern.key]
+            for j in range(1, len(pattern.stops)):
+                pair = (pattern.stops[j - 1], pattern.stops[j])
+                priced[pair].add((_minus(cum[j], cum[j - 1]), pattern.borders[j - 1]))
+        pairs = list(priced)
+        ways_of = [(i, way) for i, pair in enumerate(pairs) for way in priced[pair]]
+        self.hop_graph = HopGraph(
+            nodes,
+            [(index[a], index[b], 0.0, 0.0) for a, b in pairs],
+            [(i, _fields(amounts)) for i, (amounts, _) in ways_of],
+        )
+        # The options in the graph's order (sorted by hop), to line their borders up with it.
+        ranked = sorted(range(len(ways_of)), key=lambda k: ways_of[k][0])
+        self._option_borders = [ways_of[k][1][1] for k in ranked]
+        # Least hours of each hop by the mode it is made by, on the median and the p90 clock.
+        least: dict[tuple[str, str, str], tuple[float, float]] = {}
+
+        def hop(a: str, b: str, vmode: str, hours: float, hours90: float) -> None:
+            key = (a, b, vmode)
+            known = least.get(key)
+            if known is None:
+                least[key] = (hours, hours90)
+            else:
+                least[key] = (min(known[0], hours), min(known[1], hours90))
+
+        for node, ways in self.ways.items():
+            for way in ways:
+                hop(node, way.target, way.vmode, way.run_h, way.run90_h)
+        for pattern in self.tt.patterns:
+            vmode = self.pattern_info[pattern.key].vmode
+            held = min(pattern.hold50, default=0.0)
+            held90 = min(pattern.hold90, default=0.0)
+            stops, depart = pattern.stops, pattern.depart
+            for k in range(len(stops) - 1):
+                # A held ship is held once per boarding: from each stop to every later one. Both
+                # clocks board at the median departure offsets (Timetable.next_trip).
+                last = len(stops) if held90 > 0 else k + 2
+                for j in range(k + 1, last):
+                    hop(
+                        stops[k],
+                        stops[j],
+                        vmode,
+                        held + pattern.arrive[j] - depart[k],
+                        held90 + pattern.arrive90[j] - depart[k],
+                    )
+        arriving: dict[str, set[str]] = {node: {""} for node in nodes}
+        for _, b, vmode in least:
+            arriving[b].add(vmode)
+        states: list[tuple[str, str]] = [(n, m) for n in nodes for m in sorted(arriving[n])]
+        at = {state: i for i, state in enumerate(states)}
+        edges: list[tuple[int, int, float, float]] = []
+        for (a, b, vmode), (hours, hours90) in least.items():
+            target = at[(b, vmode)]
+            for came in arriving[a]:
+                floor, floor90 = self._transfer_floor(a, came, vmode)
+                edges.append((at[(a, came)], target, floor + hours, floor90 + hours90))
+        self.state_graph = HopGraph(states, edges)
+        self._destination_states = {node: [at[(node, m)] for m in arriving[node]] for node in nodes}
+
+    def _option_charges_for(self, charges: dict[str, _Amounts]) -> Any:
+        """Per option of the hop graph, the per-unit amounts of the border charges it pays under
+        one rate period's ``charges`` (cached per period: the table is one object per period)."""
+        key = id(charges)
+        found = self._option_charges.get(key)
+        if found is None:
+            import numpy as np  # only the compiled bounds need it
+
+            rows = [
+                _fields(charges.get(border, ZERO)) if border is not None else _fields(ZERO)
+                for border in self._option_borders
+            ]
+            found = np.array(rows, dtype=np.float64).reshape(len(rows), len(_fields(ZERO)))
+            if len(self._option_charges) >= 8:
+                self._option_charges.clear()
+            self._option_charges[key] = found
+        return found
+
+    def _transfer_floor(self, node: str, came: str, leave: str) -> tuple[float, float]:
+        """Least (median, p90) hours between arriving at ``node`` by mode ``came`` and leaving by
+        ``leave``: the transfer of :meth:`_transfer` where the modes differ, else nothing (a gauge
+        change may still add time, which a lower bound may leave out)."""
+        if came in ("", leave):
+            return 0.0, 0.0
+        point = self.transship.get(node)
+        if point is None:
+            return self.default_transfer_h, self.default_transfer_h
+        cap = capability(Mode(leave))
+        came_by_water = capability(Mode(came)).waterborne
+        inbound = None if came_by_water == cap.waterborne else came_by_water
+        return point.dwell_for(inbound=inbound)
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled without the per-destination bounds, which are rebuilt on demand."""
         state = dict(self.__dict__)
         state["_bounds"] = {}
+        state["_option_charges"] = {}  # keyed by the identity of this process's rate tables
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
@@ -467,6 +604,7 @@ class Planner:
         if ctx.pareto:
             ctx.backward_usd = self._backward(ctx, "usd")
             ctx.backward_kg = self._backward(ctx, "kg")
+            ctx.backward90 = self._backward(ctx, "hours90")
         start = Label(
             origin_t,
             origin_t,
@@ -522,16 +660,46 @@ class Planner:
             return False  # same arrival: the cheaper one wins the tie (no detours at equal time)
         return not (ctx.count_boardings and a.boardings > b.boardings)
 
-    def _backward(self, ctx: _Context, what: str) -> _Backward:
+    def _backward(self, ctx: _Context, what: str) -> _Backward | StaticBound:
         """Lower bounds to the query's destination of ``what`` (hours, usd or kg), cached per
         destination (and cargo, for money and CO2e) and grown lazily."""
         q = ctx.query
         cargo = (ctx.teu, ctx.wagons, ctx.tonnes, ctx.boxes) if what != "hours" else (0, 0, 0, 0)
-        key = (q.destination, *cargo, what)
+        # The compiled money bound counts the border charges of the query's rate period.
+        period = id(ctx.charges) if what == "usd" and self.hop_graph is not None else 0
+        key = (q.destination, *cargo, what, period)
         found = self._bounds.get(key)
         if found is None:
             if len(self._bounds) >= 256:
                 self._bounds.pop(next(iter(self._bounds)))
+            if self.hop_graph is not None and self.state_graph is not None:
+                graph = self.hop_graph
+                targets = self._destination_states[q.destination]
+                static: StaticBound
+                if what in ("hours", "hours90"):
+                    weights = (
+                        self.state_graph.hours if what == "hours" else self.state_graph.hours90
+                    )
+                    static = StateBound(
+                        self.state_graph.index, self.state_graph.distances(targets, weights)
+                    )
+                else:
+                    per_unit = (
+                        (0.0, ctx.teu, ctx.wagons, ctx.tonnes, ctx.boxes, 1.0, 0.0, 0.0)
+                        if what == "usd"
+                        else (0.0,) * 6 + (ctx.tonnes, ctx.teu)
+                    )
+                    extra = self._option_charges_for(ctx.charges) if what == "usd" else None
+                    static = StaticBound(
+                        graph.index,
+                        graph.distances(
+                            [self._node_index[q.destination]], graph.hop_minimum(per_unit, extra)
+                        ),
+                    )
+                self._bounds[key] = static
+                return static
+            if what == "hours90":
+                return self._backward(ctx, "hours")  # the median clock's bound holds for both
             if what == "hours":
                 reverse: Callable[[str], Iterable[tuple[str, float]]] = self.reverse.__getitem__
             else:
@@ -546,10 +714,10 @@ class Planner:
         return found
 
     @staticmethod
-    def _bound(ctx: _Context, node: str) -> float:
-        """Lower bound of the hours from ``node`` to the destination (inf: it cannot get there)."""
+    def _bound(ctx: _Context, label: Label) -> float:
+        """Lower bound of the hours from ``label`` to the destination (inf: it cannot get there)."""
         assert ctx.backward is not None
-        return ctx.backward.bound(node)
+        return ctx.backward.bound(label.node, label.vmode)
 
     def _offer(self, ctx: _Context, label: Label) -> None:
         q = ctx.query
@@ -558,11 +726,14 @@ class Planner:
         if q.max_transfers is not None and label.boardings > q.max_transfers + 1:
             return
         at_goal = label.node == q.destination and label.progress == len(q.via)
-        ahead = 0.0 if at_goal or label.progress < len(q.via) else self._bound(ctx, label.node)
+        bounded = not at_goal and label.progress == len(q.via)
+        ahead = self._bound(ctx, label) if bounded else 0.0
         if ahead == math.inf:
             return  # the destination cannot be reached from here at all
         # Target pruning: a result already beats every way this label could still go.
         t, t90 = label.t + ahead, label.t90 + ahead
+        if bounded and ctx.backward90 is not None:
+            t90 = label.t90 + ctx.backward90.bound(label.node, label.vmode)
         cost, co2 = label.cost, label.co2
         if ctx.pareto and ctx.results and not at_goal:
             assert ctx.backward_usd is not None
