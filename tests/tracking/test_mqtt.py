@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from corridor.store.models import EpcisEvent
 from corridor.store.tracking_capture import capture
+from corridor.tracking.errors import TrackingError
 from corridor.tracking.mqtt import BridgeConfig, bridge, reading_event, to_document
 from tests.tracking.test_conformance import _admin
 from tests.tracking.test_jetstream import _doc
@@ -90,9 +91,9 @@ def test_sensor_readings_become_sensor_events():
         ({"container": "CSQU3054383", "time": "2026-03-05T10:00:00Z", "temperature_c": 900}, "$.temperature_c"),
         ({"container": "CSQU3054383", "time": "2026-03-05T10:00:00Z"}, "$"),
     ):  # fmt: skip
-        with pytest.raises(Exception) as caught:
+        with pytest.raises(TrackingError) as caught:
             to_document(orjson.dumps(bad))
-        assert getattr(caught.value, "field", None) == field
+        assert caught.value.field == field
 
 
 def test_bridge_captures_dead_letters_and_redelivers(seeded):

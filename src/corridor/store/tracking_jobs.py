@@ -264,7 +264,7 @@ def run_job(
     """
     capture_id = str(params["capture"])
     who = _principal(params["principal"])
-    options = {
+    options: dict[str, Any] = {
         "all_errors": bool(params.get("all_errors", False)),
         "max_depth": int(params.get("max_depth", settings.epcis_max_depth)),
         "max_events": int(params.get("max_events", settings.epcis_max_events)),

@@ -166,7 +166,7 @@ def _connect(config: BridgeConfig, inbox: queue.Queue[Any]) -> Any:
     client.on_connect = on_connect
     client.on_subscribe = on_subscribe
     client.on_message = on_message
-    properties = Properties(PacketTypes.CONNECT)
+    properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     properties.SessionExpiryInterval = config.session_expiry_s
     client.connect(config.host, config.port, keepalive=30, clean_start=False, properties=properties)
     client.loop_start()
@@ -184,7 +184,7 @@ def _dead_letter(client: Any, config: BridgeConfig, message: Any, reason: str) -
     from paho.mqtt.packettypes import PacketTypes
     from paho.mqtt.properties import Properties
 
-    properties = Properties(PacketTypes.PUBLISH)
+    properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
     properties.UserProperty = [("Corridor-Reason", reason), ("Corridor-Topic", message.topic)]
     sent = client.publish(config.dead_letter, message.payload, qos=1, properties=properties)
     sent.wait_for_publish(timeout=10)
