@@ -26,6 +26,7 @@ twice is a duplicate, not a second event. Other packages call these and hand the
 from __future__ import annotations
 
 import uuid
+from urllib.parse import quote
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -88,7 +89,11 @@ def moment_event(
         "readPoint": {"id": NODE_PREFIX + node},
         "bizLocation": {"id": NODE_PREFIX + node},
         "bizTransactionList": [
-            {"type": REFERENCE_TYPES[moment], "bizTransaction": f"urn:corridor:ref:{reference}"},
+            {
+                "type": REFERENCE_TYPES[moment],
+                # A sailing's key has "|" in it: percent-encoded, the reference stays a URI.
+                "bizTransaction": "urn:corridor:ref:" + quote(reference, safe="-._~"),
+            },
         ],
     }
     if shipment_id:
@@ -97,6 +102,6 @@ def moment_event(
         )
     if booking:
         event["bizTransactionList"].append(
-            {"type": BOOKING_TYPE, "bizTransaction": BOOKING_PREFIX + booking}
+            {"type": BOOKING_TYPE, "bizTransaction": BOOKING_PREFIX + quote(booking, safe="-._~")}
         )
     return event
