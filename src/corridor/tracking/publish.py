@@ -26,9 +26,9 @@ twice is a duplicate, not a second event. Other packages call these and hand the
 from __future__ import annotations
 
 import uuid
-from urllib.parse import quote
 from datetime import UTC, datetime
 from typing import Any, Literal
+from urllib.parse import quote
 
 from corridor.tracking.events import CONTAINER_PREFIX, NODE_PREFIX, SHIPMENT_PREFIX
 
