@@ -293,7 +293,10 @@ def run_job(
         _refuse(db, capture_id, exc)
         raise
     except Exception:
-        _refuse(db, capture_id, TrackingError("internal", None, "the capture failed; logged"))
+        # Not the document's fault (a database outage, a bug): nothing was stored, and sending
+        # the same document again is safe (what got in meanwhile comes back as duplicates).
+        reason = "the capture could not be completed and has been logged; send it again"
+        _refuse(db, capture_id, TrackingError("unavailable", None, reason))
         raise
     if shipments:
         try:
