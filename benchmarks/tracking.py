@@ -237,10 +237,13 @@ def bench_reject(base: str, headers: dict[str, str], label: str, megabytes: floa
         )
         outcome = f"HTTP {r.status_code}"
         # Capture is a job: past epcis_capture_wait_s the answer is 202 (running); follow it.
-        while r.status_code == 202 and r.json()["running"]:
-            time.sleep(0.2)
-            r = client.get(r.headers["Location"].removeprefix("/api/v1"), headers=headers)
-            outcome = f"HTTP 202, then the job: success={r.json()['success']}"
+        if r.status_code == 202 and r.json()["running"]:
+            location = r.headers["Location"].removeprefix("/api/v1")
+            job = r.json()
+            while job["running"]:
+                time.sleep(0.2)
+                job = client.get(location, headers=headers).json()
+            outcome = f"HTTP 202, then the job: success={job['success']}"
         seconds = time.perf_counter() - t0
     done.set()
     poller.join()
