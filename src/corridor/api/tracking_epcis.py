@@ -8,6 +8,7 @@ storage in ``corridor.store.tracking_*``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import uuid
 from typing import Any
@@ -175,22 +176,25 @@ async def _capture(
     return await run_in_threadpool(tracking_jobs.run_capture_raw, db, *args[1:])
 
 
-async def _finished(request: Request, who: Principal, job_id: str, wait_s: float) -> dict[str, Any]:
+async def _finished(
+    request: Request, who: Principal, job_id: str, wait_s: float, done: asyncio.Event
+) -> dict[str, Any]:
     """The capture job's view once it finished, or as it stands after ``wait_s`` seconds.
 
-    Polls the database from the threadpool with a growing pause (asyncio sleeps, no thread is
-    held meanwhile): the job may run in any process, so the database is the one place to look.
+    ``done`` is set when the job finishes in this process (a consumer thread of this server);
+    a job run by another process (``corridor worker``) is seen by polling the database, twice a
+    second. No thread is held while waiting.
     """
     db = database_of(request)
-    deadline = asyncio.get_running_loop().time() + wait_s
-    pause = 0.01
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
     while True:
         body = await run_in_threadpool(tracking_jobs.get, db, who, job_id)
-        left = deadline - asyncio.get_running_loop().time()
+        left = deadline - loop.time()
         if not body["running"] or left <= 0:
             return body
-        await asyncio.sleep(min(pause, left))
-        pause = min(pause * 1.5, 0.2)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), min(0.5, left))
 
 
 def _refusal(body: dict[str, Any]) -> TrackingError:
@@ -254,21 +258,29 @@ async def capture(request: Request, who: CallerDep, allErrors: bool = False) -> 
             max_events=settings.epcis_max_events,
         )
         jobs: JobQueue = request.app.state.jobs
-        await run_in_threadpool(
-            functools.partial(
-                jobs.submit,
-                tracking_jobs.KIND,
-                params,
-                who.organisation_id,
-                job_id=job_id,
-                record=tracking_jobs.recorder(who, raw, behaviour),
+        loop, done = asyncio.get_running_loop(), asyncio.Event()
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(done.set)
+
+        forget = jobs.on_finish(job_id, wake)
+        try:
+            await run_in_threadpool(
+                functools.partial(
+                    jobs.submit,
+                    tracking_jobs.KIND,
+                    params,
+                    who.organisation_id,
+                    job_id=job_id,
+                    record=tracking_jobs.recorder(who, raw, behaviour),
+                )
             )
-        )
-        del raw
-        respond_async = "respond-async" in request.headers.get("Prefer", "").lower()
-        body = await _finished(
-            request, who, job_id, 0.0 if respond_async else settings.epcis_capture_wait_s
-        )
+            del raw
+            respond_async = "respond-async" in request.headers.get("Prefer", "").lower()
+            wait_s = 0.0 if respond_async else settings.epcis_capture_wait_s
+            body = await _finished(request, who, job_id, wait_s, done)
+        finally:
+            forget()
         if not body["running"] and not body["success"]:
             raise _refusal(body)
     except TrackingError as exc:

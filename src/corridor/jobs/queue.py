@@ -101,6 +101,37 @@ class JobQueue:
         self.huey.on_shutdown(name="corridor-close-storage")(self._close_storage)
         self.interactive.on_shutdown(name="corridor-close-storage")(self._close_interactive)
         self._consumers: list[Consumer] = []
+        # Callbacks for jobs finishing in this process (a request waiting for its capture).
+        self._waiters: dict[str, list[Callable[[], None]]] = {}
+        self._waiters_lock = threading.Lock()
+
+    def on_finish(self, job_id: str, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` (from the consumer thread) when ``job_id`` finishes in this process.
+
+        A job run by another process never calls it: the caller still polls, only less often.
+        Returns a function that forgets the callback.
+        """
+        with self._waiters_lock:
+            self._waiters.setdefault(job_id, []).append(callback)
+
+        def forget() -> None:
+            with self._waiters_lock:
+                left = [c for c in self._waiters.get(job_id, []) if c is not callback]
+                if left:
+                    self._waiters[job_id] = left
+                else:
+                    self._waiters.pop(job_id, None)
+
+        return forget
+
+    def _finished(self, job_id: str) -> None:
+        with self._waiters_lock:
+            callbacks = self._waiters.pop(job_id, [])
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # a waiter that went away: nothing to tell
+                log.debug("waiter of job %s failed", job_id, exc_info=True)
 
     def submit(
         self,
@@ -130,6 +161,12 @@ class JobQueue:
 
     def execute(self, job_id: str) -> None:
         """Run one job: claim it, call its function with a progress reporter, store the outcome."""
+        try:
+            self._execute_job(job_id)
+        finally:
+            self._finished(job_id)
+
+    def _execute_job(self, job_id: str) -> None:
         with self.db.session() as s:
             if not job_store.claim(s, job_id):
                 return
@@ -174,9 +211,9 @@ class JobQueue:
             workers=workers,
             periodic=False,
             initial_delay=0.05,
-            # An idle SQLite queue is polled (PostgreSQL's wakes on NOTIFY): at most this late,
-            # so that a capture answered as soon as it is done stays quick.
-            max_delay=0.1,
+            # An idle SQLite queue is polled (PostgreSQL's wakes on NOTIFY): captures at most
+            # 0.1 s late, since a client is waiting; long runs at most 1 s.
+            max_delay=0.1 if huey is self.interactive else 1.0,
             check_worker_health=False,
         )
 
