@@ -70,6 +70,14 @@ class Settings(BaseSettings):
         description="EPCIS documents larger than this (MB) are parsed, validated and stored in a "
         "separate process, so a large capture never holds the server's interpreter lock.",
     )
+    epcis_capture_wait_s: float = Field(
+        default=10.0,
+        ge=0,
+        le=120,
+        description="POST /capture runs as a job; the answer waits this long for it (without "
+        "holding a thread) and then shows it finished, or running (202, poll its Location). "
+        "A client sending 'Prefer: respond-async' never waits.",
+    )
     epcis_max_depth: int = Field(
         default=64, ge=8, le=500, description="Deepest JSON nesting accepted in an EPCIS capture."
     )
@@ -258,6 +266,14 @@ class Settings(BaseSettings):
         le=64,
         description="Job consumer threads inside each `corridor serve` process; 0 when separate "
         "`corridor worker` processes run the jobs.",
+    )
+    jobs_interactive_threads: int = Field(
+        default=2,
+        ge=0,
+        le=64,
+        description="Consumer threads for short jobs a client waits for (EPCIS captures) inside "
+        "each `corridor serve` process, apart from the long runs' threads; 0 when separate "
+        "`corridor worker` processes run them.",
     )
     capacity_hold_ttl_min: float = Field(
         default=120.0,

@@ -156,6 +156,8 @@ POST   /api/v1/capacity/bookings/{booking_id}/confirm         401 404 404 404 20
 POST   /api/v1/capacity/bookings/{booking_id}/decline         401 404 404 404 200 403
 POST   /api/v1/capacity/bookings/{booking_id}/move            401 404 404 404 200 403
 POST   /api/v1/capacity/bookings/{booking_id}/cancel          401 404 404 404 403 200
+POST   /api/v1/capacity/bookings/{booking_id}/load            401 404 404 404 200 403
+POST   /api/v1/capacity/sailings/{slot_id}/depart             401 403 403 403 200 403
 POST   /api/v1/capacity/sweep                                 401 403 403 403 200 403
 GET    /api/v1/queue/checkpoints                              401 200 200 200 200 200
 GET    /api/v1/queue/checkpoints/{checkpoint}/hours           401 200 200 200 200 200
@@ -378,6 +380,8 @@ def _body(world: World, method: str, path: str, role: str) -> Any:
             "/confirm",
             "/decline",
             "/sweep",
+            "/load",
+            "/depart",
         )
     ), path
     return None
@@ -408,7 +412,11 @@ def _path(world: World, template: str) -> str:
         "ticket_id": world.ids.get("ticket", ""),
         "checkpoint": "x-khorgos",
     }
-    for action in ("confirm", "decline", "move", "cancel"):
+    if "{slot_id}" in template:
+        from urllib.parse import quote
+
+        values["slot_id"] = quote(str(world.ids["sailing_key"]), safe="")
+    for action in ("confirm", "decline", "move", "cancel", "load"):
         if template.endswith(f"/{action}") and "{booking_id}" in template:
             values["booking_id"] = world.ids[f"booking_{action}"]
     if template.endswith("/cancel"):
@@ -521,8 +529,10 @@ def _capacity_resources(w: World, client: TestClient, owner: dict[str, str]) -> 
     ferries = [f for f in ferries if f["capacity"] == 52]
     sailing = {k: ferries[0][k] for k in ("service", "from_node", "departure")}
     w.ids["sailing"] = sailing  # type: ignore[assignment]
+    w.ids["sailing_key"] = ferries[0]["key"]
     w.ids["move_to"] = ferries[1]["departure"]
-    for key in ("booking", "booking_confirm", "booking_decline", "booking_move", "booking_cancel"):
+    keys = ("booking", "booking_confirm", "booking_decline", "booking_move", "booking_cancel")
+    for key in (*keys, "booking_load"):
         made = client.post(
             "/api/v1/capacity/bookings",
             json={**sailing, "cargo": "rail_wagon", "items": 1},
@@ -530,6 +540,11 @@ def _capacity_resources(w: World, client: TestClient, owner: dict[str, str]) -> 
         )
         assert made.status_code == 201, made.text
         w.ids[key] = made.json()["id"]
+    # Only a confirmed booking is loaded: the ferry line's decision, here the administrator's.
+    confirmed = client.post(
+        f"/api/v1/capacity/bookings/{w.ids['booking_load']}/confirm", headers=w.headers("admin")
+    )
+    assert confirmed.status_code == 200, confirmed.text
     day = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     w.ids["truck_date"] = day
     truck = {"checkpoint": "x-khorgos", "date": day, "hour": 10, "driver": "M. Driver"}

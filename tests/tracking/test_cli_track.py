@@ -45,3 +45,34 @@ def test_import_names_the_file_and_field(configured):
     assert result.exit_code == 2
     assert "bad.jsonld" in result.output
     assert "not JSON" in result.output
+
+
+def test_mqtt_names_the_bad_option_and_bridges_a_reading(configured):
+    unknown = runner.invoke(app, ["track", "mqtt", "--as", "nobody@example.org"])
+    assert unknown.exit_code == 2
+    assert "--as: no user nobody@example.org" in unknown.output
+    closed = runner.invoke(
+        app, ["track", "mqtt", "--as", "admin@demo.corridor", "--port", "1", "--max-messages", "1"]
+    )
+    assert closed.exit_code == 2
+    assert "MQTT 127.0.0.1:1" in closed.output
+    assert "Traceback" not in closed.output
+    import uuid
+
+    import orjson
+
+    from tests.tracking.test_mqtt import Listener, _mosquitto_up
+
+    _mosquitto_up()
+    tag = uuid.uuid4().hex[:8]
+    args = ["track", "mqtt", "--as", "admin@demo.corridor", "--topic", f"c/{tag}/#"]
+    args += ["--client-id", f"cli-{tag}", "--dead-letter", f"c/{tag}-dead"]
+    first = runner.invoke(app, [*args, "--idle-exit", "0.2"])  # the session now exists
+    assert first.exit_code == 0, first.output
+    listener = Listener(f"c/{tag}-dead")
+    reading = {"container": "MSKU9070323", "time": "2026-03-05T10:00:00Z", "humidity_pct": 70}
+    listener.publish(f"c/{tag}/unit7", orjson.dumps(reading))
+    listener.close()
+    done = runner.invoke(app, [*args, "--max-messages", "1"])
+    assert done.exit_code == 0, done.output
+    assert "0 document(s) and 1 reading(s), 1 event(s) captured; 0 dead-lettered" in done.output

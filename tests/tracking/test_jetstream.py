@@ -153,3 +153,66 @@ def test_customs_moments_are_published_as_events(seeded):
         assert (again.captured, len(again.duplicates)) == (0, 1)
         page, _ = tracking_query.query(s, who, parse_query({"EQ_bizStep": "holding"}), 10, None)
     assert page[0]["disposition"] == "non_conformant"
+
+
+def test_a_subscriber_sees_a_jetstream_captured_event_within_a_second(seeded, tmp_path):
+    """Issue 13's promise: an event captured from JetStream reaches an open WebSocket subscriber
+    within a second of its commit (the socket looks for new events every ``WS_POLL_S``)."""
+    import queue
+    import threading
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from corridor.api import create_app
+    from corridor.settings import Settings
+    from tests.api.conftest import ADMIN, Api
+
+    _nats_up()
+    db = seeded.db
+    who = _admin(db)
+    tag = uuid.uuid4().hex[:8]
+    config = StreamConfig(
+        url=NATS, stream=f"S{tag}", subject=f"s.{tag}.capture", dead_letter=f"s.{tag}.dead"
+    )
+    committed: list[float] = []
+
+    def handle(data: bytes) -> dict[str, int]:
+        with db.write_session() as s:
+            result = capture(s, who, (), parse(data))
+        committed.append(time.monotonic())  # after the commit
+        return {"captured": result.captured}
+
+    payload = _doc(1)
+    wanted = orjson.loads(payload)["epcisBody"]["eventList"][0]["eventID"]
+    with TestClient(create_app(Settings(var_dir=tmp_path), db)) as client:
+        api = Api(client, seeded.passwords, db)
+        admin = api.headers(ADMIN)
+        made = client.post(
+            "/api/v1/epcis/queries",
+            json={"name": "telematics", "query": {"EQ_bizStep": "loading"}},
+            headers=admin,
+        )
+        assert made.status_code == 201, made.text
+        token = admin["Authorization"].removeprefix("Bearer ")
+        url = f"/api/v1/epcis/queries/telematics/subscriptions?access_token={token}"
+        received: queue.Queue[tuple[float, list]] = queue.Queue()
+        try:
+            with client.websocket_connect(url) as ws:
+                ws.receive_json()  # the subscription's id: the socket is live
+
+                def listen() -> None:
+                    body = ws.receive_json()
+                    events = body["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+                    received.put((time.monotonic(), events))
+
+                listener = threading.Thread(target=listen, daemon=True)
+                listener.start()
+                asyncio.run(_publish(config, [payload]))
+                stats = asyncio.run(consume(config, handle, max_documents=1, idle_exit_s=10))
+                seen_at, events = received.get(timeout=10)
+        finally:
+            asyncio.run(_cleanup(config))
+    assert stats.documents == 1
+    assert [e["eventID"] for e in events] == [wanted]
+    assert seen_at - committed[0] < 1.0, f"seen {seen_at - committed[0]:.2f} s after the commit"

@@ -18,6 +18,7 @@ from corridor.api import (
     auth,
     availability,
     capacity,
+    capacity_moments,
     customs,
     errors,
     network,
@@ -148,7 +149,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
 
     for module in (
         auth, network, routes, shipments, customs, tracking, admin, jobs_api, notices,
-        simulation_api, energy_api, capacity, queue,
+        simulation_api, energy_api, capacity, capacity_moments, queue,
     ):  # fmt: skip
         api.include_router(module.router)
     app.include_router(api)

@@ -18,8 +18,9 @@ from corridor.api.capacity_schemas import (
     TicketOut,
     VerifiedTicket,
 )
-from corridor.api.deps import PrincipalDep, SessionDep
+from corridor.api.deps import NetworkDep, PrincipalDep, SessionDep
 from corridor.capacity.equeue import MCI_KZT_2025, qr_png, qr_svg, verify
+from corridor.store import capacity_moments
 from corridor.store import capacity_queue as queue
 from corridor.store.capacity import committing as store_committing
 from corridor.store.capacity_tables import QueueTicket
@@ -167,8 +168,11 @@ def verify_ticket(body: TicketIn, settings: SettingsDep) -> VerifiedTicket:
 
 
 @router.post("/checkin", response_model=TicketOut, summary="Check a truck in at the checkpoint")
-def check_in(body: TicketIn, s: SessionDep, settings: SettingsDep, who: PrincipalDep) -> TicketOut:
+def check_in(
+    body: TicketIn, s: SessionDep, settings: SettingsDep, who: PrincipalDep, network: NetworkDep
+) -> TicketOut:
+    """Also an EPCIS ``arriving`` event at the checkpoint, in the same transaction."""
     with store_committing(s):
-        return ticket_out(
-            queue.check_in(s, who, settings.keys_dir, body.ticket, settings.queue_grace_min)
-        )
+        ticket = queue.check_in(s, who, settings.keys_dir, body.ticket, settings.queue_grace_min)
+        capacity_moments.publish_check_in(s, who, network, ticket)
+        return ticket_out(ticket)

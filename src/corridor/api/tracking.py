@@ -19,11 +19,10 @@ from corridor.api.tracking_http import problem, settings_of
 from corridor.network import Network
 from corridor.settings import Settings
 from corridor.store import shipments as shipment_store
-from corridor.store import tracking_alerts
+from corridor.store import tracking_alerts, tracking_jobs
 from corridor.store.db import Database
 from corridor.store.models import OrgKind, TrackingAlert
 from corridor.store.tracking_status import shipment_status
-from corridor.store.tracking_subscriptions import deliver_webhooks
 from corridor.tracking.errors import TrackingError
 from corridor.webhooks.guard import parse_allowed
 
@@ -36,14 +35,7 @@ def after_capture(
     db: Database, network: Network, shipment_ids: set[str], settings: Settings
 ) -> None:
     """Alerts for the shipments a capture touched (debounced in the database), then deliveries."""
-    with db.write_session() as s:
-        due = tracking_alerts.claim_evaluation(s, shipment_ids, settings.alert_debounce_s)
-    if due:
-        with db.write_session() as s:
-            tracking_alerts.evaluate_alerts(s, network, due, settings.alert_slip_h)
-    nets = parse_allowed(settings.webhook_allow_nets)
-    tracking_alerts.deliver_due(db, settings.webhook_backoff_s, allowed=nets)
-    deliver_webhooks(db, settings.webhook_backoff_s, allowed=nets)
+    tracking_jobs.after_capture(db, settings, shipment_ids, network)
 
 
 class PositionOut(BaseModel):

@@ -8,9 +8,9 @@ storage in ``corridor.store.tracking_*``.
 from __future__ import annotations
 
 import asyncio
-import threading
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+import contextlib
+import functools
+import uuid
 from typing import Any
 from urllib.parse import quote
 
@@ -32,11 +32,12 @@ from corridor.api.tracking_http import (
     settings_of,
     wants_xml,
 )
+from corridor.jobs import JobQueue
 from corridor.store import tracking_jobs, tracking_query
 from corridor.store.accounts import Principal
 from corridor.tracking.capture import STANDARD_CONTEXT
 from corridor.tracking.document import parse as parse_json
-from corridor.tracking.errors import TrackingError
+from corridor.tracking.errors import Problem, TrackingError
 from corridor.tracking.query import PAGE_MAX, QuerySpec
 from corridor.tracking.query import parse as parse_query
 from corridor.tracking.xml import capture_bytes as xml_capture_bytes
@@ -162,19 +163,6 @@ def capture_options(request: Request) -> Response:
     return response
 
 
-_POOL: ProcessPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
-
-
-def _pool() -> ProcessPoolExecutor:
-    """Worker processes for large documents (created on first use; spawn: no forked threads)."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn"))
-        return _POOL
-
-
 async def _capture(
     request: Request, who: Principal, raw: bytes, all_errors: bool, single: bool, xml: bool = False
 ) -> tuple[str, dict[str, Any], set[str], bytes]:
@@ -192,12 +180,11 @@ async def _capture(
         try:
             if large:
                 loop = asyncio.get_running_loop()
-                raw = await loop.run_in_executor(_pool(), xml_capture_bytes, *convert)
+                pool = tracking_jobs.process_pool()
+                raw = await loop.run_in_executor(pool, xml_capture_bytes, *convert)
             else:
                 raw = await run_in_threadpool(xml_capture_bytes, *convert)
-        except TrackingError as exc:
-            if exc.problems and not single:  # refused by GS1's XSD: a failed job, as for JSON
-                await run_in_threadpool(tracking_jobs.record_refusal, db, who, exc)
+        except TrackingError:
             raise
     args = (
         db.url,
@@ -211,10 +198,47 @@ async def _capture(
     )
     if large:
         loop = asyncio.get_running_loop()
-        job = await loop.run_in_executor(_pool(), tracking_jobs.capture_bytes, *args)
+        job = await loop.run_in_executor(
+            tracking_jobs.process_pool(), tracking_jobs.capture_bytes, *args
+        )
     else:
         job = await run_in_threadpool(tracking_jobs.run_capture_raw, db, *args[1:])
     return (*job, raw)
+
+
+async def _finished(
+    request: Request, who: Principal, job_id: str, wait_s: float, done: asyncio.Event
+) -> dict[str, Any]:
+    """The capture job's view once it finished, or as it stands after ``wait_s`` seconds.
+
+    ``done`` is set when the job finishes in this process (a consumer thread of this server);
+    a job run by another process (``corridor worker``) is seen by polling the database, twice a
+    second. No thread is held while waiting.
+    """
+    db = database_of(request)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
+    while True:
+        body = await run_in_threadpool(tracking_jobs.get, db, who, job_id)
+        left = deadline - loop.time()
+        if not body["running"] or left <= 0:
+            return body
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), min(0.5, left))
+
+
+def _refusal(body: dict[str, Any]) -> TrackingError:
+    """The TrackingError a finished, refused capture job recorded (answered as before: 4xx)."""
+    errors = body["errors"] or [{"index": None, "field": None, "reason": "refused"}]
+    problems = [Problem(str(e["field"] or "$"), str(e["reason"]), e["index"]) for e in errors]
+    first = errors[0]
+    return TrackingError(
+        str(body["result"].get("code", "invalid")),
+        first["field"],
+        str(first["reason"]),
+        problems if any(e["index"] is not None for e in errors) else [],
+        body["captureID"],
+    )
 
 
 @router.post(
@@ -233,15 +257,17 @@ async def _capture(
         }
     },
 )
-async def capture(
-    request: Request, who: CallerDep, background: BackgroundTasks, allErrors: bool = False
-) -> Response:
+async def capture(request: Request, who: CallerDep, allErrors: bool = False) -> Response:
     """All or nothing per document. Stops at the first bad event unless ``allErrors=true``.
 
-    The body is read here (with the size limit); parsing, validation and storage run in the
-    threadpool, so the server keeps answering while a large document is checked.
+    The body is read here (with the size limit) and handed to the shared job queue (kind
+    ``epcis.capture``), which any API worker or ``corridor worker`` runs. The answer waits up to
+    ``epcis_capture_wait_s`` for the job without holding a thread: a finished job answers 202
+    with its result, a refused one the 4xx naming the event and field (its Location still names
+    the job), a longer one 202 with ``running: true``. ``Prefer: respond-async`` never waits.
     """
     settings = settings_of(request)
+    location = ""
     try:
         negotiate(request, xml=True)
         kind = content_type(request)
@@ -253,16 +279,48 @@ async def capture(
                 "this repository captures all or nothing (rollback)",
             )
         raw = await read_body(request, int(settings.epcis_max_body_mb * 2**20))
-        job_id, _, shipments, _ = await _capture(request, who, raw, allErrors, False, kind == "xml")
+        job_id = uuid.uuid4().hex
+        location = f"{PREFIX}/capture/{job_id}"
+        params = tracking_jobs.job_params(
+            job_id,
+            who,
+            all_errors=allErrors,
+            max_depth=settings.epcis_max_depth,
+            max_events=settings.epcis_max_events,
+            fmt=kind,
+        )
+        jobs: JobQueue = request.app.state.jobs
+        loop, done = asyncio.get_running_loop(), asyncio.Event()
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(done.set)
+
+        forget = jobs.on_finish(job_id, wake)
+        try:
+            await run_in_threadpool(
+                functools.partial(
+                    jobs.submit,
+                    tracking_jobs.KIND,
+                    params,
+                    who.organisation_id,
+                    job_id=job_id,
+                    record=tracking_jobs.recorder(who, raw, behaviour),
+                )
+            )
+            del raw
+            respond_async = "respond-async" in request.headers.get("Prefer", "").lower()
+            wait_s = 0.0 if respond_async else settings.epcis_capture_wait_s
+            body = await _finished(request, who, job_id, wait_s, done)
+        finally:
+            forget()
+        if not body["running"] and not body["success"]:
+            raise _refusal(body)
     except TrackingError as exc:
         response = problem(exc)
-        if exc.job_id:
-            response.headers["Location"] = f"{PREFIX}/capture/{exc.job_id}"
+        if location and exc.code != "too_large":
+            response.headers["Location"] = location
         return response
-    if shipments:
-        _after_capture(request, background, shipments)
-    body = await run_in_threadpool(tracking_jobs.get, database_of(request), who, job_id)
-    return _job_response(body, request, 202, {"Location": f"{PREFIX}/capture/{job_id}"})
+    return _job_response(body, request, 202, {"Location": location})
 
 
 def _job_response(

@@ -34,6 +34,7 @@ STATUS: dict[str, tuple[int, str]] = {
     "quota": (429, "epcisException:ImplementationException"),
     "not_acceptable": (406, "epcisException:NotAcceptable"),
     "unsupported_media_type": (415, "epcisException:UnsupportedMediaType"),
+    "unavailable": (503, "epcisException:ImplementationException"),
 }
 
 GS1_HEADERS = {

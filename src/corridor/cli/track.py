@@ -176,3 +176,68 @@ def consume(
         f"{stats.dead} dead-lettered; {stats.retried} retried",
         highlight=False,
     )
+
+
+@app.command()
+def mqtt(
+    topic: str = typer.Option(
+        "corridor/telematics/#", "--topic", help="MQTT topic filter to subscribe to (QoS 1)."
+    ),
+    as_user: str = typer.Option(
+        ..., "--as", help="E-mail of the user whose organisation captures."
+    ),
+    dead_letter: str = typer.Option(
+        "corridor/telematics-dead",
+        "--dead-letter",
+        help="Topic that receives refused messages, the reason in their user properties.",
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="MQTT broker (Mosquitto) host."),
+    port: int = typer.Option(1883, "--port", min=1, max=65535, help="MQTT broker port."),
+    client_id: str = typer.Option(
+        "corridor-mqtt-bridge",
+        "--client-id",
+        help="Client id; the broker keeps this session's unacknowledged messages.",
+    ),
+    max_messages: int | None = typer.Option(None, help="Stop after this many messages."),
+    idle_exit: float | None = typer.Option(None, help="Stop after this many idle seconds."),
+) -> None:
+    """Capture telematics from MQTT: EPCIS documents or sensor readings; ack after commit."""
+    from corridor.store.tracking_capture import capture
+    from corridor.tracking.mqtt import BridgeConfig, bridge
+
+    settings = get_settings()
+    db = _db()
+    try:
+        with db.session() as s:
+            who = _principal(s, as_user)
+            nodes = set(load_stored_network(s, settings.network_dir).nodes)
+
+        def handle(document: dict[str, object]) -> dict[str, int]:
+            with db.write_session() as s:
+                result = capture(s, who, nodes, document, max_events=settings.epcis_max_events)
+            return {"captured": result.captured}
+
+        config = BridgeConfig(
+            host=host, port=port, topic=topic, dead_letter=dead_letter, client_id=client_id
+        )
+        out.print(f"bridging MQTT {topic} on {host}:{port} ...", highlight=False)
+        try:
+            stats = bridge(
+                config,
+                handle,
+                max_depth=settings.epcis_max_depth,
+                max_messages=max_messages,
+                idle_exit_s=idle_exit,
+            )
+        except KeyboardInterrupt:
+            raise typer.Exit(0) from None
+        except OSError as exc:
+            err.print(f"[red]error:[/red] MQTT {host}:{port}: {exc}", highlight=False)
+            raise typer.Exit(2) from None
+    finally:
+        db.dispose()
+    out.print(
+        f"{stats.documents} document(s) and {stats.readings} reading(s), {stats.events} event(s) "
+        f"captured; {stats.dead} dead-lettered; {stats.retried} retried",
+        highlight=False,
+    )

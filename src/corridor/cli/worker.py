@@ -15,7 +15,10 @@ out = Console(soft_wrap=True)
 
 
 def worker(
-    threads: int = typer.Option(2, min=1, max=64, help="Jobs run at once by this process."),
+    threads: int = typer.Option(2, min=1, max=64, help="Long jobs run at once by this process."),
+    capture_threads: int = typer.Option(
+        2, min=0, max=64, help="EPCIS captures run at once by this process (their own lane)."
+    ),
 ) -> None:
     """Run queued jobs (simulation, energy and capture runs) until interrupted."""
     from corridor.jobs import JobQueue
@@ -25,5 +28,9 @@ def worker(
     settings = get_settings()
     db = Database(settings.resolved_database_url())
     prepare(db, settings.network_dir, demo=False)
-    out.print(f"Corridor worker: {threads} thread(s), database {db.dialect}", highlight=False)
-    JobQueue(settings, db).run_consumer(threads)
+    out.print(
+        f"Corridor worker: {threads} thread(s), {capture_threads} capture thread(s), "
+        f"database {db.dialect}",
+        highlight=False,
+    )
+    JobQueue(settings, db).run_consumer(threads, capture_threads)

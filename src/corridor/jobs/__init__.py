@@ -6,7 +6,24 @@ in the database, queues its id, and runs it in a consumer that reports progress 
 Nothing here knows a domain rule: kinds are registered by name (see :mod:`corridor.jobs.kinds`).
 """
 
-from corridor.jobs.kinds import JobError, JobFunction, Progress, register, resolve
+from corridor.jobs.kinds import (
+    JobError,
+    JobFunction,
+    Progress,
+    StoredJobFunction,
+    register,
+    register_stored,
+    resolve,
+)
 from corridor.jobs.queue import JobQueue
 
-__all__ = ["JobError", "JobFunction", "JobQueue", "Progress", "register", "resolve"]
+__all__ = [
+    "JobError",
+    "JobFunction",
+    "JobQueue",
+    "Progress",
+    "StoredJobFunction",
+    "register",
+    "register_stored",
+    "resolve",
+]

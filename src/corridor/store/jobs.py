@@ -13,9 +13,15 @@ from sqlalchemy.orm import Session
 from corridor.store.jobs_tables import Job, JobState
 
 
-def create(s: Session, kind: str, params: dict[str, Any], organisation_id: str | None) -> Job:
+def create(
+    s: Session,
+    kind: str,
+    params: dict[str, Any],
+    organisation_id: str | None,
+    job_id: str | None = None,
+) -> Job:
     job = Job(
-        id=uuid.uuid4().hex,
+        id=job_id or uuid.uuid4().hex,
         kind=kind,
         organisation_id=organisation_id,
         state=JobState.QUEUED,

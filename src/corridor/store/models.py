@@ -256,6 +256,7 @@ class TrackingAlert(Base):
 
 # Tables kept in their own modules register on the same metadata when the models are imported.
 # Tables of other domains, imported here so that ``Base.metadata`` (and Alembic) sees them.
+from corridor.store import capacity_moments_tables as _capacity_moments  # noqa: E402,F401
 from corridor.store import capacity_tables  # noqa: E402, F401
 from corridor.store import disruptions_tables as _disruptions_tables  # noqa: E402,F401
 from corridor.store import jobs_tables as _jobs_tables  # noqa: E402,F401

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from corridor.store.models import Base
@@ -36,7 +36,12 @@ class TrackingCache(Base):
 
 
 class EpcisCapture(Base):
-    """A capture job as ``GET /capture/{captureID}`` shows it."""
+    """A capture job as ``GET /capture/{captureID}`` shows it (its id is the ``jobs`` row's).
+
+    The ``jobs`` row carries the queue state; this row carries what the GS1 binding shows
+    (``running``, ``success``, ``captureErrorBehaviour``, per-event ``errors``) and, until the job
+    has run, the document itself (``payload``), so that a consumer on any machine can capture it.
+    """
 
     __tablename__ = "epcis_captures"
 
@@ -48,6 +53,7 @@ class EpcisCapture(Base):
     success: Mapped[bool] = mapped_column(Boolean)
     error_behaviour: Mapped[str] = mapped_column(String(10))
     result: Mapped[dict[str, Any]]
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
 
 
 class EpcisNamedQuery(Base):

@@ -11,6 +11,13 @@ Each builder returns one EPCIS 2.0 ObjectEvent with a CBV 2.0 business step and 
 | e-queue check-in (border) | arriving    | in_progress      |
 
 (CBV 2.0, GS1 Core Business Vocabulary, sections 7.1-7.2: standard bizStep and disposition values.)
+Why these steps: CBV ``loading`` is "loading objects into a vehicle" (the ferry, before it leaves),
+``departing`` is "the object leaving a location on its way to a destination" (the sailing casting
+off), and ``arriving`` is "the object arriving at a location" (the truck reporting at the
+checkpoint on its booked hour); the customs inspection at the checkpoint, if any, is the office's
+own ``inspecting``/``holding`` event. ``in_progress`` (CBV: the object is being processed in a
+business step) fits loading and a check-in; ``in_transit`` (CBV: in transit between locations)
+fits a departed sailing.
 The eventID is derived from what happened (kind, reference, time), so publishing the same moment
 twice is a duplicate, not a second event. Other packages call these and hand the result to
 ``corridor.store.tracking_publish.publish``.
@@ -21,6 +28,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
+from urllib.parse import quote
 
 from corridor.tracking.events import CONTAINER_PREFIX, NODE_PREFIX, SHIPMENT_PREFIX
 
@@ -34,6 +42,9 @@ STEPS: dict[str, tuple[str, str]] = {
     "ferry_departure": ("departing", "in_transit"),
     "equeue_checkin": ("arriving", "in_progress"),
 }
+#: Business transaction type of a capacity booking (a held slot on a sailing) that a moment names.
+BOOKING_TYPE = "urn:corridor:btt:capacity_booking"
+BOOKING_PREFIX = "urn:corridor:booking:"
 #: Business transaction types Corridor adds for the documents behind a moment.
 REFERENCE_TYPES = {
     "customs_release": "urn:corridor:btt:customs_declaration",
@@ -48,20 +59,24 @@ _NAMESPACE = uuid.UUID("0d8b4f1e-6c59-4f0e-9b67-3f1f6c2f7a11")
 def moment_event(
     moment: Moment,
     *,
-    shipment_id: str,
+    shipment_id: str | None,
     node: str,
     when: datetime,
     reference: str,
     containers: list[str] | tuple[str, ...] = (),
+    booking: str | None = None,
 ) -> dict[str, Any]:
     """The EPCIS event of ``moment`` for a shipment at corridor ``node``.
 
-    ``reference``: the declaration, sailing or queue slot id the moment belongs to.
+    ``reference``: the declaration, sailing or queue slot id the moment belongs to; ``booking``:
+    the capacity booking (or e-queue ticket) behind it, added as a business transaction. Without
+    a shipment the event names only its references (a truck checked in without a known shipment).
     """
     step, disposition = STEPS[moment]
     moment_utc = when.astimezone(UTC)
     stamp = moment_utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment_utc.microsecond // 1000:03d}Z"
-    ident = uuid.uuid5(_NAMESPACE, f"{moment}|{shipment_id}|{reference}|{stamp}")
+    key = f"{moment}|{shipment_id or ''}|{reference}|{stamp}"  # the customs moments' key as before
+    ident = uuid.uuid5(_NAMESPACE, key + (f"|{booking}" if booking else ""))
     event: dict[str, Any] = {
         "type": "ObjectEvent",
         "eventID": f"urn:uuid:{ident}",
@@ -74,8 +89,19 @@ def moment_event(
         "readPoint": {"id": NODE_PREFIX + node},
         "bizLocation": {"id": NODE_PREFIX + node},
         "bizTransactionList": [
-            {"type": "bol", "bizTransaction": SHIPMENT_PREFIX + shipment_id},
-            {"type": REFERENCE_TYPES[moment], "bizTransaction": f"urn:corridor:ref:{reference}"},
+            {
+                "type": REFERENCE_TYPES[moment],
+                # A sailing's key has "|" in it: percent-encoded, the reference stays a URI.
+                "bizTransaction": "urn:corridor:ref:" + quote(reference, safe="-._~"),
+            },
         ],
     }
+    if shipment_id:
+        event["bizTransactionList"].insert(
+            0, {"type": "bol", "bizTransaction": SHIPMENT_PREFIX + shipment_id}
+        )
+    if booking:
+        event["bizTransactionList"].append(
+            {"type": BOOKING_TYPE, "bizTransaction": BOOKING_PREFIX + quote(booking, safe="-._~")}
+        )
     return event
