@@ -171,11 +171,19 @@ def test_an_itinerary_holds_every_leg_and_the_planner_goes_around_full_sailings(
     plan = Itinerary.model_validate(body["shipment"]["itinerary"])
     managed = [leg for leg in plan.legs if leg.service]
     assert len(managed) >= 2
-    assert sorted(b["service"] for b in body["bookings"]) == sorted(
+    legs = [b for b in body["bookings"] if b["unit"] != "trains"]
+    paths = [b for b in body["bookings"] if b["unit"] == "trains"]
+    assert sorted(b["service"] for b in legs) == sorted(
         leg.service for leg in managed if leg.service
     )
+    # ... and one train path at each rail border crossing the trains pass (crossings.csv)
+    borders = [
+        c.id for leg in plan.legs if leg.mode == "rail" for c in leg.crossings if c.kind == "border"
+    ]
+    assert borders and sorted(b["service"] for b in paths) == sorted(borders)
     assert {b["state"] for b in body["bookings"]} == {"held"}
-    assert {b["units"] for b in body["bookings"]} == {4}  # two 40-ft boxes = 4 TEU
+    assert {b["units"] for b in legs} == {4}  # two 40-ft boxes = 4 TEU
+    assert {b["units"] for b in paths} == {1}
     assert len({b["group_id"] for b in body["bookings"]}) == 1
     assert body["skipped_full"] == []
     # Another forwarder fills the sea leg; the planner now goes around it and says so.

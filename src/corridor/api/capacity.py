@@ -180,10 +180,8 @@ def create_booking(
 ) -> BookingOut:
     leg = store.LegRequest(body.service, body.from_node, body.departure, body.cargo, body.items)
     with store.committing(s):
-        row = store.hold(s, who, ctx, [leg], waitlist=body.waitlist)[0]
-        slot = s.get(CapSlot, row.slot_id)
-        assert slot is not None
-        return booking_out(row, slot)
+        held = store.hold_slots(s, who, ctx, [leg], waitlist=body.waitlist)[0]
+    return booking_out(held.booking, held.slot)
 
 
 def _plan(
