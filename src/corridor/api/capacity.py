@@ -70,7 +70,8 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
-def context(request: Request, network: NetworkDep) -> store.Context:
+async def context(request: Request, network: NetworkDep) -> store.Context:
+    """The process's capacity context (a dictionary look-up: async, so no thread hand-off)."""
     ttl = settings_of(request).capacity_hold_ttl_min
     return store.context_for(network, ttl)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -251,11 +251,17 @@ def _take_counts(
     )
     if unless_noticed:
         stmt = stmt.where(~exists(_noticed(unless_noticed)))
-    row = session.execute(
-        stmt.values({column: column + units})
-        .returning(CapSlot.capacity, CapSlot.held, CapSlot.confirmed)
-        .execution_options(synchronize_session=False)
-    ).first()
+    # A Core statement on the session's connection: the ORM's bulk-update path adds CPU and
+    # nothing here (no objects to synchronise).
+    row = (
+        session.connection()
+        .execute(
+            stmt.values({column.key: column + units}).returning(
+                CapSlot.capacity, CapSlot.held, CapSlot.confirmed
+            )
+        )
+        .first()
+    )
     return (int(row[0]), int(row[1]), int(row[2])) if row is not None else None
 
 
@@ -265,7 +271,9 @@ def _noticed(elements: list[str]) -> Any:
         select(NoticeElementRow.id)
         .join(NoticeRow, NoticeRow.id == NoticeElementRow.notice_id)
         .where(
-            NoticeElementRow.element.in_(elements),
+            # one bound parameter per element (not an expanding IN): the statement's compiled
+            # form is cached, not compiled again for every booking
+            or_(*(NoticeElementRow.element == e for e in elements)),
             NoticeRow.status == NoticeStatus.ACTIVE.value,
         )
     )
