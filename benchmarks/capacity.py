@@ -99,7 +99,9 @@ def _backends(db: Database) -> list[int]:
         return [
             int(p)
             for p in s.scalars(
-                text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"),
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"
+                ),
                 {"d": name},
             )
         ]
@@ -174,7 +176,9 @@ def run(kind: str, label: str, workers: int, threads: int, count: int, clients: 
             return {**{k: target[k] for k in keys}, "cargo": cargo, "items": 1}
 
         # Warm-up: every worker builds its timetables and opens its connections.
-        warm = [[_request(svc.port, tokens[c], body(1 + c)) for _ in range(2)] for c in range(clients)]
+        warm = [
+            [_request(svc.port, tokens[c], body(1 + c)) for _ in range(2)] for c in range(clients)
+        ]
         asyncio.run(_drive(svc.port, warm))
         per_client: list[list[bytes]] = [[] for _ in range(clients)]
         for i in range(count):

@@ -6,7 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from corridor.capacity.ferry import Basis, FerryRule, estimate_departure
+from corridor.capacity.data import load_capacity
+from corridor.capacity.ferry import (
+    Basis,
+    FerryRule,
+    decide,
+    estimate_departure,
+    fill_time_h,
+    hours_left,
+    mean_load,
+)
+from corridor.settings import PACKAGE_DATA_DIR
 
 NOMINAL = datetime(2026, 12, 4, 22, 0, tzinfo=UTC)
 RULE = FerryRule(load_factor=0.9, max_wait_h=72)
@@ -71,3 +81,61 @@ def test_never_before_the_nominal_departure():
 def test_incomplete_or_out_of_range_rules_are_refused(factor, wait):
     with pytest.raises(ValueError, match=r"load_factor|max_wait_h"):
         FerryRule(load_factor=factor, max_wait_h=wait)
+
+
+# -- the same rule at the berth (the simulation's side) ------------------------------------------
+
+BERTH = FerryRule(load_factor=0.8, max_wait_h=48)
+
+
+def test_at_the_berth_it_sails_when_loaded_or_when_the_clock_runs_out():
+    assert decide(40, 50, 0, BERTH).reason == "loaded"  # 40/50 = 0.8
+    assert not decide(39, 50, 10, BERTH).depart
+    assert decide(1, 50, 48, BERTH).reason == "waited"
+    assert decide(0, 50, 48, BERTH).depart  # a ferry repositions empty
+    train = FerryRule(0.9, 72, sail_empty=False)
+    assert not decide(0, 57, 100, train).depart  # a train is never formed empty
+    assert decide(3, 50, 0, FerryRule()).reason == "scheduled"
+    assert hours_left(10, BERTH) == 38
+    assert hours_left(60, BERTH) == 0
+
+
+def test_closed_form_under_steady_arrivals():
+    # 2 slots an hour fill 80 % of 50 slots in 20 h, before the 48 h limit
+    assert fill_time_h(2.0, 50, BERTH) == pytest.approx(20.0)
+    assert mean_load(2.0, 50, BERTH) == pytest.approx(40.0)
+    # 0.5 an hour would need 80 h: the vessel leaves at 48 h with 24 slots
+    assert fill_time_h(0.5, 50, BERTH) == 48
+    assert mean_load(0.5, 50, BERTH) == pytest.approx(24.0)
+
+
+def test_planner_and_berth_agree_on_one_hand_worked_sailing():
+    """The Aktau - Alat Ro-Pax of vessels.csv (X = 0.9, Y = 72 h) with 52 wagon places.
+
+    By hand: 0.9 x 52 = 46.8, so the 47th wagon makes it sail. Bookings arrive at 1 wagon an hour
+    from the nominal departure on: 47 wagons take 47 h < 72 h, so it sails at nominal + 47 h.
+    At 0.5 wagon an hour 47 wagons would take 94 h: it sails at nominal + 72 h with 36 wagons.
+    """
+    vessel = load_capacity(PACKAGE_DATA_DIR).vessels["asco-aktau-alat-ferry"]
+    rule = FerryRule.of(vessel)
+    assert (rule.load_factor, rule.max_wait_h) == (0.9, 72.0)
+    # the berth (simulation): step through the hours with 1 wagon arriving each hour
+    hour = next(h for h in range(200) if decide(h, 52, h, rule).depart)
+    assert (hour, decide(hour, 52, hour, rule).reason) == (47, "loaded")
+    slow = next(h for h in range(200) if decide(h // 2, 52, h, rule).depart)
+    assert (slow, slow // 2, decide(slow // 2, 52, slow, rule).reason) == (72, 36, "waited")
+    assert fill_time_h(1.0, 52, rule) == pytest.approx(46.8)
+    assert fill_time_h(0.5, 52, rule) == 72
+    # the planner: 24 wagons booked in the first 24 h after nominal (1 an hour) -> 23 to go
+    now = NOMINAL + timedelta(hours=24)
+    got = estimate_departure(rule, NOMINAL, 52, 24, now, opened=NOMINAL)
+    assert got.basis is Basis.BOOKING_RATE
+    assert got.departure == now + timedelta(hours=22.8)  # (46.8 - 24) / 1 per h
+    slow_got = estimate_departure(rule, NOMINAL, 52, 12, now, opened=NOMINAL)
+    assert (slow_got.departure, slow_got.basis) == (NOMINAL + timedelta(hours=72), Basis.MAX_WAIT)
+    # once loaded, both say "now"
+    assert decide(47, 52, 0, rule).reason == "loaded"
+    assert estimate_departure(rule, NOMINAL, 52, 47, now).basis is Basis.LOADED
+    # a vessel without a row in vessels.csv, or a scheduled one, keeps its timetable
+    assert FerryRule.of(None).scheduled
+    assert FerryRule.of(load_capacity(PACKAGE_DATA_DIR).vessels["asco-aktau-alat-feeder"]).scheduled

@@ -502,9 +502,7 @@ def hold(
     now: datetime | None = None,
 ) -> list[CapBooking]:
     """Hold capacity on every leg at once, or nothing (see :func:`hold_slots`)."""
-    held = hold_slots(
-        session, who, ctx, legs, shipment_id=shipment_id, waitlist=waitlist, now=now
-    )
+    held = hold_slots(session, who, ctx, legs, shipment_id=shipment_id, waitlist=waitlist, now=now)
     return [h.booking for h in held]
 
 
@@ -703,16 +701,19 @@ def next_crossing_days(session: Session, path: _Path, now: datetime) -> list[dic
     """The next days after ``path.day`` on which the crossing has room for ``path.units`` paths."""
     days = [path.day + timedelta(days=i) for i in range(1, ALTERNATIVE_DAYS + 1)]
     keys = [crossing_key(path.crossing, d) for d in days]
-    rows = {
-        r.id: r for r in session.scalars(select(CapSlot).where(CapSlot.id.in_(keys)))
-    }
+    rows = {r.id: r for r in session.scalars(select(CapSlot).where(CapSlot.id.in_(keys)))}
     out: list[dict[str, Any]] = []
     for day, key in zip(days, keys, strict=True):
         row = rows.get(key)
         free = path.capacity - (row.held + row.confirmed if row else 0)
         if free >= path.units:
             out.append(
-                {"crossing": path.crossing, "day": day.isoformat(), "free": free, "unit": CROSSING_UNIT}
+                {
+                    "crossing": path.crossing,
+                    "day": day.isoformat(),
+                    "free": free,
+                    "unit": CROSSING_UNIT,
+                }
             )
         if len(out) >= ALTERNATIVES:
             break
@@ -856,9 +857,7 @@ def hold_itinerary(
     passes = rail_crossings(network, itinerary)
     if not legs and not _plan_crossings(ctx, passes, now):
         return []
-    held = hold_slots(
-        session, who, ctx, legs, shipment_id=shipment_id, now=now, crossings=passes
-    )
+    held = hold_slots(session, who, ctx, legs, shipment_id=shipment_id, now=now, crossings=passes)
     return [h.booking for h in held]
 
 
