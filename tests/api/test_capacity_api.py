@@ -180,7 +180,8 @@ def test_an_itinerary_holds_every_leg_and_the_planner_goes_around_full_sailings(
     borders = [
         c.id for leg in plan.legs if leg.mode == "rail" for c in leg.crossings if c.kind == "border"
     ]
-    assert borders and sorted(b["service"] for b in paths) == sorted(borders)
+    assert borders
+    assert sorted(b["service"] for b in paths) == sorted(borders)
     assert {b["state"] for b in body["bookings"]} == {"held"}
     assert {b["units"] for b in legs} == {4}  # two 40-ft boxes = 4 TEU
     assert {b["units"] for b in paths} == {1}

@@ -79,7 +79,8 @@ def decide(load: float, capacity: float, waited_h: float, rule: FerryRule) -> De
         raise ValueError("capacity must be positive")
     if rule.scheduled:
         return Decision(True, "scheduled")
-    assert rule.load_factor is not None and rule.max_wait_h is not None
+    assert rule.load_factor is not None
+    assert rule.max_wait_h is not None
     if load >= rule.load_factor * capacity - EPS:
         return Decision(True, "loaded")
     if waited_h >= rule.max_wait_h - EPS and (load > 0 or rule.sail_empty):
@@ -97,7 +98,8 @@ def fill_time_h(arrival_rate_per_h: float, capacity: float, rule: FerryRule) -> 
     it fills to the load factor, or the clock runs out."""
     if rule.scheduled:
         raise ValueError("a scheduled vessel does not wait to fill")
-    assert rule.load_factor is not None and rule.max_wait_h is not None
+    assert rule.load_factor is not None
+    assert rule.max_wait_h is not None
     if arrival_rate_per_h <= 0:
         return rule.max_wait_h
     return min(rule.load_factor * capacity / arrival_rate_per_h, rule.max_wait_h)
@@ -148,7 +150,8 @@ def estimate_departure(
     factor = min(booked / capacity, 1.0) if booked > 0 else 0.0
     if rule.scheduled:
         return DepartureEstimate(nominal, Basis.SCHEDULED, factor, estimate=False)
-    assert rule.load_factor is not None and rule.max_wait_h is not None
+    assert rule.load_factor is not None
+    assert rule.max_wait_h is not None
     latest = nominal + timedelta(hours=rule.max_wait_h)
     waited = max(0.0, (now - nominal).total_seconds() / 3600)
     now_decision = decide(booked, capacity, waited, rule)

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import simpy
 
-from corridor.network import CrossingKind, Network, Service
 from corridor.capacity import ferry as ferry_rule
 from corridor.capacity.data import load_capacity
+from corridor.network import CrossingKind, Network, Service
 from corridor.simulation.channels import Shares, shares_by_country
 from corridor.simulation.dwell import Dwell, fit
 from corridor.simulation.parameters import Parameters
@@ -505,7 +505,8 @@ class Model:
             # estimates departures with, wins over the fleet file's default.
             own = ferry_rule.FerryRule.of(rules.get(sid))
             if not own.scheduled:
-                assert own.load_factor is not None and own.max_wait_h is not None
+                assert own.load_factor is not None
+                assert own.max_wait_h is not None
                 lf, wait = own.load_factor, own.max_wait_h
             for change in self.scenario.fleet:
                 if change.service != sid:

@@ -11,6 +11,7 @@ transaction, in slot-id order (no deadlock between two multi-leg bookings): all 
 from __future__ import annotations
 
 import copy
+import itertools
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
@@ -24,13 +25,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from corridor.capacity import CapacityData, CapacityError, CargoKind, load_capacity
-from corridor.capacity.crossings import UNIT as CROSSING_UNIT
 from corridor.capacity.crossings import (
     PATHS_PER_BOOKING,
     CrossingPass,
     crossing_key,
     rail_crossings,
 )
+from corridor.capacity.crossings import UNIT as CROSSING_UNIT
 from corridor.capacity.dispatch import Line
 from corridor.capacity.ferry import DepartureEstimate, FerryRule, estimate_departure
 from corridor.capacity.holds import (
@@ -536,7 +537,7 @@ def hold_slots(
         raise CapacityError("invalid", "waitlist", "only a single sailing can be waitlisted")
     planned = _plan(ctx, legs, now)
     order = sorted(planned, key=lambda p: p.slot_id)
-    for a, b in zip(order, order[1:], strict=False):
+    for a, b in itertools.pairwise(order):
         if a.slot_id == b.slot_id:
             raise CapacityError("invalid", "legs", f"the departure {a.slot_id} is listed twice")
     group = uuid.uuid4().hex[:16]
