@@ -98,13 +98,13 @@ def test_free_capacity_of_the_next_aktau_alat_sailings(cap):
     assert {r["unit"] for r in feeder} == {"teu"}
     assert {(r["unit"], r["capacity"], r["free"]) for r in ferry} == {("wagons", 52, 52)}
     # The Ro-Pax sails when loaded: its departure is an estimate (no bookings: at the latest,
-    # nominal + 72 h); the feeder keeps its timetable.
+    # nominal + 24 h, vessels.csv); the feeder keeps its timetable.
     for r in ferry:
         expected = r["expected_departure"]
         assert expected["estimate"] is True
         assert expected["basis"] == "max_wait"
         nominal = datetime.fromisoformat(r["departure"])
-        assert datetime.fromisoformat(expected["departure"]) == nominal + timedelta(hours=72)
+        assert datetime.fromisoformat(expected["departure"]) == nominal + timedelta(hours=24)
     assert all(r["expected_departure"]["estimate"] is False for r in feeder)
 
 

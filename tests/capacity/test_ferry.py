@@ -110,32 +110,53 @@ def test_closed_form_under_steady_arrivals():
 
 
 def test_planner_and_berth_agree_on_one_hand_worked_sailing():
-    """The Aktau - Alat Ro-Pax of vessels.csv (X = 0.9, Y = 72 h) with 52 wagon places.
+    """The Aktau - Alat Ro-Pax of vessels.csv (X = 0.85, Y = 24 h) with 52 wagon places.
 
-    By hand: 0.9 x 52 = 46.8, so the 47th wagon makes it sail. Bookings arrive at 1 wagon an hour
-    from the nominal departure on: 47 wagons take 47 h < 72 h, so it sails at nominal + 47 h.
-    At 0.5 wagon an hour 47 wagons would take 94 h: it sails at nominal + 72 h with 36 wagons.
+    By hand: 0.85 x 52 = 44.2, so the 45th wagon makes it sail. At the berth, with 2 wagons an
+    hour arriving: 44 wagons after 22 h do not yet, 46 after 23 h do ("loaded", before 24 h).
+    With 1 wagon an hour it would need 45 h: it sails at 24 h with 24 wagons ("waited").
+    The planner, 24 h before the nominal departure, sees 20 wagons booked over the last 24 h
+    (5/6 a wagon an hour): 24.2 are missing, reached in 24.2 x 6/5 = 29.04 h, which is nominal +
+    5.04 h (inside the 24 h cap). With 5 booked over 24 h, 39.2 missing take 188.16 h: the cap
+    wins and it sails at nominal + 24 h.
     """
     vessel = load_capacity(PACKAGE_DATA_DIR).vessels["asco-aktau-alat-ferry"]
     rule = FerryRule.of(vessel)
-    assert (rule.load_factor, rule.max_wait_h) == (0.9, 72.0)
-    # the berth (simulation): step through the hours with 1 wagon arriving each hour
-    hour = next(h for h in range(200) if decide(h, 52, h, rule).depart)
-    assert (hour, decide(hour, 52, hour, rule).reason) == (47, "loaded")
-    slow = next(h for h in range(200) if decide(h // 2, 52, h, rule).depart)
-    assert (slow, slow // 2, decide(slow // 2, 52, slow, rule).reason) == (72, 36, "waited")
-    assert fill_time_h(1.0, 52, rule) == pytest.approx(46.8)
-    assert fill_time_h(0.5, 52, rule) == 72
-    # the planner: 24 wagons booked in the first 24 h after nominal (1 an hour) -> 23 to go
-    now = NOMINAL + timedelta(hours=24)
-    got = estimate_departure(rule, NOMINAL, 52, 24, now, opened=NOMINAL)
+    assert (rule.load_factor, rule.max_wait_h) == (0.85, 24.0)
+    # the berth (simulation's side), hour by hour
+    assert decide(44, 52, 22, rule).reason == "waiting"
+    fast = next(h for h in range(200) if decide(2 * h, 52, h, rule).depart)
+    assert (fast, decide(2 * fast, 52, fast, rule).reason) == (23, "loaded")
+    slow = next(h for h in range(200) if decide(h, 52, h, rule).depart)
+    assert (slow, decide(slow, 52, slow, rule).reason) == (24, "waited")
+    assert fill_time_h(2.0, 52, rule) == pytest.approx(22.1)
+    assert fill_time_h(1.0, 52, rule) == 24
+    assert mean_load(1.0, 52, rule) == pytest.approx(24.0)
+    # the planner's side
+    now = NOMINAL - timedelta(hours=24)
+    got = estimate_departure(rule, NOMINAL, 52, 20, now, opened=now - timedelta(hours=24))
     assert got.basis is Basis.BOOKING_RATE
-    assert got.departure == now + timedelta(hours=22.8)  # (46.8 - 24) / 1 per h
-    slow_got = estimate_departure(rule, NOMINAL, 52, 12, now, opened=NOMINAL)
-    assert (slow_got.departure, slow_got.basis) == (NOMINAL + timedelta(hours=72), Basis.MAX_WAIT)
+    assert abs(got.departure - (NOMINAL + timedelta(hours=5.04))) < timedelta(seconds=1)
+    late = estimate_departure(rule, NOMINAL, 52, 5, now, opened=now - timedelta(hours=24))
+    assert (late.departure, late.basis) == (NOMINAL + timedelta(hours=24), Basis.MAX_WAIT)
     # once loaded, both say "now"
-    assert decide(47, 52, 0, rule).reason == "loaded"
-    assert estimate_departure(rule, NOMINAL, 52, 47, now).basis is Basis.LOADED
+    assert decide(45, 52, 0, rule).reason == "loaded"
+    assert estimate_departure(rule, NOMINAL, 52, 45, now).basis is Basis.LOADED
     # a vessel without a row in vessels.csv, or a scheduled one, keeps its timetable
     assert FerryRule.of(None).scheduled
     assert FerryRule.of(load_capacity(PACKAGE_DATA_DIR).vessels["asco-aktau-alat-feeder"]).scheduled
+
+
+def test_the_simulation_sails_its_ferries_by_the_vessels_rule():
+    """base-2024's Caspian ferry lines carry the rule of vessels.csv, not a figure of their own."""
+    from corridor.network import load_network
+    from corridor.simulation import prepare
+    from corridor.simulation.model import Model
+    from corridor.simulation.parameters import load_parameters
+
+    model = Model(load_network(PACKAGE_DATA_DIR), prepare("base-2024"), load_parameters(), 1, 1)
+    model._build_lines()
+    data = load_capacity(PACKAGE_DATA_DIR).vessels
+    # the two Caspian ferry lines base-2024 routes over (Turkmenbashi carries none of its flows)
+    for service in ("asco-aktau-alat-ferry", "asco-kuryk-alat-ferry"):
+        assert model.lines[service].rule == FerryRule.of(data[service])
