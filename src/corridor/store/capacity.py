@@ -599,9 +599,9 @@ def hold_slots(
         views.append(_path_view(path, now, counts[path.slot_id]))
     # Core inserts: the ORM's bulk path costs more CPU than the statement itself.
     conn = session.connection()
-    conn.execute(CapBooking.__table__.insert(), [_columns(row) for row in rows])
+    conn.execute(insert(CapBooking), [_columns(row) for row in rows])
     conn.execute(
-        CapEvent.__table__.insert(),
+        insert(CapEvent),
         [_slot_event_values(v.id, "held", now, counts[v.id]) for v in views],
     )
     return [Held(row, view) for row, view in zip(rows, views, strict=True)]
