@@ -378,6 +378,22 @@ def test_bad_bookings_name_the_field_and_write_nothing(cap, db):
         assert not s.scalar(select(func.sum(CapSlot.held)))
 
 
+def test_booking_needs_a_valid_token(cap, db):
+    sailing = next_ferry(cap)
+    body = {k: sailing[k] for k in ("service", "from_node", "departure")}
+    body |= {"cargo": "rail_wagon", "items": 1}
+    missing = cap.client.post(f"{API}/capacity/bookings", json=body)
+    error(missing, 401, "unauthorized", "Authorization")
+    forged = cap.client.post(
+        f"{API}/capacity/bookings", json=body, headers={"Authorization": "Bearer nope"}
+    )
+    error(forged, 401, "unauthorized", "Authorization")
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(CapBooking)) == 0
+    spec = cap.client.get("/api/v1/openapi.json").json()
+    assert spec["paths"]["/api/v1/capacity/bookings"]["post"]["security"]
+
+
 def test_a_departed_sailing_takes_no_booking(cap):
     past = [
         s
