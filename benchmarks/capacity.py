@@ -31,6 +31,7 @@ import os
 import statistics
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ import httpx
 from _service import PG_URL, Service, service
 from sqlalchemy import func, select, text
 
+from corridor.capacity import CargoKind
 from corridor.store.capacity_tables import CapBooking, CapSlot
 from corridor.store.db import Database
 
@@ -163,6 +165,47 @@ def _targets(svc: Service, token: str) -> tuple[list[dict[str, Any]], dict[str, 
     return sea, next(s for s in ferry if s["capacity"] == 52)
 
 
+def statements_per_hold(svc: Service, sea: list[dict[str, Any]], token: str, n: int = 50) -> float:
+    """SQL statements (and commits) one single-leg hold sends, counted in this process by calling
+    the store as the endpoint does: a figure that does not depend on the machine's load."""
+    from sqlalchemy import event
+
+    from corridor.network import load_network
+    from corridor.store import capacity as store
+    from corridor.store.accounts import principal_for
+
+    network = load_network()
+    ctx = store.context_for(network)
+    count = 0
+
+    def tally(*_: object) -> None:
+        nonlocal count
+        count += 1
+
+    with svc.db.session() as s:
+        who = principal_for(s, token)
+    assert who is not None
+    engine = svc.db.engine
+    event.listen(engine, "before_cursor_execute", tally)
+    event.listen(engine, "commit", tally)
+    try:
+        for i in range(n):
+            target = sea[i % len(sea)]
+            leg = store.LegRequest(
+                target["service"],
+                target["from_node"],
+                datetime.fromisoformat(target["departure"]),
+                CargoKind("20GP"),
+                1,
+            )
+            with svc.db.session(write=True) as s, store.committing(s):
+                store.hold(s, who, ctx, [leg])
+    finally:
+        event.remove(engine, "before_cursor_execute", tally)
+        event.remove(engine, "commit", tally)
+    return count / n
+
+
 def run(kind: str, label: str, workers: int, threads: int, count: int, clients: int) -> None:
     with service(kind, PG_URL, threads, min(clients, 10), clients) as svc:
         if svc is None:
@@ -209,6 +252,10 @@ def run(kind: str, label: str, workers: int, threads: int, count: int, clients: 
         print(
             f"{label}: CPU per booking: server {busy / count:.2f} ms (idle upkeep of "
             f"{idle_rate / 1000:.0%} of a core taken off; {cpu / count:.2f} ms with it){pg_part}"
+        )
+        print(
+            f"{label}: SQL statements + commits per single-leg hold in the store: "
+            f"{statements_per_hold(svc, sea, tokens[0]):.1f}"
         )
         overbooked, mismatched, slots = _check(svc.db)
         with svc.db.session() as s:
