@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from corridor.store import capacity as store
-from corridor.store.capacity_tables import CapBooking, CapSlot
+from corridor.store.capacity_tables import CapBooking, CapEvent, CapSlot
 from corridor.store.models import Shipment
 from tests.api.conftest import FORWARDER, OTHER
 from tests.api.test_capacity_api import API, _Logins
@@ -76,6 +76,11 @@ def test_n_free_train_paths_and_50_parallel_bookers_give_exactly_n_holds(api, db
             )
             == TRAINS_PER_DAY
         )
+        # every hold told the board the new counters (one event per hold, 1 to 10 paths held)
+        bodies = s.scalars(
+            select(CapEvent.body).where(CapEvent.slot_id == slot.id, CapEvent.kind == "held")
+        ).all()
+        assert sorted(b["held"] for b in bodies) == list(range(1, TRAINS_PER_DAY + 1))
         # all or nothing: a refused booking left no shipment behind
         assert s.scalar(select(func.count()).select_from(Shipment)) == TRAINS_PER_DAY
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, insert, or_, select, update
+from sqlalchemy import Integer, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -244,6 +244,11 @@ def _take_counts(
     ``unless_noticed``: take nothing (None) if an active disruption notice names any of these
     elements; the caller then reads the notices and decides (the fast path of :func:`hold_slots`).
     """
+    if unless_noticed and not confirmed and limit is None:  # the hot path: a prepared statement
+        params: dict[str, Any] = {"slot_id": slot_id, "units": units}
+        params.update({f"element_{i}": e for i, e in enumerate(unless_noticed)})
+        found = session.connection().execute(_fast_take(len(unless_noticed)), params).first()
+        return (int(found[0]), int(found[1]), int(found[2])) if found is not None else None
     column = CapSlot.confirmed if confirmed else CapSlot.held
     # A notice's limit is a share of the slot's own capacity, so it is never above it.
     ceiling: Any = CapSlot.capacity if limit is None else limit
@@ -264,6 +269,41 @@ def _take_counts(
         .first()
     )
     return (int(row[0]), int(row[1]), int(row[2])) if row is not None else None
+
+
+_fast_takes: dict[int, Any] = {}
+
+
+def _fast_take(elements: int) -> Any:
+    """The hold's UPDATE with bound parameters, built once per number of notice elements: building
+    and compiling the statement for every booking cost more CPU than running it."""
+    stmt = _fast_takes.get(elements)
+    if stmt is None:
+        units = bindparam("units", type_=Integer)
+        noticed = (
+            select(NoticeElementRow.id)
+            .join(NoticeRow, NoticeRow.id == NoticeElementRow.notice_id)
+            .where(
+                or_(
+                    *(
+                        NoticeElementRow.element == bindparam(f"element_{i}")
+                        for i in range(elements)
+                    )
+                ),
+                NoticeRow.status == NoticeStatus.ACTIVE.value,
+            )
+        )
+        stmt = _fast_takes[elements] = (
+            update(CapSlot)
+            .where(
+                CapSlot.id == bindparam("slot_id"),
+                CapSlot.held + CapSlot.confirmed + units <= CapSlot.capacity,
+                ~exists(noticed),
+            )
+            .values(held=CapSlot.held + units)
+            .returning(CapSlot.capacity, CapSlot.held, CapSlot.confirmed)
+        )
+    return stmt
 
 
 def _noticed(elements: list[str]) -> Any:
@@ -612,12 +652,38 @@ def _insert_bookings(
     data-modifying WITH of the bookings' INSERT), two on SQLite. Core statements: the ORM's bulk
     path costs more CPU than the statement itself."""
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        board = insert(CapEvent).values(events).cte("board_events")
-        conn.execute(insert(CapBooking).values(bookings).add_cte(board))
+    if conn.dialect.name == "postgresql" and len(bookings) == len(events) == 1:
+        params = {f"b_{k}": v for k, v in bookings[0].items()}
+        params.update({f"e_{k}": v for k, v in events[0].items()})
+        conn.execute(_BOOKING_AND_EVENT, params)
         return
     conn.execute(insert(CapBooking), bookings)
     conn.execute(insert(CapEvent), events)
+
+
+_BOOKING_COLUMNS = tuple(c.key for c in CapBooking.__table__.columns)
+_EVENT_COLUMNS = ("created_at", "kind", "slot_id", "organisation_id", "body")
+#: One booking and its board event in one statement (PostgreSQL: a data-modifying WITH), built
+#: once with bound parameters ``b_<column>`` and ``e_<column>``.
+_BOOKING_AND_EVENT = (
+    insert(CapBooking)
+    .values(
+        {
+            name: bindparam(f"b_{name}", type_=CapBooking.__table__.c[name].type)
+            for name in _BOOKING_COLUMNS
+        }
+    )
+    .add_cte(
+        insert(CapEvent)
+        .values(
+            {
+                name: bindparam(f"e_{name}", type_=CapEvent.__table__.c[name].type)
+                for name in _EVENT_COLUMNS
+            }
+        )
+        .cte("board_events")
+    )
+)
 
 
 # -- rail border crossings ----------------------------------------------------------------------
@@ -776,9 +842,6 @@ def _path_view(path: _Path, now: datetime, counts: tuple[int, int, int]) -> CapS
         confirmed=counts[2],
         created_at=now,
     )
-
-
-_BOOKING_COLUMNS = tuple(c.key for c in CapBooking.__table__.columns)
 
 
 def _columns(row: CapBooking) -> dict[str, Any]:
