@@ -701,6 +701,7 @@ class _Path:
     day: datetime
     capacity: int
     units: int
+    at: datetime  # when the (first) train passes
 
     @property
     def slot_id(self) -> str:
@@ -725,6 +726,7 @@ def _plan_crossings(ctx: Context, passes: Iterable[CrossingPass], now: datetime)
             cp.day,
             cap.trains_per_day,
             PATHS_PER_BOOKING,
+            cp.at,
         )
         if path.slot_id in merged:  # the same crossing twice on one day: two paths
             old = merged[path.slot_id]
@@ -753,13 +755,36 @@ def _ensure_path_slot(session: Session, path: _Path, now: datetime) -> None:
 
 
 def _take_path(session: Session, ctx: Context, path: _Path, now: datetime) -> tuple[int, int, int]:
-    """Take the train paths of ``path`` or raise 'full' naming the crossing and the next day."""
-    taken = _take_counts(session, path.slot_id, path.units)
+    """Take the train paths of ``path`` or raise 'full' naming the crossing and the next day.
+
+    A disruption notice on the crossing (``crossing:x-...``) in effect when the train passes
+    closes it (nothing is taken) or reduces its paths that day, as notices do for sailings.
+    """
+    element = ElementRef(kind="crossing", id=path.crossing)
+    taken = _take_counts(session, path.slot_id, path.units, unless_noticed=[str(element)])
+    limit: int | None = None
+    if taken is None:
+        notices = notices_store.listing(
+            session, status=NoticeStatus.ACTIVE, elements=[str(element)], limit=2000
+        )
+        factor = capacity_factor(notices, element, path.at) if notices else 1.0
+        if factor <= 0.0:
+            hits = [n for n in notices if element in n.elements and in_effect(n, path.at)]
+            raise CapacityError(
+                "full",
+                "crossing",
+                f"the rail border crossing {path.name} ({path.crossing}) is closed on "
+                f"{path.day:%Y-%m-%d} by a disruption notice: "
+                + "; ".join(f"notice {n.id}: {n.text()}" for n in hits),
+                {"crossing": path.crossing, "day": path.day.date().isoformat()},
+            )
+        limit = int(path.capacity * factor) if factor < 1.0 else None
+        taken = _take_counts(session, path.slot_id, path.units, limit=limit)
     if taken is None:
         _ensure_path_slot(session, path, now)
-        taken = _take_counts(session, path.slot_id, path.units)
+        taken = _take_counts(session, path.slot_id, path.units, limit=limit)
     if taken is None and sweep_slot(session, ctx, path.slot_id, now):
-        taken = _take_counts(session, path.slot_id, path.units)
+        taken = _take_counts(session, path.slot_id, path.units, limit=limit)
     if taken is not None:
         return taken
     later = next_crossing_days(session, path, now)
