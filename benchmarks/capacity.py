@@ -253,6 +253,7 @@ def run(kind: str, label: str, workers: int, threads: int, count: int, clients: 
             f"{label}: CPU per booking: server {busy / count:.2f} ms (idle upkeep of "
             f"{idle_rate / 1000:.0%} of a core taken off; {cpu / count:.2f} ms with it){pg_part}"
         )
+        svc.stop()  # (on SQLite the server's upkeep would contend with the count's writes)
         print(
             f"{label}: SQL statements + commits per single-leg hold in the store: "
             f"{statements_per_hold(svc, sea, tokens[0]):.1f}"
