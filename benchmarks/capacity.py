@@ -1,38 +1,51 @@
-"""Capacity benchmark: concurrent bookings through the HTTP API, and the overbooking check after.
+"""Capacity benchmark: concurrent holds through the HTTP API, then the overbooking check.
 
-    .venv/bin/python benchmarks/capacity.py [--bookings 2000] [--clients 50] [--postgres URL]
-                                            [--skip-postgres]
+    .venv/bin/python benchmarks/capacity.py [--db both|sqlite|postgres] [--workers 2]
+                                            [--bookings 3000] [--clients 50] [--threads 8]
 
-For each database (embedded SQLite, and PostgreSQL when reachable) it starts the real server on a
-free local port and fires ``--bookings`` holds from ``--clients`` concurrent HTTP clients (one
-keep-alive connection each). Nine in ten go to the weekly Shanghai - Rotterdam sailings (14,000
-TEU each, so they succeed); one in ten goes to a single 52-wagon Caspian rail ferry, so that
-sailing fills up under contention and the rest are refused with 409 and the next sailings with
-room. It prints booking attempts per second, p50/p99 latency, how many were granted and refused,
-and then checks the database: slots whose held + confirmed exceed capacity (must be 0) and slots
-whose counters disagree with the sum of their bookings (must be 0).
+For each database it prepares a scratch database (embedded SQLite, or a new PostgreSQL database
+when reachable), gives each client its own forwarder API token, starts the real server as a
+process group (``corridor serve --workers N``: SQLite always with one worker, PostgreSQL with
+``--workers``) and fires ``--bookings`` holds from ``--clients`` concurrent clients, each on its
+own keep-alive connection. Nine in ten go to the weekly Shanghai - Rotterdam sailings (14,000 TEU
+each, so they succeed); one in ten goes to a single 52-wagon Caspian rail ferry, so that sailing
+fills up under contention and the rest are refused with 409 and the next sailings with room.
+
+The client is a few lines of asyncio speaking HTTP/1.1 over raw streams with prepared requests,
+so that on a small machine the client takes as little of the CPU as possible (a full HTTP client
+library costs about as much CPU per request as the server's booking itself).
+
+It prints booking attempts per second, p50/p99 latency, the answers, the CPU time the server
+processes and the PostgreSQL backends used per booking (read from /proc: independent of the
+load other programs put on the machine), and then checks the database: slots whose held +
+confirmed exceed capacity (must be 0) and slots whose counters disagree with the sum of their
+bookings (must be 0).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import os
 import statistics
-import tempfile
-import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from _harness import scratch_postgres, serve
-from sqlalchemy import func, select
+from _service import PG_URL, Service, service
+from sqlalchemy import func, select, text
 
-from corridor.settings import PACKAGE_DATA_DIR
+from corridor.capacity import CargoKind
 from corridor.store.capacity_tables import CapBooking, CapSlot
 from corridor.store.db import Database
-from corridor.store.seed import prepare
+
+TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+#: Seconds the idle server's CPU is measured before the run.
+IDLE_S = 10.0
 
 
 def _check(db: Database) -> tuple[int, int, int]:
@@ -55,94 +68,221 @@ def _check(db: Database) -> tuple[int, int, int]:
     return int(overbooked or 0), mismatched, len(slots)
 
 
-def run(db: Database, label: str, count: int, clients: int) -> None:
-    with tempfile.TemporaryDirectory() as var:
-        logins = {
-            lg.email: lg.password for lg in prepare(db, PACKAGE_DATA_DIR, demo_shipment=False)
-        }
-        base, server, thread = serve(db, Path(var))
-        setup = httpx.Client(base_url=base, timeout=60)
-        email = "forwarder@demo.corridor"
-        token = setup.post("/auth/login", json={"email": email, "password": logins[email]}).json()
-        headers = {"Authorization": f"Bearer {token['token']}"}
-        sea = setup.get(
-            "/capacity/sailings",
-            params={"service": "ae-shanghai-rotterdam", "days": 45},
-            headers=headers,
+def _cpu_ms(pids: list[int]) -> float:
+    """User + system CPU time of the processes ``pids`` (those still alive), milliseconds."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total * TICK_MS
+
+
+def _group(pgid: int) -> list[int]:
+    """The processes of a process group: the server's supervisor and its workers."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid:
+                out.append(int(entry))
+    return out
+
+
+def _backends(db: Database) -> list[int]:
+    """The PostgreSQL backend processes serving this database (the server's pool connections)."""
+    if db.dialect != "postgresql":
+        return []
+    with db.session() as s:
+        name = s.scalar(text("SELECT current_database()"))
+        return [
+            int(p)
+            for p in s.scalars(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"
+                ),
+                {"d": name},
+            )
+        ]
+
+
+def _request(port: int, token: str, body: dict[str, Any]) -> bytes:
+    payload = json.dumps(body).encode()
+    head = (
+        f"POST /api/v1/capacity/bookings HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\n\r\n"
+    )
+    return head.encode() + payload
+
+
+async def _client(
+    port: int, requests: list[bytes], results: list[tuple[float, int]], start: asyncio.Event
+) -> None:
+    """One keep-alive connection sending its requests one after the other."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    await start.wait()
+    for raw in requests:
+        t0 = time.perf_counter()
+        writer.write(raw)
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        await reader.readexactly(length)
+        results.append(((time.perf_counter() - t0) * 1000, status))
+    writer.close()
+
+
+async def _drive(port: int, per_client: list[list[bytes]]) -> tuple[list[tuple[float, int]], float]:
+    results: list[tuple[float, int]] = []
+    start = asyncio.Event()
+    tasks = [asyncio.create_task(_client(port, reqs, results, start)) for reqs in per_client]
+    await asyncio.sleep(0.5)  # every connection open before the clock starts
+    t0 = time.perf_counter()
+    start.set()
+    await asyncio.gather(*tasks)
+    return results, time.perf_counter() - t0
+
+
+def _targets(svc: Service, token: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=svc.base, timeout=60, headers=headers) as http:
+        sea = http.get(
+            "/capacity/sailings", params={"service": "ae-shanghai-rotterdam", "days": 45}
         ).json()
-        ferry = setup.get(
+        ferry = http.get(
             "/capacity/sailings",
             params={"service": "asco-aktau-alat-ferry", "from_node": "aktau_port", "days": 14},
-            headers=headers,
         ).json()
-        hot = next(s for s in ferry if s["capacity"] == 52)
-        local = threading.local()
+    return sea, next(s for s in ferry if s["capacity"] == 52)
+
+
+def statements_per_hold(svc: Service, sea: list[dict[str, Any]], token: str, n: int = 50) -> float:
+    """SQL statements (and commits) one single-leg hold sends, counted in this process by calling
+    the store as the endpoint does: a figure that does not depend on the machine's load."""
+    from sqlalchemy import event
+
+    from corridor.network import load_network
+    from corridor.store import capacity as store
+    from corridor.store.accounts import principal_for
+
+    network = load_network()
+    ctx = store.context_for(network)
+    count = 0
+
+    def tally(*_: object) -> None:
+        nonlocal count
+        count += 1
+
+    with svc.db.session() as s:
+        who = principal_for(s, token)
+    assert who is not None
+    engine = svc.db.engine
+    event.listen(engine, "before_cursor_execute", tally)
+    event.listen(engine, "commit", tally)
+    try:
+        for i in range(n):
+            target = sea[i % len(sea)]
+            leg = store.LegRequest(
+                target["service"],
+                target["from_node"],
+                datetime.fromisoformat(target["departure"]),
+                CargoKind("20GP"),
+                1,
+            )
+            with svc.db.session(write=True) as s, store.committing(s):
+                store.hold(s, who, ctx, [leg])
+    finally:
+        event.remove(engine, "before_cursor_execute", tally)
+        event.remove(engine, "commit", tally)
+    return count / n
+
+
+def run(kind: str, label: str, workers: int, threads: int, count: int, clients: int) -> None:
+    with service(kind, PG_URL, threads, min(clients, 10), clients) as svc:
+        if svc is None:
+            print(f"{label}: skipped (PostgreSQL not reachable at {PG_URL})")
+            return
+        svc.start(workers)
+        tokens = [token for _org, token in svc.tokens]
+        sea, hot = _targets(svc, tokens[0])
 
         def body(i: int) -> dict[str, Any]:
-            if i % 10 == 0:
-                target, cargo = hot, "rail_wagon"
-            else:
-                target, cargo = sea[i % len(sea)], "20GP"
-            return {
-                "service": target["service"],
-                "from_node": target["from_node"],
-                "departure": target["departure"],
-                "cargo": cargo,
-                "items": 1,
-            }
+            target, cargo = (hot, "rail_wagon") if i % 10 == 0 else (sea[i % len(sea)], "20GP")
+            keys = ("service", "from_node", "departure")
+            return {**{k: target[k] for k in keys}, "cargo": cargo, "items": 1}
 
-        def one(i: int) -> tuple[float, int]:
-            client = getattr(local, "client", None)
-            if client is None:
-                client = local.client = httpx.Client(base_url=base, timeout=120, headers=headers)
-            t0 = time.perf_counter()
-            response = client.post("/capacity/bookings", json=body(i))
-            return (time.perf_counter() - t0) * 1000, response.status_code
-
-        one(1)  # warm-up (builds the timetable cache)
-        t0 = time.perf_counter()
-        with ThreadPoolExecutor(clients) as pool:
-            results = list(pool.map(one, range(2, count + 2)))
-        seconds = time.perf_counter() - t0
+        # Warm-up: every worker builds its timetables and opens its connections.
+        warm = [
+            [_request(svc.port, tokens[c], body(1 + c)) for _ in range(2)] for c in range(clients)
+        ]
+        asyncio.run(_drive(svc.port, warm))
+        per_client: list[list[bytes]] = [[] for _ in range(clients)]
+        for i in range(count):
+            per_client[i % clients].append(_request(svc.port, tokens[i % clients], body(i)))
+        pids = _group(svc.process.pid) if svc.process else []
+        backends = _backends(svc.db)
+        # What the idle server burns (its upkeep threads poll the database every few seconds):
+        # measured first and taken off, so the figure is the CPU of the bookings themselves.
+        idle0, t_idle = _cpu_ms(pids), time.perf_counter()
+        time.sleep(IDLE_S)
+        idle_rate = (_cpu_ms(pids) - idle0) / (time.perf_counter() - t_idle)
+        cpu0, pg0 = _cpu_ms(pids), _cpu_ms(backends)
+        results, seconds = asyncio.run(_drive(svc.port, per_client))
+        cpu, pg = _cpu_ms(pids) - cpu0, _cpu_ms(backends) - pg0
+        busy = cpu - idle_rate * seconds
         latencies = sorted(ms for ms, _ in results)
         statuses = Counter(code for _, code in results)
         p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
         print(
-            f"{label}: {count} booking requests with {clients} clients in {seconds:.2f} s: "
-            f"{count / seconds:,.0f} bookings/s; p50 {statistics.median(latencies):.1f} ms, "
-            f"p99 {p99:.1f} ms; answers {dict(sorted(statuses.items()))}"
+            f"{label} ({workers} worker(s) x {threads} threads): {count} booking requests with "
+            f"{clients} clients in {seconds:.2f} s: {count / seconds:,.0f} bookings/s; "
+            f"p50 {statistics.median(latencies):.1f} ms, p99 {p99:.1f} ms; "
+            f"answers {dict(sorted(statuses.items()))}"
         )
-        overbooked, mismatched, slots = _check(db)
-        with db.session() as s:
+        pg_part = f", PostgreSQL backends {pg / count:.2f} ms" if backends else ""
+        print(
+            f"{label}: CPU per booking: server {busy / count:.2f} ms (idle upkeep of "
+            f"{idle_rate / 1000:.0%} of a core taken off; {cpu / count:.2f} ms with it){pg_part}"
+        )
+        svc.stop()  # (on SQLite the server's upkeep would contend with the count's writes)
+        print(
+            f"{label}: SQL statements + commits per single-leg hold in the store: "
+            f"{statements_per_hold(svc, sea, tokens[0]):.1f}"
+        )
+        overbooked, mismatched, slots = _check(svc.db)
+        with svc.db.session() as s:
             held = s.scalar(select(CapSlot.held).where(CapSlot.id == hot["key"]))
         print(
             f"{label}: after the run {slots} slots, overbooked {overbooked}, counters not matching "
             f"their bookings {mismatched}; the 52-wagon ferry holds {held}"
         )
-        setup.close()
-        server.should_exit = True
-        thread.join(10)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--bookings", type=int, default=2000)
+    parser.add_argument("--db", choices=("both", "sqlite", "postgres"), default="both")
+    parser.add_argument("--bookings", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument(
-        "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+        "--workers", type=int, default=2, help="Server processes on PostgreSQL (SQLite: 1)."
     )
-    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--threads", type=int, default=8, help="Threads per server process.")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Database(f"sqlite:///{tmp}/bench.db")
-        run(db, "SQLite", args.bookings, args.clients)
-        db.dispose()
-    if not args.skip_postgres:
-        with scratch_postgres(args.postgres) as pg:
-            if pg is not None:
-                run(pg, "PostgreSQL", args.bookings, args.clients)
+    if args.db in ("both", "sqlite"):
+        run("sqlite", "SQLite", 1, args.threads, args.bookings, args.clients)
+    if args.db in ("both", "postgres"):
+        run("postgres", "PostgreSQL", args.workers, args.threads, args.bookings, args.clients)
 
 
 if __name__ == "__main__":

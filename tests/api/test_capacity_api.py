@@ -98,13 +98,13 @@ def test_free_capacity_of_the_next_aktau_alat_sailings(cap):
     assert {r["unit"] for r in feeder} == {"teu"}
     assert {(r["unit"], r["capacity"], r["free"]) for r in ferry} == {("wagons", 52, 52)}
     # The Ro-Pax sails when loaded: its departure is an estimate (no bookings: at the latest,
-    # nominal + 72 h); the feeder keeps its timetable.
+    # nominal + 24 h, vessels.csv); the feeder keeps its timetable.
     for r in ferry:
         expected = r["expected_departure"]
         assert expected["estimate"] is True
         assert expected["basis"] == "max_wait"
         nominal = datetime.fromisoformat(r["departure"])
-        assert datetime.fromisoformat(expected["departure"]) == nominal + timedelta(hours=72)
+        assert datetime.fromisoformat(expected["departure"]) == nominal + timedelta(hours=24)
     assert all(r["expected_departure"]["estimate"] is False for r in feeder)
 
 
@@ -171,11 +171,20 @@ def test_an_itinerary_holds_every_leg_and_the_planner_goes_around_full_sailings(
     plan = Itinerary.model_validate(body["shipment"]["itinerary"])
     managed = [leg for leg in plan.legs if leg.service]
     assert len(managed) >= 2
-    assert sorted(b["service"] for b in body["bookings"]) == sorted(
+    legs = [b for b in body["bookings"] if b["unit"] != "trains"]
+    paths = [b for b in body["bookings"] if b["unit"] == "trains"]
+    assert sorted(b["service"] for b in legs) == sorted(
         leg.service for leg in managed if leg.service
     )
+    # ... and one train path at each rail border crossing the trains pass (crossings.csv)
+    borders = [
+        c.id for leg in plan.legs if leg.mode == "rail" for c in leg.crossings if c.kind == "border"
+    ]
+    assert borders
+    assert sorted(b["service"] for b in paths) == sorted(borders)
     assert {b["state"] for b in body["bookings"]} == {"held"}
-    assert {b["units"] for b in body["bookings"]} == {4}  # two 40-ft boxes = 4 TEU
+    assert {b["units"] for b in legs} == {4}  # two 40-ft boxes = 4 TEU
+    assert {b["units"] for b in paths} == {1}
     assert len({b["group_id"] for b in body["bookings"]}) == 1
     assert body["skipped_full"] == []
     # Another forwarder fills the sea leg; the planner now goes around it and says so.
@@ -367,6 +376,22 @@ def test_bad_bookings_name_the_field_and_write_nothing(cap, db):
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(CapBooking)) == 0
         assert not s.scalar(select(func.sum(CapSlot.held)))
+
+
+def test_booking_needs_a_valid_token(cap, db):
+    sailing = next_ferry(cap)
+    body = {k: sailing[k] for k in ("service", "from_node", "departure")}
+    body |= {"cargo": "rail_wagon", "items": 1}
+    missing = cap.client.post(f"{API}/capacity/bookings", json=body)
+    error(missing, 401, "unauthorized", "Authorization")
+    forged = cap.client.post(
+        f"{API}/capacity/bookings", json=body, headers={"Authorization": "Bearer nope"}
+    )
+    error(forged, 401, "unauthorized", "Authorization")
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(CapBooking)) == 0
+    spec = cap.client.get("/api/v1/openapi.json").json()
+    assert spec["paths"]["/api/v1/capacity/bookings"]["post"]["security"]
 
 
 def test_a_departed_sailing_takes_no_booking(cap):

@@ -124,7 +124,17 @@ def test_book_route_holds_each_leg(env):
         ],
     )
     assert result.exit_code == 0, result.output
-    assert result.output.count("  held ") >= 2
+    assert result.output.count("  held ") >= 3
+    # the train passes Beyuk Kesik - Gardabani (AZ-GE) on its way to Tbilisi: one train path held
+    assert "rail border x-beyuk-kesik (beyuk_kesik -> gardabani) on " in result.output
+    board = run(app, ["capacity", "board", "--days", "30"])
+    assert board.exit_code == 0, board.output
+    assert "Rail border crossings, train paths held per day" in board.output
+    row = next(line for line in board.output.splitlines() if "x-beyuk-kesik" in line)
+    assert "beyuk_kesik -> gardabani" in row
+    cells = [c.strip() for c in row.split("│")[1:-1]]
+    assert cells[3:] == ["10", "1", "0", "9"]  # paths a day (crossings.csv), held, confirmed, free
+    assert "1 crossing-day(s) with train paths held" in board.output
 
 
 def test_queue_ticket_verifies_offline_and_tampering_fails(env, tmp_path):

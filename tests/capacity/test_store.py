@@ -129,3 +129,57 @@ def test_notices_reduce_and_close_capacity(db):
         store.hold(s, _forwarder(s, "other-forwarder@demo.corridor"), ctx, [one_more])
     assert "closed by a disruption notice" in exc.value.reason
     assert "Low water at Alat" in exc.value.reason
+
+
+def test_a_notice_on_a_rail_border_crossing_reduces_or_closes_its_train_paths(db):
+    """Beyuk Kesik passes 10 trains a day (crossings.csv); at 50 % it passes 5; closed, none."""
+    from corridor.capacity.crossings import CrossingPass
+    from corridor.disruptions import NoticeDraft
+    from corridor.store import disruptions as notices
+
+    prepare(db, PACKAGE_DATA_DIR, demo_shipment=False)
+    with db.session() as s:
+        network = load_stored_network(s, PACKAGE_DATA_DIR)
+    ctx = store.context_for(network)
+    passes_at = (datetime.now(UTC) + timedelta(days=3)).replace(hour=12, minute=0)
+    train = CrossingPass("x-beyuk-kesik", "Beyuk Kesik - Gardabani", "a", "b", passes_at)
+
+    def draft(kind: str, factor: float | None = None) -> NoticeDraft:
+        return NoticeDraft.model_validate(
+            {
+                "kind": kind,
+                "severity": "major",
+                "elements": [{"kind": "crossing", "id": "x-beyuk-kesik"}],
+                "starts_at": passes_at - timedelta(hours=6),
+                "expected_end": passes_at + timedelta(hours=6),
+                "texts": {"en": "Track works at Gardabani"},
+                "capacity_factor": factor,
+            }
+        )
+
+    def book(email: str) -> None:
+        with db.session() as s, store.committing(s):
+            store.hold_slots(s, _forwarder(s, email), ctx, [], crossings=[train])
+
+    with db.session() as s, store.committing(s):
+        admin = s.scalar(select(User).where(User.email == "admin@demo.corridor"))
+        reduced = notices.publish(
+            s, admin.organisation_id, admin.id, draft("reduced_capacity", 0.5)
+        )
+    for _ in range(5):
+        book("forwarder@demo.corridor")
+    with pytest.raises(CapacityError) as exc:
+        book("other-forwarder@demo.corridor")
+    assert (exc.value.code, exc.value.field) == ("full", "crossing")
+    assert "Beyuk Kesik - Gardabani (x-beyuk-kesik)" in exc.value.reason
+    with db.session() as s, store.committing(s):
+        notices.close(s, reduced.id, 1, passes_at - timedelta(hours=7), admin.id)
+    book("other-forwarder@demo.corridor")  # the limit is lifted: a sixth path
+    with db.session() as s, store.committing(s):
+        notices.publish(s, admin.organisation_id, admin.id, draft("closure"))
+    with pytest.raises(CapacityError) as exc:
+        book("other-forwarder@demo.corridor")
+    assert "closed on" in exc.value.reason
+    assert "Track works at Gardabani" in exc.value.reason
+    with db.session() as s:
+        assert s.scalar(select(CapSlot.held).where(CapSlot.kind == "crossing")) == 6

@@ -70,7 +70,8 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
-def context(request: Request, network: NetworkDep) -> store.Context:
+async def context(request: Request, network: NetworkDep) -> store.Context:
+    """The process's capacity context (a dictionary look-up: async, so no thread hand-off)."""
     ttl = settings_of(request).capacity_hold_ttl_min
     return store.context_for(network, ttl)
 
@@ -176,14 +177,29 @@ def list_sailings(
     responses={409: {"description": "Full: the error lists `next_sailings` with room"}},
 )
 def create_booking(
-    body: BookingCreate, s: SessionDep, ctx: ContextDep, who: PrincipalDep
+    body: BookingCreate,
+    s: SessionDep,
+    ctx: ContextDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> BookingOut:
+    """The hot path of the capacity benchmark. The caller's token is looked up here, in the
+    request's own session and thread, rather than by the shared ``principal`` dependency (which
+    runs on a thread of its own, with a connection of its own): one thread hand-off and one
+    connection checkout less per booking. The answers are the same (401 without a valid token)."""
+    who = _caller(s, credentials)
     leg = store.LegRequest(body.service, body.from_node, body.departure, body.cargo, body.items)
     with store.committing(s):
-        row = store.hold(s, who, ctx, [leg], waitlist=body.waitlist)[0]
-        slot = s.get(CapSlot, row.slot_id)
-        assert slot is not None
-        return booking_out(row, slot)
+        held = store.hold_slots(s, who, ctx, [leg], waitlist=body.waitlist)[0]
+    return booking_out(held.booking, held.slot)
+
+
+def _caller(s: Session, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    if credentials is None:
+        raise ApiError(401, "unauthorized", "Authorization", "missing bearer token")
+    who = principal_for(s, credentials.credentials)
+    if who is None:
+        raise ApiError(401, "unauthorized", "Authorization", "unknown, revoked or expired token")
+    return who
 
 
 def _plan(

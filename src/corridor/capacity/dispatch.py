@@ -52,11 +52,10 @@ def heat_map(lines: list[Line], days: list[date]) -> HeatMap:
     used: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
     rows: list[str] = []
     for line in lines:
-        row = (
-            f"{line.name} (road e-queue)"
-            if line.kind == "crossing"
-            else f"{line.name} {line.from_node}>{line.to_node}"
-        )
+        if line.kind != "crossing":
+            row = f"{line.name} {line.from_node}>{line.to_node}"
+        else:
+            row = f"{line.name} ({'road e-queue' if line.unit == 'trucks' else 'rail border'})"
         if row not in rows:
             rows.append(row)
         cell = used[(row, line.departure.date())]

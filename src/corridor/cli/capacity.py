@@ -238,6 +238,12 @@ def book_route_cmd(
             .join(CapSlot, CapSlot.id == CapBooking.slot_id)
             .where(CapBooking.shipment_id == row.id)
         ).all():
+            if slot.kind == "crossing":
+                out.print(
+                    f"  held {booking.id}: rail border {slot.service} ({slot.from_node} -> {slot.to_node}) on {slot.departure:%Y-%m-%d}, {booking.units} train path(s)",
+                    highlight=False,
+                )
+                continue
             out.print(
                 f"  held {booking.id}: {slot.service} {slot.from_node} -> {slot.to_node} {slot.departure:%Y-%m-%d %H:%M}, {booking.units} {slot.unit}",
                 highlight=False,
@@ -322,6 +328,29 @@ def board(
                 f"{line.load_factor:.0%}",
             )
     out.print(table)
+    rail = [line for line in result.lines if line.kind == "crossing" and line.unit == "trains"]
+    used = [line for line in rail if line.held or line.confirmed]
+    crossings = Table(title=f"Rail border crossings, train paths held per day, next {days} days")
+    for col in ("day", "crossing", "from -> to", "paths", "held", "confirmed", "free"):
+        crossings.add_column(col)
+    for line in used:
+        crossings.add_row(
+            f"{line.departure:%Y-%m-%d}",
+            line.name,
+            f"{line.from_node} -> {line.to_node}",
+            str(line.capacity),
+            str(line.held),
+            str(line.confirmed),
+            str(line.free),
+        )
+    if used:
+        out.print(crossings)
+    names = sorted({line.name for line in rail})
+    out.print(
+        f"{len(names)} rail border crossing(s) managed, {len(used)} crossing-day(s) with train "
+        "paths held",
+        highlight=False,
+    )
     for port, count in result.waiting.items():
         out.print(
             f"{port}: {count} container(s) waiting; ferries take {result.daily_capacity[port]:.1f} a day",

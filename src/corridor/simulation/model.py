@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 import simpy
 
+from corridor.capacity import ferry as ferry_rule
+from corridor.capacity.data import load_capacity
 from corridor.network import CrossingKind, Network, Service
-from corridor.simulation import ferry_rule
 from corridor.simulation.channels import Shares, shares_by_country
 from corridor.simulation.dwell import Dwell, fit
 from corridor.simulation.parameters import Parameters
@@ -141,7 +142,7 @@ class VesselLine:
 
     service: Service
     vessels: int
-    rule: ferry_rule.DepartureRule
+    rule: ferry_rule.FerryRule
     scheduled: bool
     capacity_slots: float
     teu_based: bool
@@ -401,7 +402,7 @@ class Model:
     def _former(self, yard: Yard, stage: LandStage) -> Generator[Any, Any, None]:
         """Forms trains in a port yard by the departure rule (load factor or waiting limit)."""
         env = self.env
-        rule = ferry_rule.DepartureRule(
+        rule = ferry_rule.FerryRule(
             self.params.value("train_load_factor"),
             self.params.value("train_max_wait_h"),
             sail_empty=False,
@@ -493,12 +494,20 @@ class Model:
                     for s in stage.services:
                         used.setdefault(s.id, s)
         p = self.params
+        rules = load_capacity(self.network.directory).vessels
         for sid, service in used.items():
             base = p.fleet.get(sid)
             vessels = base.vessels if base else 1
             rule_name = base.rule if base else "loaded"
             lf = base.load_factor if base else 0.85
             wait = base.max_wait_h if base else 48.0
+            # The vessel's own rule (data/capacity/vessels.csv), the one the capacity planner
+            # estimates departures with, wins over the fleet file's default.
+            own = ferry_rule.FerryRule.of(rules.get(sid))
+            if not own.scheduled:
+                assert own.load_factor is not None
+                assert own.max_wait_h is not None
+                lf, wait = own.load_factor, own.max_wait_h
             for change in self.scenario.fleet:
                 if change.service != sid:
                     continue
@@ -518,7 +527,7 @@ class Model:
             line = VesselLine(
                 service,
                 vessels,
-                ferry_rule.DepartureRule(lf, wait),
+                ferry_rule.FerryRule(lf, wait),
                 scheduled,
                 cap,
                 teu_based,

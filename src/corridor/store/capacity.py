@@ -11,19 +11,27 @@ transaction, in slot-id order (no deadlock between two multi-leg bookings): all 
 from __future__ import annotations
 
 import copy
+import itertools
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Integer, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from corridor.capacity import CapacityData, CapacityError, CargoKind, load_capacity
+from corridor.capacity.crossings import (
+    PATHS_PER_BOOKING,
+    CrossingPass,
+    crossing_key,
+    rail_crossings,
+)
+from corridor.capacity.crossings import UNIT as CROSSING_UNIT
 from corridor.capacity.dispatch import Line
 from corridor.capacity.ferry import DepartureEstimate, FerryRule, estimate_departure
 from corridor.capacity.holds import (
@@ -53,6 +61,7 @@ from corridor.store.capacity_tables import (
     CapSlot,
 )
 from corridor.store.disruptions import operators_of
+from corridor.store.disruptions_tables import NoticeElementRow, NoticeRow
 from corridor.store.models import OrgKind
 
 #: Alternatives offered with a 409 when a sailing is full.
@@ -92,15 +101,36 @@ def committing(session: Session) -> Iterator[Session]:
 
 @dataclass(frozen=True)
 class Context:
-    """What every capacity operation needs: the network, its capacity data and the hold TTL."""
+    """What every capacity operation needs: the network, its capacity data and the hold TTL.
+
+    ``found`` remembers the departures already looked up by (service, node, minute): a booking
+    names its departure, and expanding the timetable again for every booking was most of the
+    CPU a hold cost. The timetable of a network never changes, so the memo never goes stale.
+    """
 
     network: Network
     data: CapacityData
     ttl_min: float = DEFAULT_TTL_MIN
+    found: dict[tuple[str, str, datetime], Departure | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+
+#: One context per (network, TTL), so the memo of departures serves every request of a process.
+_contexts: dict[tuple[int, float], Context] = {}
+#: Departures remembered per context before the memo starts afresh.
+FOUND_MAX = 20_000
 
 
 def context_for(network: Network, ttl_min: float = DEFAULT_TTL_MIN) -> Context:
-    return Context(network, load_capacity(network.directory), ttl_min)
+    """The capacity context of ``network`` (shared by the requests of a process)."""
+    key = (id(network), ttl_min)
+    ctx = _contexts.get(key)
+    if ctx is None or ctx.network is not network:
+        if len(_contexts) >= 16:
+            _contexts.clear()
+        ctx = _contexts[key] = Context(network, load_capacity(network.directory), ttl_min)
+    return ctx
 
 
 @dataclass(frozen=True)
@@ -142,20 +172,28 @@ def find_departure(ctx: Context, service: str, from_node: str, departure: dateti
     if from_node not in ctx.network.services[service].stops:
         raise CapacityError("invalid", "from_node", f"{service} does not call at {from_node!r}")
     when = check_window(departure, "departure")
-    found = departures(
-        ctx.network,
-        when,
-        when + timedelta(minutes=1),
-        from_node=from_node,
-        services=frozenset({service}),
-    )
-    if not found:
+    key = (service, from_node, when)
+    if key in ctx.found:
+        dep = ctx.found[key]
+    else:
+        found = departures(
+            ctx.network,
+            when,
+            when + timedelta(minutes=1),
+            from_node=from_node,
+            services=frozenset({service}),
+        )
+        dep = found[0] if found else None
+        if len(ctx.found) >= FOUND_MAX:
+            ctx.found.clear()
+        ctx.found[key] = dep
+    if dep is None:
         raise CapacityError(
             "not_found",
             "departure",
             f"{service} has no departure from {from_node} at {when.isoformat()}",
         )
-    return found[0]
+    return dep
 
 
 def _kind(dep: Departure) -> str:
@@ -198,22 +236,88 @@ def _take_counts(
     units: int,
     confirmed: bool = False,
     limit: int | None = None,
+    unless_noticed: list[str] | None = None,
 ) -> tuple[int, int, int] | None:
     """Like :func:`_take`, returning the slot's new (capacity, held, confirmed), or None.
 
     ``limit`` lowers the usable capacity below the slot's own, for a notice that reduces it.
+    ``unless_noticed``: take nothing (None) if an active disruption notice names any of these
+    elements; the caller then reads the notices and decides (the fast path of :func:`hold_slots`).
     """
+    if unless_noticed and not confirmed and limit is None:  # the hot path: a prepared statement
+        params: dict[str, Any] = {"slot_id": slot_id, "units": units}
+        params.update({f"element_{i}": e for i, e in enumerate(unless_noticed)})
+        found = session.connection().execute(_fast_take(len(unless_noticed)), params).first()
+        return (int(found[0]), int(found[1]), int(found[2])) if found is not None else None
     column = CapSlot.confirmed if confirmed else CapSlot.held
     # A notice's limit is a share of the slot's own capacity, so it is never above it.
     ceiling: Any = CapSlot.capacity if limit is None else limit
-    row = session.execute(
-        update(CapSlot)
-        .where(CapSlot.id == slot_id, CapSlot.held + CapSlot.confirmed + units <= ceiling)
-        .values({column: column + units})
-        .returning(CapSlot.capacity, CapSlot.held, CapSlot.confirmed)
-        .execution_options(synchronize_session=False)
-    ).first()
+    stmt = update(CapSlot).where(
+        CapSlot.id == slot_id, CapSlot.held + CapSlot.confirmed + units <= ceiling
+    )
+    if unless_noticed:
+        stmt = stmt.where(~exists(_noticed(unless_noticed)))
+    # A Core statement on the session's connection: the ORM's bulk-update path adds CPU and
+    # nothing here (no objects to synchronise).
+    row = (
+        session.connection()
+        .execute(
+            stmt.values({column.key: column + units}).returning(
+                CapSlot.capacity, CapSlot.held, CapSlot.confirmed
+            )
+        )
+        .first()
+    )
     return (int(row[0]), int(row[1]), int(row[2])) if row is not None else None
+
+
+_fast_takes: dict[int, Any] = {}
+
+
+def _fast_take(elements: int) -> Any:
+    """The hold's UPDATE with bound parameters, built once per number of notice elements: building
+    and compiling the statement for every booking cost more CPU than running it."""
+    stmt = _fast_takes.get(elements)
+    if stmt is None:
+        units = bindparam("units", type_=Integer)
+        noticed = (
+            select(NoticeElementRow.id)
+            .join(NoticeRow, NoticeRow.id == NoticeElementRow.notice_id)
+            .where(
+                or_(
+                    *(
+                        NoticeElementRow.element == bindparam(f"element_{i}")
+                        for i in range(elements)
+                    )
+                ),
+                NoticeRow.status == NoticeStatus.ACTIVE.value,
+            )
+        )
+        stmt = _fast_takes[elements] = (
+            update(CapSlot)
+            .where(
+                CapSlot.id == bindparam("slot_id"),
+                CapSlot.held + CapSlot.confirmed + units <= CapSlot.capacity,
+                ~exists(noticed),
+            )
+            .values(held=CapSlot.held + units)
+            .returning(CapSlot.capacity, CapSlot.held, CapSlot.confirmed)
+        )
+    return stmt
+
+
+def _noticed(elements: list[str]) -> Any:
+    """Active notices naming any of ``elements`` (for an EXISTS)."""
+    return (
+        select(NoticeElementRow.id)
+        .join(NoticeRow, NoticeRow.id == NoticeElementRow.notice_id)
+        .where(
+            # one bound parameter per element (not an expanding IN): the statement's compiled
+            # form is cached, not compiled again for every booking
+            or_(*(NoticeElementRow.element == e for e in elements)),
+            NoticeRow.status == NoticeStatus.ACTIVE.value,
+        )
+    )
 
 
 def _release(session: Session, slot_id: str, units: int, confirmed: bool) -> None:
@@ -260,20 +364,19 @@ def _slot_event(
             select(CapSlot.capacity, CapSlot.held, CapSlot.confirmed).where(CapSlot.id == slot_id)
         ).one()
         counts = (int(row[0]), int(row[1]), int(row[2]))
-    session.execute(
-        insert(CapEvent).values(
-            created_at=now,
-            kind=kind,
-            slot_id=slot_id,
-            organisation_id=None,
-            body={
-                "slot": slot_id,
-                "capacity": counts[0],
-                "held": counts[1],
-                "confirmed": counts[2],
-            },
-        )
-    )
+    session.execute(insert(CapEvent).values(**_slot_event_values(slot_id, kind, now, counts)))
+
+
+def _slot_event_values(
+    slot_id: str, kind: str, now: datetime, counts: tuple[int, int, int]
+) -> dict[str, Any]:
+    return {
+        "created_at": now,
+        "kind": kind,
+        "slot_id": slot_id,
+        "organisation_id": None,
+        "body": {"slot": slot_id, "capacity": counts[0], "held": counts[1], "confirmed": counts[2]},
+    }
 
 
 def _tell(session: Session, booking: CapBooking, kind: str, now: datetime, **extra: Any) -> None:
@@ -421,6 +524,14 @@ def _notice_reason(dep: Departure, notices: list[Notice]) -> str:
     return "; ".join(f"notice {n.id}: {n.text()}" for n in hits)
 
 
+@dataclass(frozen=True)
+class Held:
+    """A booking just written and the slot it holds (as the booker may see it)."""
+
+    booking: CapBooking
+    slot: CapSlot
+
+
 def hold(
     session: Session,
     who: Principal,
@@ -431,30 +542,66 @@ def hold(
     waitlist: bool = False,
     now: datetime | None = None,
 ) -> list[CapBooking]:
+    """Hold capacity on every leg at once, or nothing (see :func:`hold_slots`)."""
+    held = hold_slots(session, who, ctx, legs, shipment_id=shipment_id, waitlist=waitlist, now=now)
+    return [h.booking for h in held]
+
+
+def hold_slots(
+    session: Session,
+    who: Principal,
+    ctx: Context,
+    legs: list[LegRequest],
+    *,
+    shipment_id: str | None = None,
+    waitlist: bool = False,
+    now: datetime | None = None,
+    crossings: Iterable[CrossingPass] = (),
+) -> list[Held]:
     """Hold capacity on every leg at once, or nothing: raises CapacityError('full', ...) with the
     next sailings that have room when any leg is full (the caller's transaction rolls back).
 
     With ``waitlist`` (one sailing only) a full sailing gives a waitlisted booking instead.
+
+    The statements of a hold, on the path where every leg has room: one SELECT of the disruption
+    notices naming its departures (usually none), one conditional ``UPDATE ... RETURNING`` per leg
+    (the slot row is created the first time only), one INSERT of the bookings and one of the
+    board's events. The departures come from the context's memo, not from the timetable.
     """
     _forwarder(who)
     now = now or clock()
-    if not legs:
+    paths = _plan_crossings(ctx, crossings, now)
+    if not legs and not paths:
         raise CapacityError("invalid", "legs", "nothing to book")
-    if waitlist and len(legs) > 1:
+    if waitlist and len(legs) + len(paths) > 1:
         raise CapacityError("invalid", "waitlist", "only a single sailing can be waitlisted")
     planned = _plan(ctx, legs, now)
-    seen: set[str] = set()
-    for p in sorted(planned, key=lambda p: p.slot_id):
-        if p.slot_id in seen:
-            raise CapacityError("invalid", "legs", f"the departure {p.slot_id} is listed twice")
-        seen.add(p.slot_id)
-        _ensure_slot(session, ctx, p.dep, now)
+    order = sorted(planned, key=lambda p: p.slot_id)
+    for a, b in itertools.pairwise(order):
+        if a.slot_id == b.slot_id:
+            raise CapacityError("invalid", "legs", f"the departure {a.slot_id} is listed twice")
     group = uuid.uuid4().hex[:16]
     expires = hold_expiry(now, ctx.ttl_min)
     counts: dict[str, tuple[int, int, int]] = {}
-    in_force = notices_store.listing(session, status=NoticeStatus.ACTIVE, limit=2000)
-    for p in sorted(planned, key=lambda p: p.slot_id):
-        limit = _notice_limit(ctx, p.dep, in_force)
+    names = sorted({str(e) for p in planned for e in _elements(p.dep)})
+    in_force: list[Notice] | None = None  # read only when a notice may apply (slow path)
+    # Every slot, legs and crossing-days alike, is taken in one order: no two bookings deadlock.
+    steps: list[_Planned | _Path] = sorted([*planned, *paths], key=lambda p: p.slot_id)
+    for p in steps:
+        if isinstance(p, _Path):
+            counts[p.slot_id] = _take_path(session, ctx, p, now)
+            continue
+        if in_force is None:
+            # Fast path: no active notice names any element of this booking, checked in the
+            # same statement that takes the space.
+            taken = _take_counts(session, p.slot_id, p.units, unless_noticed=names)
+            if taken is not None:
+                counts[p.slot_id] = taken
+                continue
+            in_force = notices_store.listing(
+                session, status=NoticeStatus.ACTIVE, elements=names, limit=2000
+            )
+        limit = _notice_limit(ctx, p.dep, in_force) if in_force else None
         if limit == 0:
             raise CapacityError(
                 "full",
@@ -464,6 +611,9 @@ def hold(
                 {"next_sailings": alternatives(session, ctx, p.dep, p.units, now)},
             )
         taken = _take_counts(session, p.slot_id, p.units, limit=limit)
+        if taken is None:  # the first hold on this departure creates its slot row
+            _ensure_slot(session, ctx, p.dep, now)
+            taken = _take_counts(session, p.slot_id, p.units, limit=limit)
         if taken is None and sweep_slot(session, ctx, p.slot_id, now):
             # Holds that lapsed still count until swept: they were freed (and the waitlist served).
             taken = _take_counts(session, p.slot_id, p.units, limit=limit)
@@ -474,7 +624,7 @@ def hold(
             row = _booking(who, p, group, shipment_id, State.WAITLISTED, None, now)
             session.add(row)
             session.flush()
-            return [row]
+            return [Held(row, _slot_view(ctx, p, now, None))]
         raise CapacityError(
             "full",
             "departure",
@@ -483,11 +633,267 @@ def hold(
             {"next_sailings": alternatives(session, ctx, p.dep, p.units, now)},
         )
     rows = [_booking(who, p, group, shipment_id, State.HELD, expires, now) for p in planned]
-    session.add_all(rows)
-    session.flush()
-    for p in planned:
-        _slot_event(session, p.slot_id, "held", now, counts[p.slot_id])
-    return rows
+    views = [_slot_view(ctx, p, now, counts[p.slot_id]) for p in planned]
+    for path in paths:
+        rows.append(_path_booking(who, path, group, shipment_id, expires, now))
+        views.append(_path_view(path, now, counts[path.slot_id]))
+    _insert_bookings(
+        session,
+        [_columns(row) for row in rows],
+        [_slot_event_values(v.id, "held", now, counts[v.id]) for v in views],
+    )
+    return [Held(row, view) for row, view in zip(rows, views, strict=True)]
+
+
+def _insert_bookings(
+    session: Session, bookings: list[dict[str, Any]], events: list[dict[str, Any]]
+) -> None:
+    """Write the bookings and the board's events: one statement on PostgreSQL (the events go in a
+    data-modifying WITH of the bookings' INSERT), two on SQLite. Core statements: the ORM's bulk
+    path costs more CPU than the statement itself."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql" and len(bookings) == len(events) == 1:
+        params = {f"b_{k}": v for k, v in bookings[0].items()}
+        params.update({f"e_{k}": v for k, v in events[0].items()})
+        conn.execute(_BOOKING_AND_EVENT, params)
+        return
+    conn.execute(insert(CapBooking), bookings)
+    conn.execute(insert(CapEvent), events)
+
+
+_BOOKING_COLUMNS = tuple(c.key for c in CapBooking.__table__.columns)
+_EVENT_COLUMNS = ("created_at", "kind", "slot_id", "organisation_id", "body")
+#: One booking and its board event in one statement (PostgreSQL: a data-modifying WITH), built
+#: once with bound parameters ``b_<column>`` and ``e_<column>``.
+_BOOKING_AND_EVENT = (
+    insert(CapBooking)
+    .values(
+        {
+            name: bindparam(f"b_{name}", type_=CapBooking.__table__.c[name].type)
+            for name in _BOOKING_COLUMNS
+        }
+    )
+    .add_cte(
+        insert(CapEvent)
+        .values(
+            {
+                name: bindparam(f"e_{name}", type_=CapEvent.__table__.c[name].type)
+                for name in _EVENT_COLUMNS
+            }
+        )
+        .cte("board_events")
+    )
+)
+
+
+# -- rail border crossings ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Path:
+    """Train paths to take at one rail border crossing on one day."""
+
+    crossing: str
+    name: str
+    operator: str
+    from_node: str
+    to_node: str
+    day: datetime
+    capacity: int
+    units: int
+    at: datetime  # when the (first) train passes
+
+    @property
+    def slot_id(self) -> str:
+        return crossing_key(self.crossing, self.day)
+
+
+def _plan_crossings(ctx: Context, passes: Iterable[CrossingPass], now: datetime) -> list[_Path]:
+    """The crossing-days to hold: managed crossings with train paths, not yet passed."""
+    merged: dict[str, _Path] = {}
+    for cp in passes:
+        cap = ctx.data.crossings.get(cp.crossing)
+        if cap is None or cap.trains_per_day <= 0 or cp.at <= now:
+            continue
+        border = ctx.network.crossings.get(cp.crossing)
+        link = ctx.network.links.get(border.at) if border is not None else None
+        path = _Path(
+            cp.crossing,
+            cp.name,
+            (link.operator if link is not None else "") or cp.name,
+            cp.from_node,
+            cp.to_node,
+            cp.day,
+            cap.trains_per_day,
+            PATHS_PER_BOOKING,
+            cp.at,
+        )
+        if path.slot_id in merged:  # the same crossing twice on one day: two paths
+            old = merged[path.slot_id]
+            path = _Path(**{**old.__dict__, "units": old.units + path.units})
+        merged[path.slot_id] = path
+    return list(merged.values())
+
+
+def _ensure_path_slot(session: Session, path: _Path, now: datetime) -> None:
+    values = {
+        "id": path.slot_id,
+        "kind": "crossing",
+        "service": path.crossing,
+        "operator": path.operator,
+        "from_node": path.from_node,
+        "to_node": path.to_node,
+        "departure": path.day,
+        "unit": CROSSING_UNIT,
+        "capacity": path.capacity,
+        "held": 0,
+        "confirmed": 0,
+        "created_at": now,
+    }
+    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(upsert(CapSlot).values(**values).on_conflict_do_nothing(index_elements=["id"]))
+
+
+def _take_path(session: Session, ctx: Context, path: _Path, now: datetime) -> tuple[int, int, int]:
+    """Take the train paths of ``path`` or raise 'full' naming the crossing and the next day.
+
+    A disruption notice on the crossing (``crossing:x-...``) in effect when the train passes
+    closes it (nothing is taken) or reduces its paths that day, as notices do for sailings.
+    """
+    element = ElementRef(kind="crossing", id=path.crossing)
+    taken = _take_counts(session, path.slot_id, path.units, unless_noticed=[str(element)])
+    limit: int | None = None
+    if taken is None:
+        notices = notices_store.listing(
+            session, status=NoticeStatus.ACTIVE, elements=[str(element)], limit=2000
+        )
+        factor = capacity_factor(notices, element, path.at) if notices else 1.0
+        if factor <= 0.0:
+            hits = [n for n in notices if element in n.elements and in_effect(n, path.at)]
+            raise CapacityError(
+                "full",
+                "crossing",
+                f"the rail border crossing {path.name} ({path.crossing}) is closed on "
+                f"{path.day:%Y-%m-%d} by a disruption notice: "
+                + "; ".join(f"notice {n.id}: {n.text()}" for n in hits),
+                {"crossing": path.crossing, "day": path.day.date().isoformat()},
+            )
+        limit = int(path.capacity * factor) if factor < 1.0 else None
+        taken = _take_counts(session, path.slot_id, path.units, limit=limit)
+    if taken is None:
+        _ensure_path_slot(session, path, now)
+        taken = _take_counts(session, path.slot_id, path.units, limit=limit)
+    if taken is None and sweep_slot(session, ctx, path.slot_id, now):
+        taken = _take_counts(session, path.slot_id, path.units, limit=limit)
+    if taken is not None:
+        return taken
+    later = next_crossing_days(session, path, now)
+    after = (
+        f"the next day with room is {later[0]['day'][:10]}"
+        if later
+        else f"no day in the next {ALTERNATIVE_DAYS} has room"
+    )
+    raise CapacityError(
+        "full",
+        "crossing",
+        f"the rail border crossing {path.name} ({path.crossing}) has no free train path on "
+        f"{path.day:%Y-%m-%d}; {after}",
+        {"crossing": path.crossing, "day": path.day.date().isoformat(), "next_days": later},
+    )
+
+
+def next_crossing_days(session: Session, path: _Path, now: datetime) -> list[dict[str, Any]]:
+    """The next days after ``path.day`` on which the crossing has room for ``path.units`` paths."""
+    days = [path.day + timedelta(days=i) for i in range(1, ALTERNATIVE_DAYS + 1)]
+    keys = [crossing_key(path.crossing, d) for d in days]
+    rows = {r.id: r for r in session.scalars(select(CapSlot).where(CapSlot.id.in_(keys)))}
+    out: list[dict[str, Any]] = []
+    for day, key in zip(days, keys, strict=True):
+        row = rows.get(key)
+        free = path.capacity - (row.held + row.confirmed if row else 0)
+        if free >= path.units:
+            out.append(
+                {
+                    "crossing": path.crossing,
+                    "day": day.isoformat(),
+                    "free": free,
+                    "unit": CROSSING_UNIT,
+                }
+            )
+        if len(out) >= ALTERNATIVES:
+            break
+    return out
+
+
+def _path_booking(
+    who: Principal,
+    path: _Path,
+    group: str,
+    shipment_id: str | None,
+    expires: datetime,
+    now: datetime,
+) -> CapBooking:
+    return CapBooking(
+        id=uuid.uuid4().hex[:20],
+        group_id=group,
+        slot_id=path.slot_id,
+        organisation_id=who.organisation_id,
+        created_by=who.user_id,
+        shipment_id=shipment_id,
+        cargo="train",
+        items=path.units,
+        units=path.units,
+        state=State.HELD.value,
+        expires_at=expires,
+        moved_to=None,
+        note=None,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _path_view(path: _Path, now: datetime, counts: tuple[int, int, int]) -> CapSlot:
+    return CapSlot(
+        id=path.slot_id,
+        kind="crossing",
+        service=path.crossing,
+        operator=path.operator,
+        from_node=path.from_node,
+        to_node=path.to_node,
+        departure=path.day,
+        unit=CROSSING_UNIT,
+        capacity=counts[0],
+        held=counts[1],
+        confirmed=counts[2],
+        created_at=now,
+    )
+
+
+def _columns(row: CapBooking) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in _BOOKING_COLUMNS}
+
+
+def _slot_view(
+    ctx: Context, p: _Planned, now: datetime, counts: tuple[int, int, int] | None
+) -> CapSlot:
+    """The slot as the hold left it, built from what is known (no read of the row)."""
+    capacity = ctx.data.capacity_of(p.dep.service, p.dep.from_node, p.dep.scheduled) or 0
+    unit = ctx.data.unit_of(p.dep.service)
+    cap, held, confirmed = counts if counts is not None else (capacity, 0, 0)
+    return CapSlot(
+        id=p.slot_id,
+        kind=_kind(p.dep),
+        service=p.dep.service,
+        operator=p.dep.operator,
+        from_node=p.dep.from_node,
+        to_node=p.dep.to_node,
+        departure=p.dep.departure,
+        unit=unit.value if unit else "",
+        capacity=cap,
+        held=held,
+        confirmed=confirmed,
+        created_at=now,
+    )
 
 
 def _booking(
@@ -550,7 +956,11 @@ def hold_itinerary(
     except ValueError:
         raise CapacityError("invalid", "cargo", f"unknown cargo kind {cargo!r}") from None
     legs = itinerary_legs(ctx, itinerary, kind, items, now)
-    return hold(session, who, ctx, legs, shipment_id=shipment_id, now=now) if legs else []
+    passes = rail_crossings(network, itinerary)
+    if not legs and not _plan_crossings(ctx, passes, now):
+        return []
+    held = hold_slots(session, who, ctx, legs, shipment_id=shipment_id, now=now, crossings=passes)
+    return [h.booking for h in held]
 
 
 # -- carriers' and forwarders' actions ----------------------------------------------------------

@@ -13,11 +13,13 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from corridor.capacity.crossings import UNIT as CROSSING_UNIT
+from corridor.capacity.crossings import crossing_key
 from corridor.capacity.dispatch import HeatMap, Line, PortAlert, heat_map, port_alerts, waiting_at
 from corridor.capacity.model import Unit
 from corridor.store.accounts import now as clock
 from corridor.store.capacity import Context, board_lines
-from corridor.store.capacity_tables import CapNotice, QueueSlot
+from corridor.store.capacity_tables import CapNotice, CapSlot, QueueSlot
 from corridor.store.db import Database
 from corridor.store.models import EpcisEpc, EpcisEvent, Webhook
 from corridor.webhooks import post
@@ -96,13 +98,59 @@ def _checkpoint_days(session: Session, ctx: Context, start: datetime, days: int)
     return out
 
 
+def _rail_crossing_days(session: Session, ctx: Context, start: datetime, days: int) -> list[Line]:
+    """One line per rail border crossing and day: train paths held against trains per day."""
+    day0 = start.replace(hour=0)
+    rows = {
+        r.id: r
+        for r in session.scalars(
+            select(CapSlot).where(
+                CapSlot.kind == "crossing",
+                CapSlot.departure >= day0,
+                CapSlot.departure < day0 + timedelta(days=days),
+            )
+        )
+    }
+    out = []
+    for crossing in ctx.data.crossings.values():
+        if crossing.trains_per_day <= 0:
+            continue
+        border = ctx.network.crossings.get(crossing.crossing)
+        link = ctx.network.links.get(border.at) if border is not None else None
+        for i in range(days):
+            day = day0 + timedelta(days=i)
+            key = crossing_key(crossing.crossing, day)
+            row = rows.get(key)
+            out.append(
+                Line(
+                    "crossing",
+                    key,
+                    crossing.crossing,
+                    row.operator if row else (link.operator if link else "") or crossing.crossing,
+                    link.from_node if link else crossing.crossing,
+                    link.to_node if link else "rail",
+                    day,
+                    CROSSING_UNIT,
+                    row.capacity if row else crossing.trains_per_day,
+                    row.held if row else 0,
+                    row.confirmed if row else 0,
+                    0,
+                )
+            )
+    return out
+
+
 def board(
     session: Session, ctx: Context, days: int, threshold_days: float, now: datetime | None = None
 ) -> Board:
     """The next ``days`` of departures and the ports' waiting stock against their ferry capacity."""
     now = now or clock()
     start = now.replace(minute=0, second=0, microsecond=0)
-    lines = board_lines(session, ctx, start, days) + _checkpoint_days(session, ctx, start, days)
+    lines = (
+        board_lines(session, ctx, start, days)
+        + _rail_crossing_days(session, ctx, start, days)
+        + _checkpoint_days(session, ctx, start, days)
+    )
     day0 = start.date()
     heat = heat_map(lines, [day0 + timedelta(days=i) for i in range(days)])
     ports = set(ctx.data.ports)
@@ -146,16 +194,18 @@ def deliver_notices(
     """
     nets = list(allowed)
     delivered = 0
-    http = client or httpx.Client(timeout=5.0)
-    try:
-        with db.session() as s:
-            due = list(
-                s.scalars(
-                    select(CapNotice.id).where(
-                        CapNotice.status == "pending", CapNotice.next_attempt_at <= clock()
-                    )
+    with db.session() as s:
+        due = list(
+            s.scalars(
+                select(CapNotice.id).where(
+                    CapNotice.status == "pending", CapNotice.next_attempt_at <= clock()
                 )
             )
+        )
+    if not due:  # most rounds: no client (building its TLS context costs tens of ms of CPU)
+        return 0
+    http = client or httpx.Client(timeout=5.0)
+    try:
         for notice_id in due:
             with db.session() as s:
                 claimed = s.execute(
