@@ -62,6 +62,12 @@ def _state(app: Any, name: str) -> Any:
     return value
 
 
+def turns_of(app: Any) -> anyio.Semaphore:
+    """The process's request turns (api/feeds.py takes them for the streams' reads too)."""
+    turns: anyio.Semaphore = _state(app, "turns")
+    return turns
+
+
 async def turn(request: Request) -> AsyncIterator[None]:
     """Hold one of the process's ``threads`` database turns for the request (dependency)."""
     settings: Settings = request.app.state.settings
