@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import multiprocessing as mp
 import random
+import resource
 import time
 from collections import Counter, defaultdict
 from typing import Any
@@ -138,15 +139,17 @@ def _part(
     except ImportError:
         pass
     tally, elapsed = asyncio.run(drive(base, tokens, duration, think, probe))
-    out.send((dict(tally.latency), {k: dict(v) for k, v in tally.answers.items()}, elapsed))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime
+    out.send((dict(tally.latency), {k: dict(v) for k, v in tally.answers.items()}, elapsed, cpu))
     out.close()
 
 
 def drive_split(
     base: str, tokens: list[str], duration: float, think: float, processes: int
-) -> tuple[Tally, float]:
+) -> tuple[Tally, float, float]:
     """The clients spread over ``processes`` harness processes (so that the harness is not the
-    bottleneck on one core); their tallies merged."""
+    bottleneck on one core); their tallies merged, and the CPU seconds the harness used."""
     ctx = mp.get_context("spawn")
     pipes, procs = [], []
     for i in range(processes):
@@ -158,8 +161,10 @@ def drive_split(
         procs.append(proc)
     tally = Tally()
     elapsed = 0.0
+    harness_cpu = 0.0
     for pipe in pipes:
-        latency, answers, took = pipe.recv()
+        latency, answers, took, cpu = pipe.recv()
+        harness_cpu += cpu
         for op, values in latency.items():
             tally.latency[op].extend(values)
         for op, counts in answers.items():
@@ -167,7 +172,7 @@ def drive_split(
         elapsed = max(elapsed, took)
     for proc in procs:
         proc.join()
-    return tally, elapsed
+    return tally, elapsed, harness_cpu
 
 
 def report(label: str, tally: Tally, elapsed: float) -> None:
@@ -223,7 +228,7 @@ def main() -> None:
         )
         tokens = [token for _, token in svc.tokens]
         cpu_before = server_cpu(svc)
-        tally, elapsed = drive_split(
+        tally, elapsed, harness_cpu = drive_split(
             svc.base, tokens, args.duration, args.think, max(1, args.harness_processes)
         )
         cpu = server_cpu(svc) - cpu_before
@@ -231,7 +236,8 @@ def main() -> None:
         served = sum(len(v) for v in tally.latency.values())
         print(
             f"  server CPU: {cpu:.1f} s for {served} requests (/health included) = "
-            f"{cpu * 1000 / max(1, served):.2f} ms per request"
+            f"{cpu * 1000 / max(1, served):.2f} ms per request; harness CPU "
+            f"{harness_cpu * 1000 / max(1, served):.2f} ms per request"
         )
 
 
