@@ -26,8 +26,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 
-from corridor.api.availability import Unavailable, turns_of
-from corridor.settings import Settings
+from corridor.api.availability import Unavailable, take_turn
 from corridor.store.db import Database
 
 T = TypeVar("T")
@@ -38,14 +37,7 @@ async def in_turn(app: Any, work: Callable[..., T], *args: Any) -> T:
 
     Raises Unavailable when no turn came within ``queue_timeout_s``.
     """
-    settings: Settings = app.state.settings
-    turns = turns_of(app)
-    acquired = False
-    with anyio.move_on_after(settings.queue_timeout_s):
-        await turns.acquire()
-        acquired = True
-    if not acquired:
-        raise Unavailable("the service is busy; retry after a moment")
+    turns = await take_turn(app)
     try:
         return await anyio.to_thread.run_sync(lambda: work(*args))
     finally:
