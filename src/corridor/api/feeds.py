@@ -27,6 +27,7 @@ import anyio
 import anyio.to_thread
 
 from corridor.api.availability import Unavailable, take_turn
+from corridor.api.errors import log
 from corridor.store.db import Database
 
 T = TypeVar("T")
@@ -60,14 +61,15 @@ class Feed:
         self._moved = asyncio.Event()
         self._listeners = 0
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         #: How many times the watcher read the head (for tests and the benchmark report).
         self.polls = 0
 
     async def wait_past(self, app: Any, seen: int, timeout: float) -> int | None:
         """The head once it is above ``seen``; None when ``timeout`` passed first."""
+        self._ensure_watcher(app)
         self._listeners += 1
         try:
-            self._ensure_watcher(app)
             with anyio.move_on_after(timeout):
                 while self.head is None or self.head <= seen:
                     await self._moved.wait()
@@ -77,6 +79,9 @@ class Feed:
             self._listeners -= 1
 
     def _ensure_watcher(self, app: Any) -> None:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # an app served by a new event loop (tests): start afresh
+            self._loop, self._moved, self._task, self.head = loop, asyncio.Event(), None, None
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(
                 self._watch(app), name=f"corridor-feed-{self.name}"
@@ -91,6 +96,7 @@ class Feed:
             except Unavailable:
                 head = None  # every turn busy: look again at the next poll
             except Exception:  # the database is down or restarting: keep the streams open
+                log.warning("feed %s: the database did not answer; trying again", self.name)
                 head = None
             if head is not None and head != self.head:
                 self.head = head
