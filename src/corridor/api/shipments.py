@@ -88,7 +88,7 @@ def out(row: Shipment) -> ShipmentOut:
 )
 def create_shipment(
     body: ShipmentCreate, s: SessionDep, network: NetworkDep, who: PrincipalDep
-) -> ShipmentOut:
+) -> Response:
     """Plans ``route`` again on the server and books option ``option`` of the answer."""
     query, options = plan(network, body.route)
     if body.option >= len(options):
@@ -98,9 +98,8 @@ def create_shipment(
             "option",
             f"the route has {len(options)} option(s); pick 0-{len(options) - 1}",
         )
-    return out(
-        shipments.create(s, who, network, body.reference, query_json(query), options[body.option])
-    )
+    row = shipments.create(s, who, network, body.reference, query_json(query), options[body.option])
+    return _json(rendered(row), status.HTTP_201_CREATED)  # and remembered for the reads
 
 
 @router.get(
@@ -121,5 +120,5 @@ def get_shipment(shipment_id: str, s: SessionDep, who: PrincipalDep) -> Response
 @router.post(
     "/shipments/{shipment_id}/cancel", response_model=ShipmentOut, summary="Cancel a shipment"
 )
-def cancel_shipment(shipment_id: str, s: SessionDep, who: PrincipalDep) -> ShipmentOut:
-    return out(shipments.cancel(s, who, shipment_id))
+def cancel_shipment(shipment_id: str, s: SessionDep, who: PrincipalDep) -> Response:
+    return _json(rendered(shipments.cancel(s, who, shipment_id)))
