@@ -34,15 +34,7 @@ def rendered(row: Shipment) -> bytes:
     cancel: status and cancelled_at) is part of the key, with the arrival, cost and CO2e, so a
     row that changed is rendered anew, never served stale.
     """
-    key = (
-        row.id,
-        row.status,
-        row.cancelled_at,
-        row.arrival_at,
-        row.cost_usd,
-        row.co2e_kg,
-        row.reference,
-    )
+    key = _key(row)
     with _RENDERED_LOCK:
         found = _RENDERED.get(key)
         if found is not None:
@@ -54,6 +46,23 @@ def rendered(row: Shipment) -> bytes:
         while len(_RENDERED) > RENDERED_SIZE:
             _RENDERED.popitem(last=False)
     return body
+
+
+def _key(row: Shipment) -> tuple[Any, ...]:
+    return (
+        row.id,
+        row.status,
+        row.cancelled_at,
+        row.arrival_at,
+        row.cost_usd,
+        row.co2e_kg,
+        row.reference,
+    )
+
+
+def _known(row: Shipment) -> bool:
+    with _RENDERED_LOCK:
+        return _key(row) in _RENDERED
 
 
 def _json(body: bytes, status_code: int = 200) -> Response:
@@ -108,13 +117,16 @@ def create_shipment(
 def list_shipments(
     s: SessionDep, who: PrincipalDep, status: Literal["planned", "cancelled"] | None = None
 ) -> Response:
-    rows = shipments.list_visible(s, who, status)
+    # Light rows (no itinerary JSON read and parsed); the few not rendered yet get theirs in one
+    # query.
+    rows = shipments.list_visible(s, who, status, light=True)
+    shipments.load_itineraries(s, [row for row in rows if not _known(row)])
     return _json(b"[" + b",".join(rendered(row) for row in rows) + b"]")
 
 
 @router.get("/shipments/{shipment_id}", response_model=ShipmentOut, summary="One shipment")
 def get_shipment(shipment_id: str, s: SessionDep, who: PrincipalDep) -> Response:
-    return _json(rendered(shipments.get_visible(s, who, shipment_id)))
+    return _json(rendered(shipments.get_visible(s, who, shipment_id, light=True)))
 
 
 @router.post(
