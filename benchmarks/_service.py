@@ -151,6 +151,22 @@ def service(
                 print(f"server log (last 3,000 characters):\n{tail}")
 
 
+def server_cpu(svc: Service) -> float:
+    """CPU seconds (user + system) used so far by the server's processes (supervisor and workers)."""
+    import psutil  # type: ignore[import-untyped]
+
+    assert svc.process is not None
+    root = psutil.Process(svc.process.pid)
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")

@@ -7,10 +7,14 @@ connections killed mid-run, and bursts on one resource.
     .venv/bin/python benchmarks/faults.py bursts --db sqlite   --workers 2
     .venv/bin/python benchmarks/faults.py bursts --db postgres --workers 4
 
-* **kill9**: clients book shipments as fast as they can; after ``--before`` seconds the whole
-  server process group gets SIGKILL. Every booking answered 201 before the kill is an acknowledged
-  write; the benchmark counts how many of them are missing from the database (goal 0), restarts
-  the server and times until /health answers again.
+* **kill9**: clients book shipments as fast as they can, and every other client lodges a customs
+  declaration (create-and-lodge, signed records in the customs log) for each shipment it booked;
+  after ``--before`` seconds the whole server process group gets SIGKILL. Every booking and
+  declaration answered 201 before the kill is an acknowledged write; the benchmark counts how many
+  of them are missing from the database (goal 0), restarts the server, times until it answers,
+  exports the trust bundle from the key files (``corridor customs export-trust-bundle``) and runs
+  ``corridor customs verify --trusted-keys`` over the log the kill left (goal: OK). It exits 1
+  when a goal is missed.
 * **pgkill**: clients read and book; ``--kills`` times, every server connection is terminated
   with ``pg_terminate_backend``. It counts the answers per status (503 with Retry-After is the
   allowed failure, 500 or a transport error is not) and the recovery time: from each kill to the
@@ -24,6 +28,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -31,65 +37,108 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from _service import PG_URL, SHORT, Service, service
+from _service import CORRIDOR, PG_URL, SHORT, Service, service
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.pool import NullPool
 
-from corridor.store.models import Shipment
+from corridor.customs.examples import example_declaration
+from corridor.store.models import CustomsDeclaration, Shipment
 
 
 async def writers(
-    svc: Service, stop: float, acknowledged: list[str], answers: Counter[str]
+    svc: Service,
+    stop: float,
+    acknowledged: list[str],
+    declared: list[str],
+    answers: Counter[str],
 ) -> None:
+    """Every client books as fast as it can; every other one also lodges a customs declaration
+    for each shipment it booked (create-and-lodge: two signed records in the customs log)."""
     limits = httpx.Limits(max_connections=len(svc.tokens))
     async with httpx.AsyncClient(base_url=svc.base, timeout=10, limits=limits) as http:
 
-        async def one(token: str) -> None:
+        async def one(token: str, declares: bool) -> None:
             h = {"Authorization": f"Bearer {token}"}
             while time.perf_counter() < stop:
                 try:
                     r = await http.post(
                         "/shipments", json={"reference": "KILL", "route": SHORT}, headers=h
                     )
-                    answers[str(r.status_code)] += 1
+                    answers[f"book {r.status_code}"] += 1
+                    if r.status_code != 201:
+                        continue
+                    shipment = r.json()["id"]
+                    acknowledged.append(shipment)
+                    if not declares:
+                        continue
+                    declaration = example_declaration(f"KILL-{shipment}")
+                    r = await http.post(
+                        "/customs/declarations",
+                        json={"shipment_id": shipment, "declaration": declaration},
+                        headers=h,
+                    )
+                    answers[f"declare {r.status_code}"] += 1
                     if r.status_code == 201:
-                        acknowledged.append(r.json()["id"])
+                        declared.append(r.json()["id"])
                 except httpx.HTTPError as exc:
                     answers[type(exc).__name__] += 1
                     await asyncio.sleep(0.05)
 
-        await asyncio.gather(*(one(token) for _, token in svc.tokens))
+        await asyncio.gather(*(one(token, i % 2 == 0) for i, (_, token) in enumerate(svc.tokens)))
 
 
-def kill9(svc: Service, workers: int, before: float) -> None:
+def kill9(svc: Service, workers: int, before: float) -> bool:
+    """Bookings and declarations under load, SIGKILL to every process, restart, then count the
+    acknowledged writes missing and run ``corridor customs verify --trusted-keys`` (goal: 0 and OK)."""
     svc.start(workers)
     acknowledged: list[str] = []
+    declared: list[str] = []
     answers: Counter[str] = Counter()
-    done = threading.Event()
 
     def load() -> None:
-        asyncio.run(writers(svc, time.perf_counter() + before + 3, acknowledged, answers))
-        done.set()
+        asyncio.run(writers(svc, time.perf_counter() + before + 3, acknowledged, declared, answers))
 
     thread = threading.Thread(target=load)
     thread.start()
     time.sleep(before)
-    at_kill = len(acknowledged)
+    at_kill = len(acknowledged), len(declared)
     svc.kill9()
     thread.join()
-    acked = set(acknowledged)  # a 201 cannot arrive after the kill: all of them came before
+    acked, lodged = set(acknowledged), set(declared)  # no 201 can arrive after the kill
     with svc.db.session() as s:
         stored = set(s.scalars(select(Shipment.id).where(Shipment.reference == "KILL")))
-    lost = acked - stored
+        kept = set(s.scalars(select(CustomsDeclaration.id)))
+    lost, lost_declarations = acked - stored, lodged - kept
     print(
-        f"kill -9 after {before:.0f} s of bookings: {len(acked)} acknowledged "
-        f"({at_kill} counted at the signal), {len(stored)} stored, {len(lost)} acknowledged "
-        f"writes lost (goal 0); {len(stored - acked)} stored but never acknowledged (in flight)"
+        f"kill -9 after {before:.0f} s of bookings and declarations ({workers} workers):\n"
+        f"  bookings: {len(acked)} acknowledged ({at_kill[0]} counted at the signal), "
+        f"{len(stored)} stored, {len(lost)} acknowledged lost (goal 0); "
+        f"{len(stored - acked)} stored but never acknowledged (in flight)\n"
+        f"  declarations: {len(lodged)} acknowledged ({at_kill[1]} counted at the signal), "
+        f"{len(kept)} stored, {len(lost_declarations)} acknowledged lost (goal 0); "
+        f"{len(kept - lodged)} stored but never acknowledged (in flight)"
     )
     print(f"  answers: {dict(sorted(answers.items()))}")
     restart = svc.start(workers)
-    r = httpx.get(f"{svc.base}/health", timeout=10)
-    print(f"  restarted in {restart:.1f} s; /health {r.status_code}")
+    r = httpx.get(f"{svc.base}/health/ready", timeout=10)
+    print(f"  restarted in {restart:.1f} s; /health/ready {r.status_code}")
+    # The authorities' copy of the keys (from the key files, not the database), then verify the
+    # whole log against it: signatures, chain, tree heads, every declaration's state re-derived.
+    bundle = svc.log.parent / "trust.json"
+    exported = _cli(svc, "customs", "export-trust-bundle", "--out", str(bundle))
+    verified = _cli(svc, "customs", "verify", "--trusted-keys", str(bundle))
+    print(f"  corridor customs export-trust-bundle: {exported.stdout.splitlines()[:1]}")
+    print(f"  corridor customs verify --trusted-keys trust.json: exit {verified.returncode}")
+    print("    " + (verified.stdout + verified.stderr).strip().replace("\n", "\n    "))
+    ok = not lost and not lost_declarations and verified.returncode == 0 and bool(lodged)
+    print(f"  goal (0 acknowledged writes lost and verify OK): {'met' if ok else 'MISSED'}")
+    return ok
+
+
+def _cli(svc: Service, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CORRIDOR, *args], env=svc.env, capture_output=True, text=True, timeout=600, check=False
+    )
 
 
 async def mixed(svc: Service, stop: float, events: list[tuple[float, str]], think: float) -> None:
@@ -225,7 +274,8 @@ def main() -> None:
             return
         print(f"{kind}:")
         if args.what == "kill9":
-            kill9(svc, args.workers, args.before)
+            if not kill9(svc, args.workers, args.before):
+                sys.exit(1)
         elif args.what == "pgkill":
             pgkill(svc, args.workers, args.kills, args.every, args.think)
         else:

@@ -199,6 +199,14 @@ class Settings(BaseSettings):
         description="Longest time a request waits for its turn (one of `threads` database "
         "sessions) before it answers 503 with Retry-After.",
     )
+    token_cache_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="Seconds a process remembers who a valid API token acts for (api/identity.py): "
+        "a token revoked or a user disabled through another worker or the CLI stops working "
+        "within this bound (at once through the same worker). 0 looks every token up every time.",
+    )
     db_retries: int = Field(
         default=3,
         ge=0,

@@ -36,6 +36,7 @@ ROLES = ("anonymous", "carrier", "customs", "other", "admin", "owner")
 #: change state are called by the owner last, so its own success does not hide the others' cells.
 MATRIX = """
 GET    /api/v1/health                                         200 200 200 200 200 200
+GET    /api/v1/health/ready                                   200 200 200 200 200 200
 POST   /api/v1/auth/login                                     401 200 200 200 200 200
 POST   /api/v1/auth/logout                                    401 204 204 204 204 204
 GET    /api/v1/me                                             401 200 200 200 200 200
@@ -608,9 +609,10 @@ def test_every_operation_and_role_answers_as_the_matrix_says(world, seeded):
 def test_the_matrix_is_consistent_with_the_documented_rules():
     """Properties of the table itself, so that a wrong cell cannot hide behind a wrong code."""
     table = expected()
-    # Public: liveness, and disruption notices, which are announcements (docs/disruptions.md).
+    # Public: liveness and readiness, and disruption notices, which are announcements (docs/disruptions.md).
     public = {
         "/api/v1/health",
+        "/api/v1/health/ready",
         "/api/v1/notices",
         "/api/v1/notices/feed.atom",
         "/api/v1/notices/stream",

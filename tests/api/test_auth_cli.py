@@ -38,7 +38,10 @@ def test_disable_list_revoke_enable(env, tmp_path):
     passwords, db = env.passwords, env.db
     value, token_id = _token(db, FORWARDER)
     headers = {"Authorization": f"Bearer {value}"}
-    with TestClient(create_app(Settings(var_dir=tmp_path / "var"), db)) as client:
+    # The CLI is another process: its changes reach a running server within token_cache_s
+    # (tests/api/test_identity.py); the cache is off here to check the CLI's effect itself.
+    settings = Settings(var_dir=tmp_path / "var", token_cache_s=0)
+    with TestClient(create_app(settings, db)) as client:
         assert client.get("/api/v1/me", headers=headers).status_code == 200
 
         listed = runner.invoke(cli, ["admin", "list-tokens", "--email", FORWARDER])

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, BackgroundTasks, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from corridor.api.account_schemas import AccountOut, TokenOut
 from corridor.api.auth import token_out
-from corridor.api.deps import AdminDep, SessionDep
+from corridor.api.deps import AdminDep, SessionDep, forget_tokens
 from corridor.api.schemas import OrganisationCreate, OrganisationOut, UserCreate, UserOut
 from corridor.store import accounts
 from corridor.store.models import ApiToken, Organisation, User
@@ -68,8 +68,14 @@ def _account(s: SessionDep, user: User) -> AccountOut:
     response_model=AccountOut,
     summary="Disable a user: no login, and every token it holds is revoked",
 )
-def disable_user(user_id: str, s: SessionDep, who: AdminDep) -> AccountOut:
-    return _account(s, accounts.disable_user(s, user_id, who))
+def disable_user(
+    user_id: str, s: SessionDep, who: AdminDep, request: Request, later: BackgroundTasks
+) -> AccountOut:
+    account = _account(s, accounts.disable_user(s, user_id, who))
+    # Its tokens stop working in this process now and after the commit (api/identity.py).
+    forget_tokens(request)
+    later.add_task(forget_tokens, request)
+    return account
 
 
 @router.post(

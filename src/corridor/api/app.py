@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -31,6 +32,7 @@ from corridor.api import (
 from corridor.api import energy as energy_api
 from corridor.api import jobs as jobs_api
 from corridor.api import simulation as simulation_api
+from corridor.api.identity import TokenCache
 from corridor.api.middleware import EdgeMiddleware
 from corridor.customs.risk import load_profiles
 from corridor.jobs import JobQueue
@@ -40,6 +42,20 @@ from corridor.store.accounts import set_password_cost
 from corridor.store.db import Database
 from corridor.store.network import load_stored_network
 from corridor.web import STATIC_DIR
+
+
+def _health(app: FastAPI, db: Database) -> dict[str, Any]:
+    net = app.state.network
+    return {
+        "status": "ok",
+        "version": __version__,
+        "database": db.dialect,
+        "network": {
+            "nodes": len(net.nodes),
+            "links": len(net.links),
+            "services": len(net.services),
+        },
+    }
 
 
 def create_app(settings: Settings, db: Database) -> FastAPI:
@@ -57,20 +73,22 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
             from corridor.webhooks.guard import parse_allowed
 
             allowed = parse_allowed(settings.webhook_allow_nets)
-
-            while not stop.wait(settings.webhook_poll_s):
-                try:
-                    deliver_due(db, settings.webhook_backoff_s)
-                except Exception:
-                    errors.log.exception("webhook delivery round failed")
-                try:
-                    deliver_notices(db, app.state.network, allowed)
-                except Exception:
-                    errors.log.exception("notice delivery round failed")
-                try:
-                    capacity.maintain(db, capacity_ctx, settings)
-                except Exception:
-                    errors.log.exception("capacity upkeep round failed")
+            # One client for the thread's life: a new one per round built a TLS context each
+            # time, a steady cost in every worker even with no webhook to send.
+            with httpx.Client(timeout=5.0) as client:
+                while not stop.wait(settings.webhook_poll_s):
+                    try:
+                        deliver_due(db, settings.webhook_backoff_s, client=client)
+                    except Exception:
+                        errors.log.exception("webhook delivery round failed")
+                    try:
+                        deliver_notices(db, app.state.network, allowed, client)
+                    except Exception:
+                        errors.log.exception("notice delivery round failed")
+                    try:
+                        capacity.maintain(db, capacity_ctx, settings, client)
+                    except Exception:
+                        errors.log.exception("capacity upkeep round failed")
 
         worker = threading.Thread(target=deliver, name="corridor-webhooks", daemon=True)
         worker.start()
@@ -115,6 +133,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     app.state.hash_slots = auth.hash_slots(settings)
+    app.state.tokens = TokenCache(settings.token_cache_s)
     files.secure(settings.var_dir, db.url)
     jobs = JobQueue(settings, db)
     app.state.jobs = jobs
@@ -132,20 +151,24 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
 
     api = APIRouter(prefix="/api/v1")
 
-    @api.get("/health", tags=["health"], summary="Liveness and what is loaded")
+    @api.get("/health", tags=["health"], summary="Liveness and what is loaded (no database)")
     async def health() -> dict[str, Any]:
+        """Liveness: answered on the event loop from what the process holds, without a thread, a
+        turn or the database, so it stays quick however busy the requests are. It says the
+        process is up and serving; whether the database answers is ``/health/ready``."""
+        return _health(app, db)
+
+    @api.get(
+        "/health/ready",
+        tags=["health"],
+        summary="Readiness: the database answers",
+        responses={503: {"description": "The database does not answer; see Retry-After"}},
+    )
+    async def ready() -> dict[str, Any]:
+        """Readiness for a load balancer: one ``SELECT 1`` on the two health threads and the
+        reserved connections, never queued behind the request turns; 503 when it fails."""
         await availability.ping(app, db)
-        net = app.state.network
-        return {
-            "status": "ok",
-            "version": __version__,
-            "database": db.dialect,
-            "network": {
-                "nodes": len(net.nodes),
-                "links": len(net.links),
-                "services": len(net.services),
-            },
-        }
+        return {**_health(app, db), "database_ready": True}
 
     for module in (
         auth, network, routes, shipments, customs, tracking, admin, jobs_api, notices,

@@ -14,10 +14,10 @@ import hashlib
 import threading
 from datetime import timedelta
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, BackgroundTasks, Request, status
 
 from corridor.api.account_schemas import TokenOut
-from corridor.api.deps import PrincipalDep, SessionDep
+from corridor.api.deps import PrincipalDep, SessionDep, forget_tokens
 from corridor.api.schemas import LoginRequest, LoginResponse, UserOut
 from corridor.errors import CorridorError
 from corridor.settings import Settings
@@ -122,8 +122,9 @@ def login(body: LoginRequest, request: Request) -> LoginResponse:
 @router.post(
     "/auth/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke the token used"
 )
-def logout(s: SessionDep, who: PrincipalDep) -> None:
+def logout(s: SessionDep, who: PrincipalDep, request: Request, later: BackgroundTasks) -> None:
     accounts.revoke(s, who.token_id)
+    _forget(request, later)
 
 
 @router.get("/me", response_model=UserOut, summary="The user and organisation of the token")
@@ -143,5 +144,16 @@ def my_tokens(s: SessionDep, who: PrincipalDep) -> list[TokenOut]:
     response_model=TokenOut,
     summary="Revoke a token: your own, or anyone's for the administrator",
 )
-def revoke_token(token_id: str, s: SessionDep, who: PrincipalDep) -> TokenOut:
-    return token_out(accounts.revoke_token(s, who, token_id), who)
+def revoke_token(
+    token_id: str, s: SessionDep, who: PrincipalDep, request: Request, later: BackgroundTasks
+) -> TokenOut:
+    row = accounts.revoke_token(s, who, token_id)
+    _forget(request, later)
+    return token_out(row, who)
+
+
+def _forget(request: Request, later: BackgroundTasks) -> None:
+    """Stop honouring revoked tokens in this process now, and again once the change is committed
+    (a request in between could have remembered the token as still valid)."""
+    forget_tokens(request)
+    later.add_task(forget_tokens, request)

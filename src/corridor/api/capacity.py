@@ -7,16 +7,18 @@ Endpoints translate HTTP only; the rules are in :mod:`corridor.capacity` and the
 
 from __future__ import annotations
 
+import asyncio
 import json
-import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
+import httpx
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
+from corridor.api.availability import Unavailable
 from corridor.api.capacity_schemas import (
     ActionBody,
     BoardOut,
@@ -41,6 +43,7 @@ from corridor.api.capacity_schemas import (
 )
 from corridor.api.deps import AdminDep, NetworkDep, PrincipalDep, SessionDep, bearer, database
 from corridor.api.errors import ApiError
+from corridor.api.feeds import feed, in_turn
 from corridor.api.routes import query_for, query_json
 from corridor.api.schemas import RouteRequest
 from corridor.api.shipments import out as shipment_out
@@ -51,7 +54,7 @@ from corridor.settings import Settings
 from corridor.store import capacity as store
 from corridor.store import capacity_board, capacity_queue, shipments
 from corridor.store.accounts import Principal, principal_for
-from corridor.store.capacity_tables import CapBooking, CapSlot
+from corridor.store.capacity_tables import CapBooking, CapEvent, CapSlot
 from corridor.store.db import Database
 from corridor.webhooks.guard import parse_allowed
 
@@ -422,7 +425,22 @@ def board(
     )
 
 
-def _stream_principal(
+def _principal_of(db: Database, token: str) -> Principal | None:
+    with db.session() as s:
+        return principal_for(s, token)
+
+
+def _last_event(db: Database) -> int:
+    with db.session() as s:
+        return store.last_event(s)
+
+
+def _events_after(db: Database, who: Principal, after: int) -> list[CapEvent]:
+    with db.session() as s:
+        return store.events_after(s, who, after)
+
+
+async def _stream_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     access_token: str | None = Query(
@@ -432,9 +450,7 @@ def _stream_principal(
     token = credentials.credentials if credentials else access_token
     if not token:
         raise ApiError(401, "unauthorized", "Authorization", "missing bearer token")
-    db: Database = request.app.state.db
-    with db.session() as s:
-        who = principal_for(s, token)
+    who = await in_turn(request.app, _principal_of, request.app.state.db, token)
     if who is None:
         raise ApiError(401, "unauthorized", "Authorization", "unknown, revoked or expired token")
     return who
@@ -446,7 +462,7 @@ def _stream_principal(
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-def events(
+async def events(
     request: Request,
     who: Annotated[Principal, Depends(_stream_principal)],
     after: int = Query(
@@ -456,26 +472,35 @@ def events(
 ) -> StreamingResponse:
     """Slot counters as they change (everyone) and your own bookings' changes (promoted from the
     waitlist, confirmed, declined, moved, expired). Reconnect with ``after`` or Last-Event-ID."""
-    db: Database = request.app.state.db
+    app = request.app
+    db: Database = app.state.db
     header = request.headers.get("last-event-id", "")
     last = int(header) if header.isdigit() and len(header) < 10 else after
+    board = feed(app, "capacity", _last_event, STREAM_POLL_S)
 
-    def stream() -> Iterator[str]:
+    async def stream() -> AsyncIterator[str]:
+        # Reads take a request turn; one watcher per process looks for new events (api/feeds.py).
         nonlocal last
-        deadline = time.monotonic() + STREAM_S
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STREAM_S
         yield "retry: 2000\n\n"
         while True:
-            with db.session() as s:
-                batch = store.events_after(s, who, last)
+            seen = board.head if board.head is not None else -1
+            try:
+                batch = await in_turn(app, _events_after, db, who, last)
+            except Unavailable:
+                batch = []
             for event in batch:
                 last = event.seq
                 data = json.dumps({**event.body, "at": event.created_at.isoformat()})
                 yield f"id: {event.seq}\nevent: {event.kind}\ndata: {data}\n\n"
-            if once or time.monotonic() > deadline:
+            if once or loop.time() > deadline:
                 return
-            if not batch:
+            if batch:
+                continue
+            wait = min(STREAM_POLL_S * 15, max(0.0, deadline - loop.time()))
+            if await board.wait_past(app, max(seen, last), wait) is None:
                 yield ": keep-alive\n\n"
-                time.sleep(STREAM_POLL_S)
 
     return StreamingResponse(
         stream(),
@@ -527,11 +552,13 @@ def sweep(s: SessionDep, ctx: ContextDep, settings: SettingsDep, _: AdminDep) ->
         )
 
 
-def maintain(db: Database, network_ctx: store.Context, settings: Settings) -> None:
+def maintain(
+    db: Database, network_ctx: store.Context, settings: Settings, client: httpx.Client | None = None
+) -> None:
     """One round of the background upkeep: lapsed holds, no-shows, webhook notices."""
     with db.session(write=True) as s, store.committing(s):
         store.sweep(s, network_ctx)
         capacity_queue.release_no_shows(s, settings.queue_grace_min)
     capacity_board.deliver_notices(
-        db, settings.webhook_backoff_s, allowed=parse_allowed(settings.webhook_allow_nets)
+        db, settings.webhook_backoff_s, client, allowed=parse_allowed(settings.webhook_allow_nets)
     )

@@ -8,6 +8,7 @@ commit runs on a worker thread before the response is sent.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated
 
 import anyio
@@ -18,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from corridor.api.availability import turn
 from corridor.api.errors import ApiError
+from corridor.api.identity import TokenCache
 from corridor.network import Network
-from corridor.store.accounts import Principal, principal_for
+from corridor.store.accounts import Principal, principal_until
 from corridor.store.db import Database, commit
 from corridor.store.models import OrgKind
 
@@ -78,24 +80,39 @@ async def network(request: Request) -> Network:
     return net
 
 
-def principal(
+def _look_up(db: Database, token: str) -> tuple[Principal, datetime | None] | None:
+    # A short read of its own, also for writes: the write session takes SQLite's write lock at
+    # its first statement, which should be the endpoint's, after any slow work such as planning.
+    with db.session() as own:
+        return principal_until(own, token)
+
+
+async def principal(
     request: Request,
-    s: Annotated[Session, Depends(session, scope="function")],
+    _: TurnDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    """The caller, from the process's token cache (api/identity.py) or, on a miss, the database
+    (inside the request's turn, on a worker thread)."""
     if credentials is None:
         raise ApiError(401, "unauthorized", "Authorization", "missing bearer token")
-    if request.method in READ_METHODS:
-        who = principal_for(s, credentials.credentials)
-    else:
-        # A short read of its own: the write session takes SQLite's write lock at its first
-        # statement, which should be the endpoint's, after any slow work such as planning.
-        db: Database = request.app.state.db
-        with db.session() as own:
-            who = principal_for(own, credentials.credentials)
-    if who is None:
+    token = credentials.credentials
+    cache: TokenCache = request.app.state.tokens
+    who = cache.get(token)
+    if who is not None:
+        return who
+    db: Database = request.app.state.db
+    found = await anyio.to_thread.run_sync(_look_up, db, token)
+    if found is None:
         raise ApiError(401, "unauthorized", "Authorization", "unknown, revoked or expired token")
-    return who
+    cache.put(token, *found)
+    return found[0]
+
+
+def forget_tokens(request: Request) -> None:
+    """Call after revoking a token or disabling a user, so this process stops honouring it now."""
+    cache: TokenCache = request.app.state.tokens
+    cache.forget_all()
 
 
 async def admin(who: Annotated[Principal, Depends(principal)]) -> Principal:

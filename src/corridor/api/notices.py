@@ -8,13 +8,15 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from anyio import to_thread
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import AnyHttpUrl, BaseModel, Field
 
+from corridor.api.availability import Unavailable
 from corridor.api.deps import NetworkDep, PrincipalDep, SessionDep
 from corridor.api.errors import ApiError
+from corridor.api.feeds import Feed, in_turn
+from corridor.api.feeds import feed as process_feed
 from corridor.disruptions import (
     DisruptionError,
     ElementRef,
@@ -167,6 +169,22 @@ def feed(
     return Response(body, media_type="application/atom+xml")
 
 
+#: Seconds between keep-alive comments on an idle notice stream.
+KEEP_ALIVE_S = 15.0
+#: Seconds between two looks of the process's watcher at the newest notice version.
+NOTICE_POLL_S = 1.0
+
+
+def _last_change(db: Database) -> int:
+    with db.session() as s:
+        return store.last_change(s)
+
+
+def notice_feed(app: Any) -> Feed:
+    """The process's one watcher of the notice versions (api/feeds.py)."""
+    return process_feed(app, "notices", _last_change, NOTICE_POLL_S)
+
+
 @router.get(
     "/notices/stream",
     summary="Live notices (server-sent events)",
@@ -205,23 +223,33 @@ async def stream(
     if after is None and last_id.isdigit() and len(last_id) < 10:
         after = int(last_id)
     db: Database = request.app.state.db
+    app = request.app
+    changes = notice_feed(app)
 
     def read(cursor: int) -> list[tuple[int, str, Notice]]:
         with db.session() as s:
             return store.changes_after(s, cursor)
 
-    def start() -> int:
-        with db.session() as s:
-            return store.last_change(s)
-
     async def events() -> AsyncIterator[str]:
-        cursor = after if after is not None else await to_thread.run_sync(start)
+        # Every read takes a request turn, and one watcher per process looks for new notices
+        # (api/feeds.py): open streams cannot starve the requests nor exhaust the pool.
+        cursor = after
+        while cursor is None:
+            try:
+                cursor = await in_turn(app, _last_change, db)
+            except Unavailable:
+                await asyncio.sleep(changes.poll_s)
         yield "retry: 2000\n\n"
-        sent, idle = 0, 0
-        deadline = asyncio.get_running_loop().time() + max_seconds
-        while asyncio.get_running_loop().time() < deadline:
-            changes = await to_thread.run_sync(read, cursor)
-            for ident, _action, notice in changes:
+        sent = 0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max_seconds
+        while loop.time() < deadline:
+            seen = changes.head if changes.head is not None else -1
+            try:
+                batch = await in_turn(app, read, cursor)
+            except Unavailable:
+                batch = []
+            for ident, _action, notice in batch:
                 cursor = ident
                 if not matches(wanted, notice, network):
                     continue
@@ -229,13 +257,13 @@ async def stream(
                 sent += 1
                 if max_events is not None and sent >= max_events:
                     return
-            if not changes:
-                if await request.is_disconnected():
-                    return
-                idle += 1
-                if idle % 15 == 0:
-                    yield ": keep-alive\n\n"
-                await asyncio.sleep(1.0)
+            if batch:
+                continue  # there may be more than one batch
+            if await request.is_disconnected():
+                return
+            wait = min(KEEP_ALIVE_S, max(0.0, deadline - loop.time()))
+            if await changes.wait_past(app, max(seen, cursor), wait) is None:
+                yield ": keep-alive\n\n"
 
     return StreamingResponse(events(), media_type="text/event-stream")
 

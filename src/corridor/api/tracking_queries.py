@@ -10,8 +10,9 @@ import orjson
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
+from corridor.api.availability import Unavailable
+from corridor.api.feeds import feed, in_turn
 from corridor.api.tracking_epcis import EpcisDocumentModel, answer_query
 from corridor.api.tracking_http import (
     CallerDep,
@@ -21,6 +22,7 @@ from corridor.api.tracking_http import (
     problem,
     settings_of,
 )
+from corridor.store import tracking_query
 from corridor.store import tracking_subscriptions as subs
 from corridor.store.accounts import Principal, principal_for
 from corridor.store.db import Database
@@ -31,8 +33,10 @@ from corridor.webhooks.guard import parse_allowed
 
 router = APIRouter(prefix="/epcis", tags=["epcis"])
 PREFIX = "/api/v1/epcis"
-#: How often an open WebSocket looks for new events (seconds).
+#: How often the process's watcher looks for newly captured events (seconds).
 WS_POLL_S = 0.2
+#: Longest wait of an idle subscription before it looks whether its client is still there.
+WS_IDLE_S = 1.0
 
 
 class QueryCreate(BaseModel):
@@ -260,28 +264,54 @@ async def stream(websocket: WebSocket, queryName: str) -> None:
         if header
         else websocket.query_params.get("access_token")
     )
-    who = await run_in_threadpool(_ws_principal, db, token)
-    if who is None:
-        await websocket.close(code=4401, reason="unauthorized")
-        return
+    app = websocket.app
     try:
-        sub_id = await run_in_threadpool(
-            _ws_subscription, db, who, queryName, websocket.query_params.get("subscriptionID")
+        who = await in_turn(app, _ws_principal, db, token)
+        if who is None:
+            await websocket.close(code=4401, reason="unauthorized")
+            return
+        sub_id = await in_turn(
+            app, _ws_subscription, db, who, queryName, websocket.query_params.get("subscriptionID")
         )
     except TrackingError as exc:
         await websocket.close(code=4404, reason=exc.reason[:120])
         return
+    except Unavailable:
+        await websocket.close(code=1013, reason="the service is busy; retry after a moment")
+        return
     await websocket.accept()
     await websocket.send_text(orjson.dumps({"subscriptionID": sub_id}).decode())
+    # Reads take a request turn, and one watcher per process looks for newly captured events
+    # (api/feeds.py), so open subscriptions neither starve requests nor poll on their own.
+    captured = feed(app, "epcis", _last_event_id, WS_POLL_S)
+    listener = asyncio.get_running_loop().create_task(_until_closed(websocket))
     try:
-        while True:
-            batch = await run_in_threadpool(_ws_batch, db, sub_id)
+        while not listener.done():
+            seen = captured.head if captured.head is not None else -1
+            try:
+                batch = await in_turn(app, _ws_batch, db, sub_id)
+            except Unavailable:
+                batch = None
             if batch is not None:
                 expected, position, payload = batch
                 await websocket.send_text(payload.decode())
-                await run_in_threadpool(_ws_advance, db, sub_id, expected, position)
+                with contextlib.suppress(Unavailable):
+                    await in_turn(app, _ws_advance, db, sub_id, expected, position)
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(websocket.receive_text(), WS_POLL_S)
+            await captured.wait_past(app, seen, WS_IDLE_S)
     except WebSocketDisconnect:
         return
+    finally:
+        listener.cancel()
+
+
+async def _until_closed(websocket: WebSocket) -> None:
+    """Read (and ignore) what the client sends, until it goes away."""
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            await websocket.receive_text()
+
+
+def _last_event_id(db: Database) -> int:
+    with db.session() as s:
+        return tracking_query.last_id(s)

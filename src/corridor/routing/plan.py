@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import gc
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -91,12 +93,41 @@ def best(planner: Planner, query: Query, criterion: Criterion = Criterion.TIME) 
 
 
 # -- large consignments ----------------------------------------------------------------------------
+#: Answers remembered per process (see :func:`plan`).
+PLAN_MEMO_SIZE = 512
+_ANSWERS: OrderedDict[tuple[int, str, str], tuple[Planner, list[Itinerary]]] = OrderedDict()
+_ANSWERS_LOCK = threading.Lock()
+
+
 def plan(planner: Planner, query: Query, criterion: Criterion | None = None) -> list[Itinerary]:
     """The answer to a route request: the Pareto set, or the best by ``criterion``.
 
     A consignment that no single departure can take is split into lots (see :func:`split`); the
     answer is then the one split plan, which names its lots.
+
+    The answer depends on nothing but the planner (its network and timetable, which never change
+    once built: a new network gets a new planner) and the query, closures included. So a server
+    that is asked the same route again and again (every booking re-plans its request) answers from
+    a memo of the last :data:`PLAN_MEMO_SIZE` answers, keyed by the planner and the whole query.
+    Capacity is not part of a plan: what is left on a departure is checked when it is held.
+    Refusals (no route) are not remembered. The itineraries are shared: callers must not change
+    them (they are dumped or copied, never edited in place).
     """
+    key = (id(planner), query.model_dump_json(), criterion.value if criterion else "")
+    with _ANSWERS_LOCK:
+        found = _ANSWERS.get(key)
+        if found is not None and found[0] is planner:
+            _ANSWERS.move_to_end(key)
+            return list(found[1])
+    answer = _plan(planner, query, criterion)
+    with _ANSWERS_LOCK:
+        _ANSWERS[key] = (planner, answer)
+        while len(_ANSWERS) > PLAN_MEMO_SIZE:
+            _ANSWERS.popitem(last=False)
+    return list(answer)
+
+
+def _plan(planner: Planner, query: Query, criterion: Criterion | None) -> list[Itinerary]:
     try:
         return [best(planner, query, criterion)] if criterion else pareto(planner, query)
     except NoRouteError as first:

@@ -187,8 +187,28 @@ def login(session: Session, email: str, password: str, ttl: timedelta) -> tuple[
 def principal_for(session: Session, token: str) -> Principal | None:
     """Who a bearer token acts for, or None if it is unknown, revoked or expired, or its user is
     gone or disabled (one query: a token never outlives the user it acts for)."""
+    found = principal_until(session, token)
+    return None if found is None else found[0]
+
+
+def principal_until(session: Session, token: str) -> tuple[Principal, datetime | None] | None:
+    """:func:`principal_for` and the moment the token expires (None: never), for a cache.
+
+    One indexed query over the columns needed (no ORM objects are built: it runs on every request
+    whose token is not remembered by the API's cache)."""
     found = session.execute(
-        select(ApiToken, User, Organisation)
+        select(
+            ApiToken.id,
+            ApiToken.revoked,
+            ApiToken.expires_at,
+            User.id,
+            User.email,
+            User.name,
+            Organisation.id,
+            Organisation.name,
+            Organisation.kind,
+            Organisation.country,
+        )
         .join(User, User.id == ApiToken.user_id)
         .join(Organisation, Organisation.id == User.organisation_id)
         .outerjoin(DisabledUser, DisabledUser.user_id == User.id)
@@ -196,16 +216,16 @@ def principal_for(session: Session, token: str) -> Principal | None:
     ).first()
     if found is None:
         return None
-    row, user, org = found
-    if row.revoked:
+    token_id, revoked, expires_at, user_id, email, name, org_id, org_name, kind, country = found
+    if revoked:
         return None
-    if row.expires_at is not None:
-        expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    expires = None
+    if expires_at is not None:
+        expires = expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=UTC)
         if expires <= now():
             return None
-    return Principal(
-        user.id, user.email, user.name, org.id, org.name, OrgKind(org.kind), org.country, row.id
-    )
+    who = Principal(user_id, email, name, org_id, org_name, OrgKind(kind), country, token_id)
+    return who, expires
 
 
 def revoke(session: Session, token_id: str) -> None:

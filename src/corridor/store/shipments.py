@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Select, exists, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, undefer
 
 from corridor.network import Network
 from corridor.routing import Itinerary
@@ -104,8 +104,22 @@ def _visible(who: Principal) -> Select[Shipment]:
     return stmt.where(Shipment.id.is_(None))
 
 
-def list_visible(session: Session, who: Principal, status: str | None = None) -> list[Shipment]:
+#: The large JSON columns: left out of a light read (see :func:`list_visible`).
+_HEAVY = (defer(Shipment.itinerary), defer(Shipment.query))
+
+
+def list_visible(
+    session: Session, who: Principal, status: str | None = None, light: bool = False
+) -> list[Shipment]:
+    """The shipments ``who`` may see, newest first.
+
+    ``light`` leaves the itinerary and query JSON out (each row's two largest columns, parsed on
+    every read): for a caller that has most rows rendered already and loads the itineraries of
+    the others with :func:`load_itineraries` (one query). Reading them otherwise loads them one
+    row at a time."""
     stmt = _visible(who).order_by(Shipment.created_at.desc())
+    if light:
+        stmt = stmt.options(*_HEAVY)
     if status is not None:
         stmt = stmt.where(Shipment.status == status)
     rows = list(session.scalars(stmt))
@@ -114,9 +128,25 @@ def list_visible(session: Session, who: Principal, status: str | None = None) ->
     return rows
 
 
-def get_visible(session: Session, who: Principal, shipment_id: str) -> Shipment:
-    """The shipment, or ShipmentError 'not_found' (also when it exists but is not the caller's)."""
-    row = session.scalar(_visible(who).where(Shipment.id == shipment_id))
+def load_itineraries(session: Session, rows: list[Shipment]) -> None:
+    """Load the itineraries of rows read ``light``, in one query."""
+    if rows:
+        session.execute(
+            select(Shipment)
+            .where(Shipment.id.in_([r.id for r in rows]))
+            .options(undefer(Shipment.itinerary))
+            .execution_options(populate_existing=True)
+        ).all()
+
+
+def get_visible(
+    session: Session, who: Principal, shipment_id: str, light: bool = False
+) -> Shipment:
+    """The shipment, or ShipmentError 'not_found' (also when it exists but is not the caller's).
+
+    ``light``: without the itinerary and query JSON, loaded when first read (see list_visible)."""
+    stmt = _visible(who).where(Shipment.id == shipment_id)
+    row = session.scalar(stmt.options(*_HEAVY) if light else stmt)
     if row is None or (who.kind is OrgKind.CUSTOMS and who.country not in row.countries.split(";")):
         raise ShipmentError("not_found", "shipment_id", f"no shipment {shipment_id!r}")
     return row

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from sqlalchemy.orm import Session
 
 from corridor.network import Network
@@ -33,10 +34,16 @@ def capture(session: Session, who: Principal, network: Network, document: Any) -
     return _capture(session, who, network.nodes.keys(), document)
 
 
-def deliver_due(db: Database, backoff_s: float, allowed: list[IpNetwork] | None = None) -> int:
+def deliver_due(
+    db: Database,
+    backoff_s: float,
+    allowed: list[IpNetwork] | None = None,
+    client: httpx.Client | None = None,
+) -> int:
     """One delivery round of everything outgoing: ETA alerts, then subscription webhooks.
 
     ``allowed``: internal networks webhooks may reach; by default those of the process Settings.
+    ``client``: the HTTP client to post with (the server's delivery thread keeps one).
     """
     if allowed is None:
         from corridor.settings import get_settings
@@ -44,6 +51,6 @@ def deliver_due(db: Database, backoff_s: float, allowed: list[IpNetwork] | None 
 
         allowed = parse_allowed(get_settings().webhook_allow_nets)
     nets = allowed
-    return _deliver_alerts(db, backoff_s, allowed=nets) + deliver_webhooks(
-        db, backoff_s, allowed=nets
+    return _deliver_alerts(db, backoff_s, client, allowed=nets) + deliver_webhooks(
+        db, backoff_s, client, allowed=nets
     )

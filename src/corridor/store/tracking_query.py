@@ -164,3 +164,8 @@ def after(
     """Matching visible events captured after ``position``, in capture order (subscriptions)."""
     stmt = _filtered(spec, who).where(EpcisEvent.id > position).order_by(EpcisEvent.id).limit(limit)
     return [(r.id, r.body) for r in session.scalars(stmt)]
+
+
+def last_id(session: Session) -> int:
+    """The newest captured event's id (0 when none): the head that live subscriptions watch."""
+    return int(session.scalar(select(func.max(EpcisEvent.id))) or 0)
