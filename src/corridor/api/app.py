@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
 
 from corridor import __version__
 from corridor.api import (
@@ -39,6 +39,21 @@ from corridor.store.accounts import set_password_cost
 from corridor.store.db import Database
 from corridor.store.network import load_stored_network
 from corridor.web import STATIC_DIR
+
+
+class NetworkCounts(BaseModel):
+    nodes: int
+    links: int
+    services: int
+
+
+class HealthOut(BaseModel):
+    """The process answers, its database is reachable, and this is what it has loaded."""
+
+    status: str = Field(description="Always `ok` (an unreachable database answers 503)")
+    version: str
+    database: str = Field(description="SQLAlchemy dialect: sqlite or postgresql")
+    network: NetworkCounts
 
 
 def create_app(settings: Settings, db: Database) -> FastAPI:
@@ -131,20 +146,20 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
 
     api = APIRouter(prefix="/api/v1")
 
-    @api.get("/health", tags=["health"], summary="Liveness and what is loaded")
-    async def health() -> dict[str, Any]:
+    @api.get(
+        "/health", response_model=HealthOut, tags=["health"], summary="Liveness and what is loaded"
+    )
+    async def health() -> HealthOut:
         await availability.ping(app, db)
         net = app.state.network
-        return {
-            "status": "ok",
-            "version": __version__,
-            "database": db.dialect,
-            "network": {
-                "nodes": len(net.nodes),
-                "links": len(net.links),
-                "services": len(net.services),
-            },
-        }
+        return HealthOut(
+            status="ok",
+            version=__version__,
+            database=db.dialect,
+            network=NetworkCounts(
+                nodes=len(net.nodes), links=len(net.links), services=len(net.services)
+            ),
+        )
 
     for module in (
         auth, network, routes, shipments, customs, tracking, admin, jobs_api, notices,
