@@ -287,3 +287,32 @@ def db(request, dialect, tmp_path) -> Iterator[Database]:
         return
     dropper = request.getfixturevalue("_dropper") if dialect == "postgresql" else None
     yield from _empty(dialect, tmp_path, dropper)
+
+
+# -- the demo as `corridor serve` seeds it, for browser tests and the README's examples -------
+
+
+@dataclass(frozen=True)
+class DemoTemplate:
+    """An SQLite file seeded as `corridor serve` seeds (network, accounts, demo shipments)."""
+
+    path: Path
+    logins: dict[str, str]
+
+    def copy(self, directory: Path, name: str = "e2e.db") -> Database:
+        """A fresh copy of the demo, as ``directory/name``."""
+        target = directory / name
+        shutil.copyfile(self.path, target)
+        return Database(f"sqlite:///{target}")
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> DemoTemplate:
+    """Seeded once per test process: seeding hashes eleven passwords and plans the demo."""
+    path = tmp_path_factory.mktemp("demo") / "corridor.db"
+    db = Database(f"sqlite:///{path}")
+    logins = {lg.email: lg.password for lg in prepare(db, PACKAGE_DATA_DIR)}
+    with db.engine.connect() as conn:  # everything into the main file, none left in -wal
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return DemoTemplate(path, logins)

@@ -20,6 +20,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+#: The examples share one demo home (module-scoped), so one xdist worker runs them all.
+pytestmark = pytest.mark.xdist_group("readme")
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 FENCE = re.compile(r"(<!-- readme-test: skip[^>]*-->\s*)?```(console|python)\n(.*?)```", re.S)
 
@@ -63,15 +66,10 @@ def commands(body: str) -> list[tuple[str, int, list[str]]]:
 
 
 @pytest.fixture(scope="module")
-def demo_home(tmp_path_factory):
-    from corridor.settings import PACKAGE_DATA_DIR
-    from corridor.store.db import Database
-    from corridor.store.seed import prepare
-
+def demo_home(tmp_path_factory, demo_template):
+    """CORRIDOR_VAR_DIR of the examples: its corridor.db is the seeded demo."""
     home = tmp_path_factory.mktemp("readme")
-    db = Database(f"sqlite:///{home / 'corridor.db'}")
-    prepare(db, PACKAGE_DATA_DIR)
-    db.dispose()
+    demo_template.copy(home, "corridor.db").dispose()
     return home
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -54,6 +55,45 @@ class HealthOut(BaseModel):
     version: str
     database: str = Field(description="SQLAlchemy dialect: sqlite or postgresql")
     network: NetworkCounts
+
+
+async def health(request: Request) -> HealthOut:
+    app, db = request.app, request.app.state.db
+    await availability.ping(app, db)
+    net = app.state.network
+    return HealthOut(
+        status="ok",
+        version=__version__,
+        database=db.dialect,
+        network=NetworkCounts(
+            nodes=len(net.nodes), links=len(net.links), services=len(net.services)
+        ),
+    )
+
+
+@functools.cache
+def api_router() -> APIRouter:
+    """Every /api/v1 operation, gathered once per process.
+
+    Including a router makes FastAPI analyse every endpoint's signature again, which costs more
+    than all the rest of create_app; the endpoints find their app's state through the request, so
+    the apps of one process (the tests build hundreds) share this router.
+    """
+    api = APIRouter(prefix="/api/v1")
+    api.add_api_route(
+        "/health",
+        health,
+        methods=["GET"],
+        response_model=HealthOut,
+        tags=["health"],
+        summary="Liveness and what is loaded",
+    )
+    for module in (
+        auth, network, routes, shipments, customs, tracking, admin, jobs_api, notices,
+        simulation_api, energy_api, capacity, queue,
+    ):  # fmt: skip
+        api.include_router(module.router)
+    return api
 
 
 def create_app(settings: Settings, db: Database) -> FastAPI:
@@ -144,28 +184,6 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     # Added last, so outermost: every answer, the 503s of availability included, passes the edge.
     app.add_middleware(EdgeMiddleware, settings=settings)
 
-    api = APIRouter(prefix="/api/v1")
-
-    @api.get(
-        "/health", response_model=HealthOut, tags=["health"], summary="Liveness and what is loaded"
-    )
-    async def health() -> HealthOut:
-        await availability.ping(app, db)
-        net = app.state.network
-        return HealthOut(
-            status="ok",
-            version=__version__,
-            database=db.dialect,
-            network=NetworkCounts(
-                nodes=len(net.nodes), links=len(net.links), services=len(net.services)
-            ),
-        )
-
-    for module in (
-        auth, network, routes, shipments, customs, tracking, admin, jobs_api, notices,
-        simulation_api, energy_api, capacity, queue,
-    ):  # fmt: skip
-        api.include_router(module.router)
-    app.include_router(api)
+    app.include_router(api_router())
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")
     return app
