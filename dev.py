@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import venv
 from pathlib import Path
@@ -109,7 +110,7 @@ def _pytest_args(args: list[str]) -> list[str]:
     if workers <= 0:
         return args
     # loadgroup: tests marked xdist_group(...) (a module-scoped server, say) share one worker.
-    return ["-n", str(workers), "--dist", "loadgroup", *args]
+    return ["-n", str(workers), "--dist", "loadgroup", "--no-loadscope-reorder", *args]
 
 
 def test(args: list[str]) -> None:
@@ -125,13 +126,23 @@ def test(args: list[str]) -> None:
         "mypy": [str(BIN / "mypy")],
         "lint-imports": [str(BIN / "lint-imports"), "--no-cache"],
     }
-    running = {
-        name: (
-            subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT),
-            time.monotonic(),
-        )
-        for name, cmd in background.items()
-    }
+    finished: dict[str, float] = {}
+
+    def start(name: str, cmd: list[str]) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        output: list[bytes] = []
+
+        def collect() -> None:  # read as it comes (a full pipe would block the step)
+            output.append(process.stdout.read() if process.stdout else b"")
+            process.wait()
+            finished[name] = time.monotonic() - started
+
+        threading.Thread(target=collect, daemon=True).start()
+        outputs[name] = output
+        return process
+
+    outputs: dict[str, list[bytes]] = {}
+    running = {name: start(name, cmd) for name, cmd in background.items()}
     results: list[tuple[str, int, float]] = []
     for name, cmd in {
         "ruff check": [str(BIN / "ruff"), "check", "."],
@@ -145,10 +156,13 @@ def test(args: list[str]) -> None:
         [str(BIN / "python"), "-m", "pytest", *_pytest_args(args)], cwd=ROOT
     ).returncode
     results.append(("pytest", code, time.monotonic() - begun))
-    for name, (process, begun) in running.items():
-        output, _ = process.communicate()
-        print(f"\n---- {name} ----\n{output.decode(errors='replace').rstrip()}", flush=True)
-        results.append((name, process.returncode, time.monotonic() - begun))
+    for name, process in running.items():
+        process.wait()
+        while name not in finished:
+            time.sleep(0.05)
+        text = b"".join(outputs[name]).decode(errors="replace").rstrip()
+        print(f"\n---- {name} ----\n{text}", flush=True)
+        results.append((name, process.returncode, finished[name]))
     print(f"\n---- dev.py test: {time.monotonic() - started:.0f} s ----")
     for name, code, seconds in results:
         print(f"{'ok    ' if code == 0 else 'FAILED'} {name:<13} {seconds:6.1f} s")

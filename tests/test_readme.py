@@ -20,9 +20,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-#: The examples share one demo home (module-scoped), so one xdist worker runs them all.
-pytestmark = pytest.mark.xdist_group("readme")
-
 README = Path(__file__).resolve().parents[1] / "README.md"
 FENCE = re.compile(r"(<!-- readme-test: skip[^>]*-->\s*)?```(console|python)\n(.*?)```", re.S)
 

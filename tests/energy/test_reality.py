@@ -16,9 +16,6 @@ from corridor.energy.report import render
 from corridor.energy.results import load, save
 from corridor.energy.run import prepare, solve_prepared
 
-#: A module-scoped fixture serves every test here: one xdist worker runs them all.
-pytestmark = pytest.mark.xdist_group("energy_year_2025")
-
 pytest.importorskip("pypsa")
 
 TOLERANCE = 0.10

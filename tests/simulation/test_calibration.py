@@ -16,9 +16,6 @@ import pytest
 
 from corridor.simulation import prepare, simulate
 
-#: A module-scoped fixture serves every test here: one xdist worker runs them all.
-pytestmark = pytest.mark.xdist_group("simulation_year_2024")
-
 
 @pytest.fixture(scope="module")
 def year():

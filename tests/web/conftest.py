@@ -43,9 +43,12 @@ def server(tmp_path, demo_template) -> Iterator[tuple[str, dict[str, str]]]:
     db.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def _chromium() -> Iterator[Any]:
-    """One Chromium per test process; each test works in contexts of its own (see `browser`)."""
+    """One Chromium per test module; each test works in contexts of its own (see `browser`).
+
+    Not longer-lived: Playwright's sync API keeps an asyncio loop running in the main thread while
+    it is open, and tests of other modules that call asyncio.run() would fail on it."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail(f"Chromium not found at {CHROMIUM} (.ci/run installs it)")

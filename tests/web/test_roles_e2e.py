@@ -21,9 +21,6 @@ from tests.servers import running
 from tests.web.conftest import ARTIFACTS, _leaflet_built, login
 from tests.web.test_dashboard_e2e import _serious_violations
 
-#: A module-scoped fixture serves every test here: one xdist worker runs them all.
-pytestmark = pytest.mark.xdist_group("roles_e2e")
-
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 LRN = "LRN-ROLES-1"
