@@ -14,6 +14,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 import venv
 from pathlib import Path
 
@@ -93,14 +95,80 @@ def run(args: list[str]) -> None:
     _run([str(BIN / "corridor"), "serve", *args])
 
 
+#: pytest workers for `dev.py test` (CORRIDOR_TEST_WORKERS overrides; 0 runs in this process).
+#: More workers than cores pays: many tests wait on PostgreSQL, a server or the browser.
+DEFAULT_WORKERS = 3
+
+
+def _pytest_args(args: list[str]) -> list[str]:
+    """pytest's arguments: spread over xdist workers unless the caller chose (-n, -p no:xdist)."""
+    if any(a == "-n" or a.startswith(("-n", "--numprocesses", "--dist")) for a in args):
+        return args
+    if "no:xdist" in args:
+        return args
+    workers = int(os.environ.get("CORRIDOR_TEST_WORKERS", DEFAULT_WORKERS))
+    if workers <= 0:
+        return args
+    # loadgroup: tests marked xdist_group(...) (a module-scoped server, say) share one worker.
+    return ["-n", str(workers), "--dist", "loadgroup", "--no-loadscope-reorder", *args]
+
+
 def test(args: list[str]) -> None:
+    """Lint, type-check, check the import contracts and run pytest, the slow parts at once.
+
+    mypy and lint-imports run in the background while pytest runs; every step runs to its end
+    whatever the others do, each one's output is shown, and any failure fails the command.
+    """
     setup()
     build_web()
-    _run([str(BIN / "ruff"), "check", "."])
-    _run([str(BIN / "ruff"), "format", "--check", "."])
-    _run([str(BIN / "mypy")])
-    _run([str(BIN / "lint-imports"), "--no-cache"])
-    _run([str(BIN / "python"), "-m", "pytest", *args])
+    started = time.monotonic()
+    background = {
+        "mypy": [str(BIN / "mypy")],
+        "lint-imports": [str(BIN / "lint-imports"), "--no-cache"],
+    }
+    finished: dict[str, float] = {}
+
+    def start(name: str, cmd: list[str]) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        output: list[bytes] = []
+
+        def collect() -> None:  # read as it comes (a full pipe would block the step)
+            output.append(process.stdout.read() if process.stdout else b"")
+            process.wait()
+            finished[name] = time.monotonic() - started
+
+        threading.Thread(target=collect, daemon=True).start()
+        outputs[name] = output
+        return process
+
+    outputs: dict[str, list[bytes]] = {}
+    running = {name: start(name, cmd) for name, cmd in background.items()}
+    results: list[tuple[str, int, float]] = []
+    for name, cmd in {
+        "ruff check": [str(BIN / "ruff"), "check", "."],
+        "ruff format": [str(BIN / "ruff"), "format", "--check", "."],
+    }.items():
+        begun = time.monotonic()
+        code = subprocess.run(cmd, cwd=ROOT).returncode
+        results.append((name, code, time.monotonic() - begun))
+    begun = time.monotonic()
+    code = subprocess.run(
+        [str(BIN / "python"), "-m", "pytest", *_pytest_args(args)], cwd=ROOT
+    ).returncode
+    results.append(("pytest", code, time.monotonic() - begun))
+    for name, process in running.items():
+        process.wait()
+        while name not in finished:
+            time.sleep(0.05)
+        text = b"".join(outputs[name]).decode(errors="replace").rstrip()
+        print(f"\n---- {name} ----\n{text}", flush=True)
+        results.append((name, process.returncode, finished[name]))
+    print(f"\n---- dev.py test: {time.monotonic() - started:.0f} s ----")
+    for name, code, seconds in results:
+        print(f"{'ok    ' if code == 0 else 'FAILED'} {name:<13} {seconds:6.1f} s")
+    failed = [name for name, code, _ in results if code != 0]
+    if failed:
+        sys.exit(f"dev.py test failed: {', '.join(failed)}")
 
 
 def setup_command(args: list[str]) -> None:

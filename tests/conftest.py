@@ -287,3 +287,94 @@ def db(request, dialect, tmp_path) -> Iterator[Database]:
         return
     dropper = request.getfixturevalue("_dropper") if dialect == "postgresql" else None
     yield from _empty(dialect, tmp_path, dropper)
+
+
+# -- the demo as `corridor serve` seeds it, for browser tests and the README's examples -------
+
+
+@dataclass(frozen=True)
+class DemoTemplate:
+    """An SQLite file seeded as `corridor serve` seeds (network, accounts, demo shipments)."""
+
+    path: Path
+    logins: dict[str, str]
+
+    def copy(self, directory: Path, name: str = "e2e.db") -> Database:
+        """A fresh copy of the demo, as ``directory/name``."""
+        target = directory / name
+        shutil.copyfile(self.path, target)
+        return Database(f"sqlite:///{target}")
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> DemoTemplate:
+    """Seeded once per test process: seeding hashes eleven passwords and plans the demo."""
+    path = tmp_path_factory.mktemp("demo") / "corridor.db"
+    db = Database(f"sqlite:///{path}")
+    logins = {lg.email: lg.password for lg in prepare(db, PACKAGE_DATA_DIR)}
+    with db.engine.connect() as conn:  # everything into the main file, none left in -wal
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return DemoTemplate(path, logins)
+
+
+# -- xdist: which tests go together, and which go first -------------------------------------------
+#
+# `dev.py test` runs pytest with `-n 3 --dist loadgroup --no-loadscope-reorder`; the scheduler below
+# replaces xdist's loadgroup (whose xdist_group marks pytest 9 no longer applies): every test is
+# its own unit of work, handed to the next free worker in collection order, except the modules in
+# ONE_WORKER, whose tests share a module-scoped fixture too costly to build once per worker.
+ONE_WORKER = {
+    "tests/energy/test_reality.py",  # one full-year solve (8,760 hours)
+    "tests/simulation/test_calibration.py",  # one simulated year
+    "tests/web/test_roles_e2e.py",  # one server the roles take turns on
+    "tests/test_readme.py",  # one demo home
+    "tests/store/test_customs_store.py",
+    "tests/store/test_customs_tamper.py",
+    "tests/store/test_customs_cli.py",
+}
+
+# A long test collected last would leave one worker running it alone at the end: these start
+# first, longest first; the rest keep their order. A run without xdist keeps pytest's order.
+LONGEST_FIRST = (
+    "tests/energy/test_reality.py",
+    "tests/api/test_schemathesis.py::test_fuzzing",
+    "tests/energy/test_model.py::test_sweep",
+    "tests/api/test_access_matrix.py",
+    "tests/web/test_roles_e2e.py",
+    "tests/energy/test_model.py",
+    "tests/energy/test_interfaces.py",
+    "tests/web/",
+    "tests/api/test_schemathesis.py",
+    "tests/simulation/",
+    "tests/api/test_concurrency.py",
+    "tests/api/test_capacity_api.py",
+    "tests/test_readme.py",
+)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByTestOrModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in ONE_WORKER else nodeid
+
+    return ByTestOrModule(config, log)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+
+    def rank(item) -> int:
+        for position, prefix in enumerate(LONGEST_FIRST):
+            if item.nodeid.startswith(prefix):
+                return position
+        return len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable, and the same in every worker, as xdist requires

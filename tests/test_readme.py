@@ -63,15 +63,10 @@ def commands(body: str) -> list[tuple[str, int, list[str]]]:
 
 
 @pytest.fixture(scope="module")
-def demo_home(tmp_path_factory):
-    from corridor.settings import PACKAGE_DATA_DIR
-    from corridor.store.db import Database
-    from corridor.store.seed import prepare
-
+def demo_home(tmp_path_factory, demo_template):
+    """CORRIDOR_VAR_DIR of the examples: its corridor.db is the seeded demo."""
     home = tmp_path_factory.mktemp("readme")
-    db = Database(f"sqlite:///{home / 'corridor.db'}")
-    prepare(db, PACKAGE_DATA_DIR)
-    db.dispose()
+    demo_template.copy(home, "corridor.db").dispose()
     return home
 
 

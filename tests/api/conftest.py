@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from dataclasses import dataclass
 
 import httpx
@@ -13,6 +11,7 @@ from fastapi.testclient import TestClient
 from corridor.api import create_app
 from corridor.settings import Settings
 from corridor.store.db import Database
+from tests.servers import Running, running
 
 ROUTE = {
     "origin": "xian",
@@ -69,17 +68,10 @@ class Live:
 
 
 def serve_in_thread(app) -> tuple[str, uvicorn.Server, threading.Thread]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the server did not start")
-        time.sleep(0.01)
-    return f"http://127.0.0.1:{port}/api/v1", server, thread
+    """Serve ``app`` on a free loopback port: (API base URL, server, thread); stop the server
+    with ``server.should_exit = True`` and join the thread."""
+    running = Running(app)
+    return f"{running.url}api/v1", running.server, running.thread
 
 
 @pytest.fixture
@@ -94,9 +86,5 @@ def live_settings(tmp_path) -> Settings:
 
 @pytest.fixture
 def live(seeded, live_settings):
-    base, server, thread = serve_in_thread(create_app(live_settings, seeded.db))
-    try:
-        yield Live(base, seeded.passwords, seeded.db)
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with running(create_app(live_settings, seeded.db)) as server:
+        yield Live(f"{server.url}api/v1", seeded.passwords, seeded.db)

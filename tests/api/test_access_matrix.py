@@ -29,6 +29,7 @@ from corridor.simulation import scenario_names
 from corridor.store import accounts
 from corridor.store.models import User
 from corridor.tracking.generator import container_numbers, document, events_for
+from tests.api.customs_examples import ROUTE, declaration
 
 ROLES = ("anonymous", "carrier", "customs", "other", "admin", "owner")
 
@@ -183,38 +184,7 @@ LISTS = {
     "/api/v1/alerts",
 }
 
-ROUTE = {
-    "origin": "dostyk",
-    "destination": "tbilisi",
-    "ready": "2026-03-03T08:00:00Z",
-    "containers": 2,
-    "via": ["aktau_port"],
-    "best": "time",
-}
-DECLARATION = {
-    "lrn": "LRN-MATRIX",
-    "holder": {"name": "Silk Way Forwarding", "country": "KZ", "identifier": "KZ123", "aeo": False},
-    "consignor": {"name": "Almaty Electronics", "country": "KZ"},
-    "consignee": {"name": "Tbilisi Trade", "country": "GE"},
-    "goods": [
-        {
-            "hs_code": "847130",
-            "description": "Laptops",
-            "packages": 400,
-            "gross_kg": 9000,
-            "net_kg": 8000,
-            "value": 2_400_000,
-            "currency": "USD",
-            "origin_country": "CN",
-        }
-    ],
-    "containers": [
-        {"number": "CSQU3054383", "seals": ["KZ-0001"]},
-        {"number": "MSKU9070323", "seals": ["KZ-0002"]},
-    ],
-    "transport_means": "KTZ train 4021",
-    "guarantee": {"reference": "GRN-77", "amount": 500_000, "currency": "USD"},
-}
+DECLARATION = declaration("LRN-MATRIX")
 #: A route with ways round Aktau: rebooking offers the plans that avoid the storm's closure.
 STORMED_ROUTE = {
     "origin": "xian",

@@ -10,39 +10,9 @@ from typer.testing import CliRunner
 
 from corridor.cli import app as cli
 from tests.api.conftest import ADMIN, CUSTOMS_AZ, FORWARDER, OTHER
+from tests.api.customs_examples import ROUTE, declaration
 
-ROUTE = {
-    "origin": "dostyk",
-    "destination": "tbilisi",
-    "ready": "2026-03-03T08:00:00Z",
-    "containers": 2,
-    "via": ["aktau_port"],
-    "best": "time",
-}
-BODY = {
-    "lrn": "LRN-001",
-    "holder": {"name": "Silk Way Forwarding", "country": "KZ", "identifier": "KZ123", "aeo": False},
-    "consignor": {"name": "Almaty Electronics", "country": "KZ"},
-    "consignee": {"name": "Tbilisi Trade", "country": "GE"},
-    "goods": [
-        {
-            "hs_code": "847130",
-            "description": "Laptops",
-            "packages": 400,
-            "gross_kg": 9000,
-            "net_kg": 8000,
-            "value": 2_400_000,
-            "currency": "USD",
-            "origin_country": "CN",
-        }
-    ],
-    "containers": [
-        {"number": "CSQU3054383", "seals": ["KZ-0001"]},
-        {"number": "MSKU9070323", "seals": ["KZ-0002"]},
-    ],
-    "transport_means": "KTZ train 4021",
-    "guarantee": {"reference": "GRN-77", "amount": 500_000, "currency": "USD"},
-}
+BODY = declaration("LRN-001")
 
 
 @pytest.fixture

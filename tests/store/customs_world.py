@@ -6,6 +6,7 @@ and a few inserts. The itinerary Dostyk - Aktau - Baku - Tbilisi is planned once
 
 from __future__ import annotations
 
+import copy
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +35,16 @@ ROUTE = {
 PROFILES = load_profiles(PACKAGE_DATA_DIR / "customs_risk_profiles.csv")
 
 
+_PLANNED: dict[int, tuple[Network, dict[str, object], Itinerary]] = {}
+
+
 def planned(network: Network) -> tuple[dict[str, object], Itinerary]:
-    query, options = plan(network, RouteRequest.model_validate(ROUTE))
-    return query_json(query), options[0]
+    """The itinerary of ROUTE, planned once per network and test process (modules share it)."""
+    if id(network) not in _PLANNED:
+        query, options = plan(network, RouteRequest.model_validate(ROUTE))
+        _PLANNED[id(network)] = (network, query_json(query), options[0])
+    _, query, itinerary = _PLANNED[id(network)]
+    return copy.deepcopy(query), itinerary
 
 
 @dataclass

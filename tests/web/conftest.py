@@ -5,19 +5,16 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-import uvicorn
 
 from corridor.api import create_app
-from corridor.settings import PACKAGE_DATA_DIR, Settings
-from corridor.store.db import Database
-from corridor.store.seed import prepare
+from corridor.settings import Settings
 from corridor.web import STATIC_DIR
+from tests.servers import running
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -29,34 +26,29 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def server(tmp_path) -> Iterator[tuple[str, dict[str, str]]]:
+def _leaflet_built() -> None:
     if not (STATIC_DIR / "vendor" / "leaflet" / "leaflet.js").is_file():
         pytest.fail(
             "Leaflet is not built into the dashboard: run 'python3 dev.py test' (it installs it from npm)"
         )
-    db = Database(f"sqlite:///{tmp_path / 'e2e.db'}")
-    logins = {lg.email: lg.password for lg in prepare(db, PACKAGE_DATA_DIR)}
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(Settings(var_dir=tmp_path), db), host="127.0.0.1", port=port, log_level="warning"
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/", logins
-    uv.should_exit = True
-    thread.join(10)
-    db.dispose()
 
 
 @pytest.fixture
-def browser():
+def server(tmp_path, demo_template) -> Iterator[tuple[str, dict[str, str]]]:
+    """The dashboard and API on a loopback port over a fresh copy of the seeded demo."""
+    _leaflet_built()
+    db = demo_template.copy(tmp_path)
+    with running(create_app(Settings(var_dir=tmp_path), db)) as live:
+        yield live.url, demo_template.logins
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def _chromium() -> Iterator[Any]:
+    """One Chromium per test module; each test works in contexts of its own (see `browser`).
+
+    Not longer-lived: Playwright's sync API keeps an asyncio loop running in the main thread while
+    it is open, and tests of other modules that call asyncio.run() would fail on it."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail(f"Chromium not found at {CHROMIUM} (.ci/run installs it)")
@@ -78,6 +70,15 @@ def browser():
         )
         yield instance
         instance.close()
+
+
+@pytest.fixture
+def browser(_chromium) -> Iterator[Any]:
+    """The Chromium of this process; every context and page the test opened is closed after it,
+    so no cookie, storage or open page reaches the next test."""
+    yield _chromium
+    for context in list(_chromium.contexts):
+        context.close()
 
 
 def login(page, url: str, email: str, password: str) -> None:

@@ -8,21 +8,17 @@ users and tokens. axe-core checks every page; screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from corridor.api import create_app
-from corridor.settings import PACKAGE_DATA_DIR, Settings
-from corridor.store.db import Database
-from corridor.store.seed import DEMO_DECLARABLE, prepare
-from corridor.web import STATIC_DIR
-from tests.web.conftest import ARTIFACTS, _free_port, login
+from corridor.settings import Settings
+from corridor.store.seed import DEMO_DECLARABLE
+from tests.servers import running
+from tests.web.conftest import ARTIFACTS, _leaflet_built, login
 from tests.web.test_dashboard_e2e import _serious_violations
 
 DESKTOP = {"width": 1440, "height": 900}
@@ -31,32 +27,14 @@ LRN = "LRN-ROLES-1"
 
 
 @pytest.fixture(scope="module")
-def corridor(tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:
-    """One seeded server for the whole module (seeding hashes eleven passwords and plans twice)."""
-    if not (STATIC_DIR / "vendor" / "leaflet" / "leaflet.js").is_file():
-        pytest.fail("Leaflet is not built into the dashboard: run 'python3 dev.py setup'")
+def corridor(tmp_path_factory, demo_template) -> Iterator[tuple[str, dict[str, str]]]:
+    """One server for the whole module over a copy of the seeded demo (the tests build on each
+    other's work: the forwarder's declaration is what the officers act on)."""
+    _leaflet_built()
     tmp = tmp_path_factory.mktemp("roles")
-    db = Database(f"sqlite:///{tmp / 'roles.db'}")
-    logins = {lg.email: lg.password for lg in prepare(db, PACKAGE_DATA_DIR)}
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(Settings(var_dir=tmp), db),
-            host="127.0.0.1",
-            port=_free_port(),
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("server did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}/", logins
-    server.should_exit = True
-    thread.join(10)
+    db = demo_template.copy(tmp)
+    with running(create_app(Settings(var_dir=tmp), db)) as live:
+        yield live.url, demo_template.logins
     db.dispose()
 
 

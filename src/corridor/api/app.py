@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
 
 from corridor import __version__
 from corridor.api import (
@@ -44,18 +45,86 @@ from corridor.store.network import load_stored_network
 from corridor.web import STATIC_DIR
 
 
-def _health(app: FastAPI, db: Database) -> dict[str, Any]:
+class NetworkCounts(BaseModel):
+    nodes: int
+    links: int
+    services: int
+
+
+class HealthOut(BaseModel):
+    """The process answers, and this is what it has loaded."""
+
+    status: str = Field(description="Always `ok`: the process is up and serving")
+    version: str
+    database: str = Field(description="SQLAlchemy dialect: sqlite or postgresql")
+    network: NetworkCounts
+
+
+class ReadyOut(HealthOut):
+    """Liveness, and the database answered (an unreachable database answers 503 instead)."""
+
+    database_ready: bool = Field(description="Always true here: a failed check answers 503")
+
+
+def _health(request: Request) -> HealthOut:
+    app, db = request.app, request.app.state.db
     net = app.state.network
-    return {
-        "status": "ok",
-        "version": __version__,
-        "database": db.dialect,
-        "network": {
-            "nodes": len(net.nodes),
-            "links": len(net.links),
-            "services": len(net.services),
-        },
-    }
+    return HealthOut(
+        status="ok",
+        version=__version__,
+        database=db.dialect,
+        network=NetworkCounts(
+            nodes=len(net.nodes), links=len(net.links), services=len(net.services)
+        ),
+    )
+
+
+async def health(request: Request) -> HealthOut:
+    """Liveness: answered on the event loop from what the process holds, without a thread, a
+    turn or the database, so it stays quick however busy the requests are. It says the process
+    is up and serving; whether the database answers is ``/health/ready``."""
+    return _health(request)
+
+
+async def ready(request: Request) -> ReadyOut:
+    """Readiness for a load balancer: one ``SELECT 1`` on the two health threads and the
+    reserved connections, never queued behind the request turns; 503 when it fails."""
+    await availability.ping(request.app, request.app.state.db)
+    return ReadyOut(**_health(request).model_dump(), database_ready=True)
+
+
+@functools.cache
+def api_router() -> APIRouter:
+    """Every /api/v1 operation, gathered once per process.
+
+    Including a router makes FastAPI analyse every endpoint's signature again, which costs more
+    than all the rest of create_app; the endpoints find their app's state through the request, so
+    the apps of one process (the tests build hundreds) share this router.
+    """
+    api = APIRouter(prefix="/api/v1")
+    api.add_api_route(
+        "/health",
+        health,
+        methods=["GET"],
+        response_model=HealthOut,
+        tags=["health"],
+        summary="Liveness and what is loaded (no database)",
+    )
+    api.add_api_route(
+        "/health/ready",
+        ready,
+        methods=["GET"],
+        response_model=ReadyOut,
+        tags=["health"],
+        summary="Readiness: the database answers",
+        responses={503: {"description": "The database does not answer; see Retry-After"}},
+    )
+    for module in (
+        auth, network, routes, shipments, customs, tracking, admin, jobs_api, notices,
+        simulation_api, energy_api, capacity, capacity_moments, queue,
+    ):  # fmt: skip
+        api.include_router(module.router)
+    return api
 
 
 def create_app(settings: Settings, db: Database) -> FastAPI:
@@ -149,32 +218,6 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     # Added last, so outermost: every answer, the 503s of availability included, passes the edge.
     app.add_middleware(EdgeMiddleware, settings=settings)
 
-    api = APIRouter(prefix="/api/v1")
-
-    @api.get("/health", tags=["health"], summary="Liveness and what is loaded (no database)")
-    async def health() -> dict[str, Any]:
-        """Liveness: answered on the event loop from what the process holds, without a thread, a
-        turn or the database, so it stays quick however busy the requests are. It says the
-        process is up and serving; whether the database answers is ``/health/ready``."""
-        return _health(app, db)
-
-    @api.get(
-        "/health/ready",
-        tags=["health"],
-        summary="Readiness: the database answers",
-        responses={503: {"description": "The database does not answer; see Retry-After"}},
-    )
-    async def ready() -> dict[str, Any]:
-        """Readiness for a load balancer: one ``SELECT 1`` on the two health threads and the
-        reserved connections, never queued behind the request turns; 503 when it fails."""
-        await availability.ping(app, db)
-        return {**_health(app, db), "database_ready": True}
-
-    for module in (
-        auth, network, routes, shipments, customs, tracking, admin, jobs_api, notices,
-        simulation_api, energy_api, capacity, capacity_moments, queue,
-    ):  # fmt: skip
-        api.include_router(module.router)
-    app.include_router(api)
+    app.include_router(api_router())
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")
     return app

@@ -44,6 +44,7 @@ from corridor.api.capacity_schemas import (
 from corridor.api.deps import AdminDep, NetworkDep, PrincipalDep, SessionDep, bearer, database
 from corridor.api.errors import ApiError
 from corridor.api.feeds import feed, in_turn
+from corridor.api.media import EVENT_STREAM, documented
 from corridor.api.routes import query_for, query_json
 from corridor.api.schemas import RouteRequest
 from corridor.api.shipments import out as shipment_out
@@ -460,7 +461,7 @@ async def _stream_principal(
     "/stream",
     summary="Live capacity events (server-sent events)",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses=documented(EVENT_STREAM, "Slot counters and your bookings' changes"),
 )
 async def events(
     request: Request,

@@ -97,22 +97,100 @@ class FlowsOut(BaseModel):
     hours: int
 
 
+class RunScenarioOut(BaseModel):
+    name: str
+    year: int
+    description: str
+
+
+class RunOutageOut(BaseModel):
+    """The asset taken out, over which hours of the year (0 = 1 January 00:00)."""
+
+    asset: str
+    first_hour: int
+    last_hour: int
+    start: str
+    end: str
+
+
+class PipelineOut(BaseModel):
+    """One pipeline's flow at its entry into the corridor."""
+
+    asset: str
+    name: str
+    status: str
+    throughput_bcm: float = Field(description="Gas carried over the run's hours")
+    throughput_bcm_per_yr: float = Field(description="The same, scaled to a full year")
+    capacity_bcm_per_yr: float
+    utilisation: float = Field(description="Mean absolute flow over capacity, 0..1")
+    hours_at_capacity: int
+
+
+class SegmentOut(BaseModel):
+    """One pipeline segment (gas, bcm) or electricity interconnector (TWh) of the run."""
+
+    id: str
+    asset: str
+    carrier: str
+    name: str
+    status: str
+    bus0: str
+    bus1: str
+    coordinates: list[list[float]] = Field(description="[[lon, lat], [lon, lat]] of its ends")
+    flow: float = Field(description="Net flow bus0 -> bus1 over the run, in `unit`")
+    unit: str
+    forward: float | None = Field(default=None, description="Cables: flow bus0 -> bus1 (TWh)")
+    backward: float | None = Field(default=None, description="Cables: flow bus1 -> bus0 (TWh)")
+    capacity: float
+    capacity_unit: str
+    utilisation: float
+    hours_at_capacity: int
+    entry: bool = Field(description="Whether the segment is the pipeline's entry point")
+
+
+class PriceOut(BaseModel):
+    """Marginal prices of one bus over the run (EUR/MWh)."""
+
+    mean: float
+    load_weighted: float
+    max: float
+
+
+class RegionUnservedOut(BaseModel):
+    electricity_mwh: float
+    gas_mwh: float
+
+
+class GasBalanceOut(BaseModel):
+    """One country's gas over the run (bcm)."""
+
+    production_bcm: float
+    other_supply_bcm: float
+    consumption_bcm: float
+    power_bcm: float
+    net_exports_bcm: float
+    unserved_bcm: float
+
+
 class RunSummaryOut(BaseModel):
     """A saved run: see docs/energy.md for every field."""
 
-    scenario: dict[str, Any]
+    scenario: RunScenarioOut
     hours: int
+    first_hour: int | None = None
+    last_hour: int | None = None
     start: str
     end: str
-    outage: dict[str, Any] | None
-    pipelines: list[dict[str, Any]]
-    segments: list[dict[str, Any]]
-    prices: dict[str, dict[str, float]]
-    unserved_mwh: dict[str, float]
+    outage: RunOutageOut | None
+    pipelines: list[PipelineOut]
+    segments: list[SegmentOut]
+    prices: dict[str, PriceOut] = Field(description="By bus id")
+    unserved_mwh: dict[str, float] = Field(description="Load shed by bus id")
+    unserved_by_region: dict[str, RegionUnservedOut] = Field(default_factory=dict)
     unserved_total_mwh: float
-    co2_mt: dict[str, float]
+    co2_mt: dict[str, float] = Field(description="Power-sector CO2 by country (Mt)")
     co2_total_mt: float
-    gas_balance: dict[str, dict[str, float]]
+    gas_balance: dict[str, GasBalanceOut] = Field(description="By country code")
 
 
 def _dir(request: Request) -> Path:
@@ -237,8 +315,8 @@ def _summary(request: Request, run: str) -> dict[str, Any]:
 
 
 @router.get("/runs/{run}", response_model=RunSummaryOut, summary="A saved run's summary")
-def run_summary(run: str, request: Request, _: PrincipalDep) -> dict[str, Any]:
-    return _summary(request, run)
+def run_summary(run: str, request: Request, _: PrincipalDep) -> RunSummaryOut:
+    return RunSummaryOut.model_validate(_summary(request, run))
 
 
 @router.get(

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, create_model
 
 from corridor.api.deps import NetworkDep, PrincipalDep
 from corridor.api.errors import ApiError
 from corridor.network import CAPABILITIES, Mode
 from corridor.network.export import to_geojson
+from corridor.network.model import Corridor, Link, Node, Service
 
 router = APIRouter(prefix="/network", tags=["network"])
 
@@ -63,27 +64,72 @@ def _dump(record: Any, drop: tuple[str, ...] = ()) -> dict[str, Any]:
     return data
 
 
-@router.get("/nodes", summary="Nodes, optionally of one country or kind")
+def _without(model: type[BaseModel], name: str, drop: str, **extra: Any) -> type[BaseModel]:
+    """An answer model with the fields of the dataset record ``model`` but ``drop``, plus ``extra``."""
+    fields: dict[str, Any] = {
+        key: (info.annotation, info) for key, info in model.model_fields.items() if key != drop
+    }
+    return create_model(name, __doc__=model.__doc__, **fields, **extra)
+
+
+#: A link without its geometry (GET /network/links/{id} or /network/geojson has it).
+LinkSummary = _without(Link, "LinkSummary", "geometry")
+#: A service with the number of its dated sailings instead of the sailings themselves.
+ServiceSummary = _without(
+    Service,
+    "ServiceSummary",
+    "sailings",
+    dated_sailings=(int, Field(description="Number of dated sailings in sailings.csv")),
+)
+
+#: A GeoJSON property value: records go out flat (lists joined with ";", enums as values).
+Property = str | int | float | bool | None
+
+
+class FeatureGeometry(BaseModel):
+    type: str = Field(description="Point (a node) or LineString (a link), lon/lat order")
+    coordinates: list[float] | list[list[float]]
+
+
+class Feature(BaseModel):
+    type: str = "Feature"
+    id: str = Field(description="node/{id} or link/{id}")
+    geometry: FeatureGeometry
+    properties: dict[str, Property] = Field(
+        description="Every attribute of the node or link, and `feature_type`"
+    )
+
+
+class FeatureCollection(BaseModel):
+    """The network as a GeoJSON FeatureCollection (RFC 7946)."""
+
+    type: str = "FeatureCollection"
+    attribution: str
+    features: list[Feature]
+
+
+@router.get("/nodes", response_model=list[Node], summary="Nodes, optionally of one country or kind")
 def nodes(
     network: NetworkDep, _: PrincipalDep, country: str | None = None, kind: str | None = None
-) -> list[dict[str, Any]]:
-    found = [
+) -> list[Node]:
+    return [
         n
         for n in network.nodes.values()
         if (country is None or n.country == country.upper()) and (kind is None or n.kind == kind)
     ]
-    return [_dump(n) for n in found]
 
 
-@router.get("/nodes/{node_id}", summary="One node")
-def node(node_id: str, network: NetworkDep, _: PrincipalDep) -> dict[str, Any]:
+@router.get("/nodes/{node_id}", response_model=Node, summary="One node")
+def node(node_id: str, network: NetworkDep, _: PrincipalDep) -> Node:
     if node_id not in network.nodes:
         raise ApiError(404, "not_found", "node_id", f"no node {node_id!r}")
-    return _dump(network.nodes[node_id])
+    return network.nodes[node_id]
 
 
 @router.get(
-    "/links", summary="Links, optionally of one mode (geometry left out; see /network/geojson)"
+    "/links",
+    response_model=list[LinkSummary],  # type: ignore[valid-type]
+    summary="Links, optionally of one mode (geometry left out; see /network/geojson)",
 )
 def links(network: NetworkDep, _: PrincipalDep, mode: Mode | None = None) -> list[dict[str, Any]]:
     return [
@@ -91,14 +137,18 @@ def links(network: NetworkDep, _: PrincipalDep, mode: Mode | None = None) -> lis
     ]
 
 
-@router.get("/links/{link_id}", summary="One link with its geometry")
-def link(link_id: str, network: NetworkDep, _: PrincipalDep) -> dict[str, Any]:
+@router.get("/links/{link_id}", response_model=Link, summary="One link with its geometry")
+def link(link_id: str, network: NetworkDep, _: PrincipalDep) -> Link:
     if link_id not in network.links:
         raise ApiError(404, "not_found", "link_id", f"no link {link_id!r}")
-    return _dump(network.links[link_id])
+    return network.links[link_id]
 
 
-@router.get("/services", summary="Scheduled services (ferries, sea loops, block trains)")
+@router.get(
+    "/services",
+    response_model=list[ServiceSummary],  # type: ignore[valid-type]
+    summary="Scheduled services (ferries, sea loops, block trains)",
+)
 def services(network: NetworkDep, _: PrincipalDep) -> list[dict[str, Any]]:
     return [
         _dump(s, ("sailings",)) | {"dated_sailings": len(s.sailings)}
@@ -106,11 +156,15 @@ def services(network: NetworkDep, _: PrincipalDep) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/corridors", summary="Named corridors")
-def corridors(network: NetworkDep, _: PrincipalDep) -> list[dict[str, Any]]:
-    return [_dump(c) for c in network.corridors.values()]
+@router.get("/corridors", response_model=list[Corridor], summary="Named corridors")
+def corridors(network: NetworkDep, _: PrincipalDep) -> list[Corridor]:
+    return list(network.corridors.values())
 
 
-@router.get("/geojson", summary="Nodes and links as a GeoJSON FeatureCollection")
+@router.get(
+    "/geojson",
+    response_model=FeatureCollection,
+    summary="Nodes and links as a GeoJSON FeatureCollection",
+)
 def geojson(network: NetworkDep, _: PrincipalDep) -> dict[str, Any]:
     return to_geojson(network)

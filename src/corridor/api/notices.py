@@ -17,6 +17,7 @@ from corridor.api.deps import NetworkDep, PrincipalDep, SessionDep
 from corridor.api.errors import ApiError
 from corridor.api.feeds import Feed, in_turn
 from corridor.api.feeds import feed as process_feed
+from corridor.api.media import ATOM, CAP, EVENT_STREAM, documented
 from corridor.disruptions import (
     DisruptionError,
     ElementRef,
@@ -156,7 +157,7 @@ def list_notices(
     "/notices/feed.atom",
     summary="Notices as an Atom feed",
     response_class=Response,
-    responses={200: {"content": {"application/atom+xml": {"schema": {"type": "string"}}}}},
+    responses=documented(ATOM, "The latest 100 notices"),
 )
 def feed(
     request: Request,
@@ -166,7 +167,7 @@ def feed(
 ) -> Response:
     base = str(request.base_url).rstrip("/")
     body = atom_feed(store.listing(s, limit=100), network, base, lang)
-    return Response(body, media_type="application/atom+xml")
+    return Response(body, media_type=ATOM)
 
 
 #: Seconds between keep-alive comments on an idle notice stream.
@@ -189,7 +190,7 @@ def notice_feed(app: Any) -> Feed:
     "/notices/stream",
     summary="Live notices (server-sent events)",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+    responses=documented(EVENT_STREAM, "Each new or changed notice as an event `notice`"),
 )
 async def stream(
     request: Request,
@@ -359,15 +360,22 @@ class Rebook(BaseModel):
     option: int = Field(ge=0, le=4, description="Index in the shipment's `alternatives`.")
 
 
+class RebookOut(BaseModel):
+    """The shipment cancelled and the one booked in its place."""
+
+    cancelled: str = Field(description="Id of the cancelled shipment")
+    booked: str = Field(description="Id of the new shipment, on the chosen alternative")
+
+
 @router.post(
     "/notices/affected/shipments/{shipment_id}/rebook",
-    response_model=dict[str, str],
+    response_model=RebookOut,
     status_code=status.HTTP_201_CREATED,
     summary="Book an alternative and cancel the shipment it replaces, in one step",
 )
 def rebook(
     shipment_id: str, body: Rebook, s: SessionDep, network: NetworkDep, who: PrincipalDep
-) -> dict[str, str]:
+) -> RebookOut:
     row = shipment_store.get_visible(s, who, shipment_id)
     _, closures = active_closures(s, network)
     options = _alternatives(network, row, closures)
@@ -377,7 +385,7 @@ def rebook(
     new = shipment_store.create(
         s, who, network, f"{old.reference} (re-planned)", old.query, options[body.option]
     )
-    return {"cancelled": old.id, "booked": new.id}
+    return RebookOut(cancelled=old.id, booked=new.id)
 
 
 @router.get("/notices/kpis/{year}", response_model=Kpis, summary="Closed days and what they hit")
@@ -532,7 +540,7 @@ def notice_history(notice_id: str, s: SessionDep) -> list[NoticeVersion]:
     "/notices/{notice_id}/cap",
     summary="The notice as an OASIS CAP 1.2 alert",
     response_class=Response,
-    responses={200: {"content": {"application/cap+xml": {"schema": {"type": "string"}}}}},
+    responses=documented(CAP, "The notice as a CAP alert"),
 )
 def notice_cap(notice_id: str, s: SessionDep, network: NetworkDep) -> Response:
-    return Response(cap_alert(_found(s, notice_id), network), media_type="application/cap+xml")
+    return Response(cap_alert(_found(s, notice_id), network), media_type=CAP)

@@ -19,6 +19,7 @@ from corridor.api.capacity_schemas import (
     VerifiedTicket,
 )
 from corridor.api.deps import NetworkDep, PrincipalDep, SessionDep
+from corridor.api.media import PNG, SVG, documented
 from corridor.capacity.equeue import MCI_KZT_2025, qr_png, qr_svg, verify
 from corridor.store import capacity_moments
 from corridor.store import capacity_queue as queue
@@ -124,7 +125,7 @@ def get_ticket(ticket_id: str, s: SessionDep, who: PrincipalDep) -> TicketOut:
 @router.get(
     "/tickets/{ticket_id}/qr.svg",
     response_class=Response,
-    responses={200: {"content": {"image/svg+xml": {}}}},
+    responses=documented(SVG, "The QR code of the ticket's signed token"),
     summary="The ticket as a QR code (SVG)",
 )
 def ticket_svg(ticket_id: str, s: SessionDep, who: PrincipalDep) -> Response:
@@ -135,7 +136,7 @@ def ticket_svg(ticket_id: str, s: SessionDep, who: PrincipalDep) -> Response:
 @router.get(
     "/tickets/{ticket_id}/qr.png",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}}}},
+    responses=documented(PNG, "The QR code of the ticket's signed token"),
     summary="The ticket as a QR code (PNG)",
 )
 def ticket_png(ticket_id: str, s: SessionDep, who: PrincipalDep) -> Response:
