@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 
 def _login(page, url: str, email: str, password: str) -> None:
     page.goto(url)
@@ -36,7 +38,7 @@ def test_book_confirm_live_board_and_e_queue(server, browser):
     # The dispatch board: heat map and waiting-stock chart.
     assert fwd.locator("#heat tr").count() >= 2
     assert fwd.locator("#waiting-chart polyline").count() >= 1
-    fwd.wait_for_function("document.getElementById('live').textContent === 'live: on'")
+    expect(fwd.locator("#live")).to_have_text("live: on")
     # The ferry line's login confirms; the forwarder's page updates without a reload.
     line = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
     _login(line, url, "ferry.asco@demo.corridor", logins["ferry.asco@demo.corridor"])

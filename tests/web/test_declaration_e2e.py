@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from playwright.sync_api import expect
 
 from corridor.store.seed import DEMO_DECLARABLE
 from tests.web.conftest import ARTIFACTS, login
@@ -90,7 +91,7 @@ def test_api_errors_in_russian(server, browser):
     page.goto(url)
     page.wait_for_selector("#login-view:not([hidden])")
     page.select_option("#lang-select", "ru")
-    page.wait_for_function("document.documentElement.lang === 'ru'")
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
     page.fill("#login-email", FORWARDER)
     page.fill("#login-password", "not the password")
     page.click("#login-form button[type=submit]")

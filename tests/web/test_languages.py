@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from corridor.web import STATIC_DIR
 from tests.web.conftest import ARTIFACTS
@@ -110,7 +111,7 @@ def _russian_page(browser: Any, token: str | None) -> tuple[Any, Any]:
 
 
 def _english_on(page: Any) -> list[str]:
-    page.wait_for_function("document.documentElement.lang === 'ru'")
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
     page.wait_for_load_state("networkidle")
     return list(page.evaluate(SCAN, [FUNCTION_WORDS, _english_only()]))
 
