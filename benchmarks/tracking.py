@@ -17,6 +17,7 @@ For each database (embedded SQLite, and PostgreSQL when reachable):
    ``/health`` every 20 ms: the time to the refusal (the 400, or the capture job's outcome when
    it takes longer than ``epcis_capture_wait_s``) and the /health p50/p99/max during it;
 5. query p50/p95 with everything stored: one shipment's events, one container's, one bizStep page.
+6. SQLite only: the integrity check and the event count as a new process sees the file.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -188,13 +190,21 @@ def bench_jetstream(
         "--idle-exit",
         "3",
     ]
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     procs = [
         subprocess.Popen(cli, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         for _ in range(consumers)
     ]
+    failures = []
     for p in procs:
-        p.wait(timeout=900)
+        _, err = p.communicate(timeout=900)  # read as it comes: a full pipe would block it
+        if p.returncode:
+            failures.append(err.decode(errors="replace")[-2000:])
+    children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)
     asyncio.run(_drop(stream))
+    if failures:
+        raise SystemExit(f"{label}: a JetStream consumer failed:\n" + "\n".join(failures))
     with db.session() as s:
         first, last = s.execute(
             select(func.min(EpcisEvent.record_time), func.max(EpcisEvent.record_time)).where(
@@ -202,11 +212,15 @@ def bench_jetstream(
             )
         ).one()
     captured = stored(db) - before
+    if captured != len(docs) * DOC:  # each event exactly once, or the figure means nothing
+        raise SystemExit(f"{label}: {captured:,} events stored of {len(docs) * DOC:,} published")
     span = (last - first).total_seconds() if first and last else 0.0
     per_doc = span / max(1, len(docs) - 1)
     seconds = span + per_doc  # the last document's own capture time
     print(
-        f"{label}: JetStream, {consumers} consumer(s): {captured / max(seconds, 1e-9):,.0f} events/s ({captured:,} events)"
+        f"{label}: JetStream, {consumers} consumer(s): {captured / max(seconds, 1e-9):,.0f} events/s "
+        f"({captured:,} events); consumers' CPU {cpu * 1000 * DOC / max(captured, 1):.0f} ms per "
+        f"1,000 events, start-up included (load-independent)"
     )
     return offset + len(docs) * DOC
 
@@ -358,6 +372,26 @@ def run(db: Database, label: str, args: argparse.Namespace) -> None:
         bench_query(base, headers, label, stored(db))
         server.should_exit = True
         thread.join(10)
+        if db.dialect == "sqlite":
+            check_sqlite(db, label)
+
+
+def check_sqlite(db: Database, label: str) -> None:
+    """The integrity check and the event count, as a new process opening the file sees them: a
+    process whose WAL was deleted under it would still see its own commits, nobody else would."""
+    code = (
+        "import sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1])\n"
+        "print(c.execute('SELECT count(*) FROM epcis_events').fetchone()[0])\n"
+        "print(', '.join(r[0] for r in c.execute('PRAGMA integrity_check').fetchmany(5)))\n"
+    )
+    path = db.url.split("///", 1)[-1]
+    out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True)
+    lines = out.stdout.split("\n")
+    verdict = lines[1] if len(lines) > 1 else out.stderr.strip()[-300:]
+    print(f"{label}: from a new process: {lines[0] or '?'} events, integrity check: {verdict}")
+    if verdict != "ok" or lines[0] != str(stored(db)):
+        raise SystemExit(f"{label}: the database file is damaged or misses commits")
 
 
 def main() -> None:
