@@ -1166,13 +1166,14 @@ def release_shipment(
     shipment_id: str,
     ttl_min: float = DEFAULT_TTL_MIN,
     now: datetime | None = None,
-) -> list[CapBooking]:
+) -> list[str]:
     """Cancel every live booking of a shipment (held, confirmed or waitlisted), in the caller's
     transaction: counters back, each freed slot's waitlist promoted and a board event written.
 
     The slots are locked first (id order, as every multi-slot write takes them), then loadings and
     departures are read: if any booking is loaded or any sailing has departed, CapacityError
-    (409, nothing released) and the caller's transaction rolls back whole.
+    (409, nothing released) and the caller's transaction rolls back whole. Returns the ids of
+    the bookings cancelled.
     """
     now = now or clock()
     live = [State.HELD, State.CONFIRMED, State.WAITLISTED]
@@ -1193,9 +1194,23 @@ def release_shipment(
             break
         lock_slots(session, more)
         locked |= more
+    loaded: dict[str, datetime] = dict(
+        session.execute(
+            select(CapLoading.booking_id, CapLoading.loaded_at).where(
+                CapLoading.booking_id.in_([r.id for r in rows])
+            )
+        ).all()
+    )
+    departed: dict[str, datetime] = dict(
+        session.execute(
+            select(CapDeparture.slot_id, CapDeparture.departed_at).where(
+                CapDeparture.slot_id.in_(locked)
+            )
+        ).all()
+    )
     for r in rows:
         try:
-            check_on_board(Action.CANCEL, *on_board(session, r.id, r.slot_id))
+            check_on_board(Action.CANCEL, loaded.get(r.id), departed.get(r.slot_id))
         except CapacityError as exc:
             raise CapacityError(
                 "conflict", "state", f"booking {r.id} on {r.slot_id}: {exc.reason}"
@@ -1214,9 +1229,7 @@ def release_shipment(
     for slot_id in freed:
         promote(session, ttl, slot_id, now)
         _slot_event(session, slot_id, State.CANCELLED.value, now)
-    for r in rows:
-        session.refresh(r)
-    return rows
+    return [r.id for r in rows]
 
 
 @dataclass(frozen=True)
