@@ -159,6 +159,7 @@ POST   /api/v1/capacity/bookings/{booking_id}/decline         401 404 404 404 20
 POST   /api/v1/capacity/bookings/{booking_id}/move            401 404 404 404 200 403
 POST   /api/v1/capacity/bookings/{booking_id}/cancel          401 404 404 404 403 200
 POST   /api/v1/capacity/bookings/{booking_id}/load            401 404 404 404 200 403
+POST   /api/v1/capacity/bookings/{booking_id}/unload          401 404 404 404 200 403
 POST   /api/v1/capacity/sailings/{slot_id}/depart             401 403 403 403 200 403
 POST   /api/v1/capacity/sweep                                 401 403 403 403 200 403
 GET    /api/v1/queue/checkpoints                              401 200 200 200 200 200
@@ -352,6 +353,7 @@ def _body(world: World, method: str, path: str, role: str) -> Any:
             "/decline",
             "/sweep",
             "/load",
+            "/unload",
             "/depart",
         )
     ), path
@@ -387,7 +389,7 @@ def _path(world: World, template: str) -> str:
         from urllib.parse import quote
 
         values["slot_id"] = quote(str(world.ids["sailing_key"]), safe="")
-    for action in ("confirm", "decline", "move", "cancel", "load"):
+    for action in ("confirm", "decline", "move", "cancel", "load", "unload"):
         if template.endswith(f"/{action}") and "{booking_id}" in template:
             values["booking_id"] = world.ids[f"booking_{action}"]
     if template.endswith("/cancel"):
@@ -503,7 +505,7 @@ def _capacity_resources(w: World, client: TestClient, owner: dict[str, str]) -> 
     w.ids["sailing_key"] = ferries[0]["key"]
     w.ids["move_to"] = ferries[1]["departure"]
     keys = ("booking", "booking_confirm", "booking_decline", "booking_move", "booking_cancel")
-    for key in (*keys, "booking_load"):
+    for key in (*keys, "booking_load", "booking_unload"):
         made = client.post(
             "/api/v1/capacity/bookings",
             json={**sailing, "cargo": "rail_wagon", "items": 1},
@@ -516,6 +518,13 @@ def _capacity_resources(w: World, client: TestClient, owner: dict[str, str]) -> 
         f"/api/v1/capacity/bookings/{w.ids['booking_load']}/confirm", headers=w.headers("admin")
     )
     assert confirmed.status_code == 200, confirmed.text
+    # Only a loaded booking is unloaded: confirmed and loaded by the line (the administrator).
+    for step in ("confirm", "load"):
+        done = client.post(
+            f"/api/v1/capacity/bookings/{w.ids['booking_unload']}/{step}",
+            headers=w.headers("admin"),
+        )
+        assert done.status_code == 200, done.text
     day = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     w.ids["truck_date"] = day
     truck = {"checkpoint": "x-khorgos", "date": day, "hour": 10, "driver": "M. Driver"}

@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from corridor.capacity import CapacityError
-from corridor.capacity.holds import Action, State, check_bookable, promotable, transition
+from corridor.capacity.holds import (
+    Action,
+    State,
+    check_bookable,
+    check_on_board,
+    promotable,
+    transition,
+)
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
@@ -60,3 +67,26 @@ def test_waitlist_is_first_come_first_served_and_not_overtaken():
     assert promotable(queue, 4) == ["a"]  # b does not fit; c may not jump it
     assert promotable(queue, 9) == ["a", "b", "c"]
     assert promotable(queue, 2) == []
+
+
+@pytest.mark.parametrize("action", [Action.CANCEL, Action.DECLINE, Action.MOVE])
+def test_a_loaded_booking_is_not_taken_off_board(action):
+    with pytest.raises(CapacityError) as exc:
+        check_on_board(action, NOW, None)
+    assert (exc.value.code, exc.value.field) == ("conflict", "state")
+    assert "loaded" in exc.value.reason
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_a_departed_sailing_is_final(action):
+    for loaded in (None, NOW - timedelta(hours=2)):
+        with pytest.raises(CapacityError) as exc:
+            check_on_board(action, loaded, NOW)
+        assert (exc.value.code, exc.value.field) == ("conflict", "state")
+        assert "departed" in exc.value.reason
+
+
+def test_nothing_on_board_changes_nothing():
+    for action in Action:
+        check_on_board(action, None, None)
+    check_on_board(Action.CONFIRM, NOW, None)  # (the state machine refuses it: confirmed already)

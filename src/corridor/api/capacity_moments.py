@@ -61,6 +61,23 @@ def load(
 
 
 @router.post(
+    "/bookings/{booking_id}/unload",
+    response_model=LoadingOut,
+    summary="Carrier takes a loaded booking off before departure (an EPCIS unloading event)",
+)
+def unload(booking_id: str, s: SessionDep, who: PrincipalDep) -> LoadingOut:
+    """Returns the loading that was undone; the booking is confirmed and not on board again."""
+    with committing(s):
+        row = moments.unload(s, who, booking_id)
+        return LoadingOut(
+            booking_id=row.booking_id,
+            slot=row.slot_id,
+            loaded_at=row.loaded_at,
+            containers=list(row.containers),
+        )
+
+
+@router.post(
     "/sailings/{slot_id}/depart",
     response_model=DepartureOut,
     summary="Carrier reports its sailing departed (EPCIS departing events for what is on board)",

@@ -6,7 +6,7 @@ import threading
 from collections import OrderedDict
 from typing import Any, Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from corridor.api.deps import NetworkDep, PrincipalDep, SessionDep
 from corridor.api.errors import ApiError
@@ -14,6 +14,7 @@ from corridor.api.routes import plan, query_json
 from corridor.api.schemas import ShipmentCreate, ShipmentOut
 from corridor.routing import Itinerary
 from corridor.store import shipments
+from corridor.store.capacity import committing
 from corridor.store.models import Shipment
 
 router = APIRouter(tags=["shipments"])
@@ -132,5 +133,11 @@ def get_shipment(shipment_id: str, s: SessionDep, who: PrincipalDep) -> Response
 @router.post(
     "/shipments/{shipment_id}/cancel", response_model=ShipmentOut, summary="Cancel a shipment"
 )
-def cancel_shipment(shipment_id: str, s: SessionDep, who: PrincipalDep) -> Response:
-    return _json(rendered(shipments.cancel(s, who, shipment_id)))
+def cancel_shipment(
+    shipment_id: str, s: SessionDep, who: PrincipalDep, request: Request
+) -> Response:
+    """Cancels the shipment and releases every capacity hold and train path of its itinerary at
+    once (409, nothing changed, once a leg is loaded or its sailing departed)."""
+    ttl = request.app.state.settings.capacity_hold_ttl_min
+    with committing(s):
+        return _json(rendered(shipments.cancel(s, who, shipment_id, ttl)))

@@ -63,6 +63,35 @@ def transition(state: State, action: Action, expires_at: datetime | None, now: d
     return target
 
 
+#: Actions that would take a booking off the sailing it is loaded on.
+OFF_BOARD = frozenset({Action.DECLINE, Action.MOVE, Action.CANCEL})
+
+
+def check_on_board(
+    action: Action, loaded_at: datetime | None, departed_at: datetime | None
+) -> None:
+    """Refuse what the physical facts forbid, whatever the booking's state says.
+
+    Once its sailing has departed a booking is history: nothing changes it except what the
+    departure itself recorded (who was on board). Once loaded, the cargo is on the ferry: the
+    forwarder cannot cancel it and the carrier cannot decline or move it; the carrier first
+    unloads it (before departure), which is a physical act of its own with its own event.
+    """
+    if departed_at is not None:
+        raise CapacityError(
+            "conflict",
+            "state",
+            f"the sailing departed at {departed_at.isoformat()}: its bookings no longer change",
+        )
+    if loaded_at is not None and action in OFF_BOARD:
+        raise CapacityError(
+            "conflict",
+            "state",
+            f"cannot {action.value} a booking that is loaded (on board since "
+            f"{loaded_at.isoformat()}); the carrier unloads it first",
+        )
+
+
 def hold_expiry(now: datetime, ttl_min: float) -> datetime:
     if ttl_min <= 0:
         raise ValueError("the hold TTL must be positive")

@@ -40,6 +40,7 @@ from corridor.capacity.holds import (
     Action,
     State,
     check_bookable,
+    check_on_board,
     hold_expiry,
     promotable,
     transition,
@@ -54,6 +55,7 @@ from corridor.routing.plan import plan as plan_itineraries
 from corridor.store import disruptions as notices_store
 from corridor.store.accounts import Principal
 from corridor.store.accounts import now as clock
+from corridor.store.capacity_moments_tables import CapDeparture, CapLoading
 from corridor.store.capacity_tables import (
     CapBooking,
     CapEvent,
@@ -1003,6 +1005,31 @@ def get_booking(session: Session, who: Principal, booking_id: str) -> tuple[CapB
     return row, slot
 
 
+def lock_slots(session: Session, slot_ids: Iterable[str]) -> None:
+    """Lock slot rows until commit, in id order (PostgreSQL ``SELECT ... FOR UPDATE``; SQLite
+    has one writer at a time). Every action that must see loadings and departures as they are
+    (cancel, decline, move, load, unload, depart, a shipment's cancel) queues on the slot row,
+    so a cancel and a loading of the same booking never both succeed."""
+    ids = sorted(set(slot_ids))
+    if ids:
+        list(
+            session.scalars(
+                select(CapSlot.id).where(CapSlot.id.in_(ids)).order_by(CapSlot.id).with_for_update()
+            )
+        )
+
+
+def on_board(
+    session: Session, booking_id: str, slot_id: str
+) -> tuple[datetime | None, datetime | None]:
+    """(loaded_at, departed_at) of a booking and its slot, read afresh (after :func:`lock_slots`)."""
+    loaded = session.scalar(select(CapLoading.loaded_at).where(CapLoading.booking_id == booking_id))
+    departed = session.scalar(
+        select(CapDeparture.departed_at).where(CapDeparture.slot_id == slot_id)
+    )
+    return loaded, departed
+
+
 def act(
     session: Session,
     who: Principal,
@@ -1013,7 +1040,12 @@ def act(
     note: str | None = None,
     now: datetime | None = None,
 ) -> CapBooking:
-    """Confirm, decline or move (the line's carrier) or cancel (the forwarder that booked)."""
+    """Confirm, decline or move (the line's carrier) or cancel (the forwarder that booked).
+
+    The slot is locked first and the booking's state, loading and the sailing's departure are
+    read after the lock: a loaded booking is not declined, moved or cancelled, a departed
+    sailing's bookings do not change (409 naming the state), even against a racing loading.
+    """
     now = now or clock()
     row, slot = get_booking(session, who, booking_id)
     if (
@@ -1031,10 +1063,17 @@ def act(
         )
     if action is Action.CANCEL and who.kind is not OrgKind.FORWARDER:
         raise CapacityError("forbidden", "booking_id", "only the forwarder that booked may cancel")
-    before = State(row.state)
-    after = transition(before, action, row.expires_at, now)
+    target: tuple[Departure, str] | None = None
     if action is Action.MOVE:
-        return _move(session, ctx, row, slot, before, to_departure, note, now)
+        target = _move_target(session, ctx, slot, to_departure, now)
+    lock_slots(session, [slot.id] + ([target[1]] if target else []))
+    check_on_board(action, *on_board(session, row.id, slot.id))
+    before = State(
+        session.execute(select(CapBooking.state).where(CapBooking.id == row.id)).scalar_one()
+    )
+    after = transition(before, action, row.expires_at, now)
+    if target is not None:
+        return _move(session, ctx, row, slot, before, target, note, now)
     extra: dict[str, Any] = {"note": note} if note else {}
     if after is State.CONFIRMED:
         extra["expires_at"] = None
@@ -1055,16 +1094,10 @@ def act(
     return row
 
 
-def _move(
-    session: Session,
-    ctx: Context,
-    row: CapBooking,
-    slot: CapSlot,
-    before: State,
-    to_departure: datetime | None,
-    note: str | None,
-    now: datetime,
-) -> CapBooking:
+def _move_target(
+    session: Session, ctx: Context, slot: CapSlot, to_departure: datetime | None, now: datetime
+) -> tuple[Departure, str]:
+    """The departure a booking moves to and its slot (created if new), before anything is locked."""
     if to_departure is None:
         raise CapacityError("invalid", "departure", "a move names the departure to move to")
     dep = find_departure(ctx, slot.service, slot.from_node, to_departure)
@@ -1072,6 +1105,22 @@ def _move(
     target = _ensure_slot(session, ctx, dep, now)
     if target == slot.id:
         raise CapacityError("invalid", "departure", "the booking is already on that departure")
+    return dep, target
+
+
+def _move(
+    session: Session,
+    ctx: Context,
+    row: CapBooking,
+    slot: CapSlot,
+    before: State,
+    to: tuple[Departure, str],
+    note: str | None,
+    now: datetime,
+) -> CapBooking:
+    dep, target = to
+    if session.get(CapDeparture, target) is not None:
+        raise CapacityError("departed", "departure", "the departure moved to has already left")
     state = State.CONFIRMED if before is State.CONFIRMED else State.HELD
     if not _take(session, target, row.units, confirmed=state is State.CONFIRMED):
         raise CapacityError(
@@ -1112,7 +1161,85 @@ def _move(
     return new
 
 
-def promote(session: Session, ctx: Context, slot_id: str, now: datetime) -> list[str]:
+def release_shipment(
+    session: Session,
+    shipment_id: str,
+    ttl_min: float = DEFAULT_TTL_MIN,
+    now: datetime | None = None,
+) -> list[str]:
+    """Cancel every live booking of a shipment (held, confirmed or waitlisted), in the caller's
+    transaction: counters back, each freed slot's waitlist promoted and a board event written.
+
+    The slots are locked first (id order, as every multi-slot write takes them), then loadings and
+    departures are read: if any booking is loaded or any sailing has departed, CapacityError
+    (409, nothing released) and the caller's transaction rolls back whole. Returns the ids of
+    the bookings cancelled.
+    """
+    now = now or clock()
+    live = [State.HELD, State.CONFIRMED, State.WAITLISTED]
+    query = (
+        select(CapBooking)
+        .where(
+            CapBooking.shipment_id == shipment_id,
+            CapBooking.state.in_([s.value for s in live]),
+        )
+        .order_by(CapBooking.slot_id)
+        .execution_options(populate_existing=True)
+    )
+    locked: set[str] = set()
+    while True:  # again if a racing move put a booking on a slot not locked yet
+        rows = list(session.scalars(query))
+        more = {r.slot_id for r in rows} - locked
+        if not more:
+            break
+        lock_slots(session, more)
+        locked |= more
+    loaded: dict[str, datetime] = dict(
+        session.execute(
+            select(CapLoading.booking_id, CapLoading.loaded_at).where(
+                CapLoading.booking_id.in_([r.id for r in rows])
+            )
+        ).all()
+    )
+    departed: dict[str, datetime] = dict(
+        session.execute(
+            select(CapDeparture.slot_id, CapDeparture.departed_at).where(
+                CapDeparture.slot_id.in_(locked)
+            )
+        ).all()
+    )
+    for r in rows:
+        try:
+            check_on_board(Action.CANCEL, loaded.get(r.id), departed.get(r.slot_id))
+        except CapacityError as exc:
+            raise CapacityError(
+                "conflict", "state", f"booking {r.id} on {r.slot_id}: {exc.reason}"
+            ) from None
+    ttl = _Ttl(ttl_min)
+    freed: dict[str, None] = {}
+    for r in rows:
+        before = State(r.state)
+        if not _set_state(session, r.id, [before], State.CANCELLED, now):
+            raise CapacityError(
+                "conflict", "state", "a booking changed meanwhile; read it again and retry"
+            )
+        if before in OCCUPYING:
+            _release(session, r.slot_id, r.units, confirmed=before is State.CONFIRMED)
+        freed[r.slot_id] = None
+    for slot_id in freed:
+        promote(session, ttl, slot_id, now)
+        _slot_event(session, slot_id, State.CANCELLED.value, now)
+    return [r.id for r in rows]
+
+
+@dataclass(frozen=True)
+class _Ttl:
+    """What :func:`promote` reads of a context: the hold TTL."""
+
+    ttl_min: float
+
+
+def promote(session: Session, ctx: Context | _Ttl, slot_id: str, now: datetime) -> list[str]:
     """Turn waitlisted bookings of a slot into holds, first come first served, while they fit."""
     slot = session.execute(
         select(CapSlot.capacity, CapSlot.held, CapSlot.confirmed).where(CapSlot.id == slot_id)

@@ -6,6 +6,9 @@ the moment exactly when it happened, and a race has one winner:
 - **Loading** (the line's carrier): a *confirmed* booking is loaded once (``cap_loadings`` is keyed
   by booking), on a sailing that has not left. Event ``loading`` at the departure port, naming the
   shipment, its containers, the sailing and the booking.
+- **Unloading** (the line's carrier): a loaded booking is taken off before the sailing leaves
+  (the loading row goes, an ``unloading`` event records it); afterwards it can be loaded again,
+  moved or cancelled like any confirmed booking.
 - **Departure** (the line's carrier): a sailing departs once (``cap_departures`` is keyed by slot).
   One ``departing`` event per loaded booking.
 - **Check-in** (checkpoint staff): the e-queue check-in (``corridor.store.capacity_queue``), then an
@@ -155,6 +158,44 @@ def load(
         booking=row.id,
     )
     _publish(session, who, event, f"loading of booking {row.id}")
+    return loading
+
+
+def unload(
+    session: Session, who: Principal, booking_id: str, now: datetime | None = None
+) -> CapLoading:
+    """The line's carrier takes a loaded booking off its sailing before it departs (409 if the
+    booking is not loaded or the sailing has left); an ``unloading`` event records it.
+
+    Allowed because it happens on the quay: cargo is offloaded for stability or weight, a customs
+    stop, or a wrong tally, and rolled to a later sailing. Without it a mistaken loading would
+    pin a booking to the ferry for good: the forwarder could not cancel it nor the carrier move it.
+    After the departure nothing is unloaded: the sailing's record is final.
+    """
+    now = now or clock()
+    row, slot = get_booking(session, who, booking_id)
+    _carrier_of(session, who, slot, "unload its bookings")
+    _lock_slot(session, slot.id)
+    departed = _departure(session, slot.id)
+    if departed is not None:
+        raise CapacityError(
+            "conflict", "slot", f"the sailing departed at {departed.departed_at.isoformat()}"
+        )
+    loading = session.get(CapLoading, row.id, populate_existing=True)
+    if loading is None:
+        raise CapacityError("conflict", "state", "the booking is not loaded")
+    session.delete(loading)
+    session.flush()
+    event = moment_event(
+        "ferry_unloading",
+        shipment_id=row.shipment_id,
+        node=slot.from_node,
+        when=now,
+        reference=slot.id,
+        containers=loading.containers,
+        booking=row.id,
+    )
+    _publish(session, who, event, f"unloading of booking {row.id}")
     return loading
 
 

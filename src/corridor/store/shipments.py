@@ -163,11 +163,16 @@ def _under_way(shipment_id: str) -> Any:
     return exists().where(EpcisEvent.shipment_id == shipment_id, ~EpcisEvent.error_declared)
 
 
-def cancel(session: Session, who: Principal, shipment_id: str) -> Shipment:
-    """Cancel a planned shipment that is not yet released by customs nor under way.
+def cancel(
+    session: Session, who: Principal, shipment_id: str, hold_ttl_min: float | None = None
+) -> Shipment:
+    """Cancel a planned shipment that is not yet released by customs nor under way, and release
+    every capacity hold and train path of its itinerary in the same transaction.
 
     Only the forwarder that booked it may; the check and the change are one conditional UPDATE,
-    so concurrent cancels (or a cancel racing a release) cannot both win.
+    so concurrent cancels (or a cancel racing a release) cannot both win. The capacity goes back
+    with it (counters, waitlists promoted, board events) or, if any leg is loaded or its sailing
+    has departed, nothing changes at all: 409, and the caller's transaction rolls back.
     """
     row = get_visible(session, who, shipment_id)
     if who.kind is not OrgKind.FORWARDER or row.organisation_id != who.organisation_id:
@@ -195,5 +200,14 @@ def cancel(session: Session, who: Principal, shipment_id: str) -> Shipment:
                 "conflict", "status", "customs released its declaration: the goods may move"
             )
         raise ShipmentError("conflict", "status", "the shipment is under way (tracking events)")
+    from corridor.capacity import CapacityError
+    from corridor.store.capacity import DEFAULT_TTL_MIN, release_shipment
+
+    try:
+        release_shipment(session, shipment_id, hold_ttl_min or DEFAULT_TTL_MIN, moment)
+    except CapacityError as exc:
+        raise ShipmentError(
+            "conflict", "status", f"the shipment's capacity cannot be released: {exc.reason}"
+        ) from None
     session.refresh(row)
     return row

@@ -7,13 +7,15 @@ Each builder returns one EPCIS 2.0 ObjectEvent with a CBV 2.0 business step and 
 | customs release           | inspecting  | conformant       |
 | customs hold              | holding     | non_conformant   |
 | ferry loading             | loading     | in_progress      |
+| ferry unloading           | unloading   | in_progress      |
 | ferry departure           | departing   | in_transit       |
 | e-queue check-in (border) | arriving    | in_progress      |
 
 (CBV 2.0, GS1 Core Business Vocabulary, sections 7.1-7.2: standard bizStep and disposition values.)
 Why these steps: CBV ``loading`` is "loading objects into a vehicle" (the ferry, before it leaves),
 ``departing`` is "the object leaving a location on its way to a destination" (the sailing casting
-off), and ``arriving`` is "the object arriving at a location" (the truck reporting at the
+off), ``unloading`` (CBV: "unloading objects from a vehicle") is cargo taken off a ferry
+before it sails, and ``arriving`` is "the object arriving at a location" (the truck reporting at the
 checkpoint on its booked hour); the customs inspection at the checkpoint, if any, is the office's
 own ``inspecting``/``holding`` event. ``in_progress`` (CBV: the object is being processed in a
 business step) fits loading and a check-in; ``in_transit`` (CBV: in transit between locations)
@@ -33,12 +35,18 @@ from urllib.parse import quote
 from corridor.tracking.events import CONTAINER_PREFIX, NODE_PREFIX, SHIPMENT_PREFIX
 
 Moment = Literal[
-    "customs_release", "customs_hold", "ferry_loading", "ferry_departure", "equeue_checkin"
+    "customs_release",
+    "customs_hold",
+    "ferry_loading",
+    "ferry_unloading",
+    "ferry_departure",
+    "equeue_checkin",
 ]
 STEPS: dict[str, tuple[str, str]] = {
     "customs_release": ("inspecting", "conformant"),
     "customs_hold": ("holding", "non_conformant"),
     "ferry_loading": ("loading", "in_progress"),
+    "ferry_unloading": ("unloading", "in_progress"),
     "ferry_departure": ("departing", "in_transit"),
     "equeue_checkin": ("arriving", "in_progress"),
 }
@@ -50,6 +58,7 @@ REFERENCE_TYPES = {
     "customs_release": "urn:corridor:btt:customs_declaration",
     "customs_hold": "urn:corridor:btt:customs_declaration",
     "ferry_loading": "urn:corridor:btt:sailing",
+    "ferry_unloading": "urn:corridor:btt:sailing",
     "ferry_departure": "urn:corridor:btt:sailing",
     "equeue_checkin": "urn:corridor:btt:equeue_slot",
 }
