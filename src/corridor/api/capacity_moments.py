@@ -16,6 +16,7 @@ from corridor.api.deps import PrincipalDep, SessionDep
 from corridor.api.schemas import _Strict
 from corridor.store import capacity_moments as moments
 from corridor.store.capacity import committing
+from corridor.store.capacity_moments_tables import CapLoading
 
 router = APIRouter(prefix="/capacity", tags=["capacity"])
 
@@ -42,6 +43,16 @@ class DepartureOut(BaseModel):
     left_behind: int = Field(description="Confirmed bookings that were not loaded.")
 
 
+def _loading(row: CapLoading) -> LoadingOut:
+    """A loading record (``store.capacity_moments``) as the API answers it."""
+    return LoadingOut(
+        booking_id=row.booking_id,
+        slot=row.slot_id,
+        loaded_at=row.loaded_at,
+        containers=list(row.containers),
+    )
+
+
 @router.post(
     "/bookings/{booking_id}/load",
     response_model=LoadingOut,
@@ -51,13 +62,7 @@ def load(
     booking_id: str, s: SessionDep, who: PrincipalDep, body: LoadBody | None = None
 ) -> LoadingOut:
     with committing(s):
-        row = moments.load(s, who, booking_id, body.containers if body else None)
-        return LoadingOut(
-            booking_id=row.booking_id,
-            slot=row.slot_id,
-            loaded_at=row.loaded_at,
-            containers=list(row.containers),
-        )
+        return _loading(moments.load(s, who, booking_id, body.containers if body else None))
 
 
 @router.post(
@@ -68,13 +73,7 @@ def load(
 def unload(booking_id: str, s: SessionDep, who: PrincipalDep) -> LoadingOut:
     """Returns the loading that was undone; the booking is confirmed and not on board again."""
     with committing(s):
-        row = moments.unload(s, who, booking_id)
-        return LoadingOut(
-            booking_id=row.booking_id,
-            slot=row.slot_id,
-            loaded_at=row.loaded_at,
-            containers=list(row.containers),
-        )
+        return _loading(moments.unload(s, who, booking_id))
 
 
 @router.post(

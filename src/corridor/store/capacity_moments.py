@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -109,6 +110,29 @@ def _publish(session: Session, who: Principal, event: dict[str, object], what: s
     return True
 
 
+def _publish_loading(
+    session: Session,
+    who: Principal,
+    kind: Literal["ferry_loading", "ferry_unloading"],
+    loading: CapLoading,
+    shipment_id: str | None,
+    node: str,
+    now: datetime,
+) -> bool:
+    """Publish a booking's loading or unloading at the sailing's port as an EPCIS event."""
+    event = moment_event(
+        kind,
+        shipment_id=shipment_id,
+        node=node,
+        when=now,
+        reference=loading.slot_id,
+        containers=loading.containers,
+        booking=loading.booking_id,
+    )
+    what = "unloading" if kind == "ferry_unloading" else "loading"
+    return _publish(session, who, event, f"{what} of booking {loading.booking_id}")
+
+
 def load(
     session: Session,
     who: Principal,
@@ -148,16 +172,7 @@ def load(
             session.add(loading)
     except IntegrityError:
         raise CapacityError("conflict", "booking_id", "the booking is already loaded") from None
-    event = moment_event(
-        "ferry_loading",
-        shipment_id=row.shipment_id,
-        node=slot.from_node,
-        when=now,
-        reference=slot.id,
-        containers=loading.containers,
-        booking=row.id,
-    )
-    _publish(session, who, event, f"loading of booking {row.id}")
+    _publish_loading(session, who, "ferry_loading", loading, row.shipment_id, slot.from_node, now)
     return loading
 
 
@@ -186,16 +201,7 @@ def unload(
         raise CapacityError("conflict", "state", "the booking is not loaded")
     session.delete(loading)
     session.flush()
-    event = moment_event(
-        "ferry_unloading",
-        shipment_id=row.shipment_id,
-        node=slot.from_node,
-        when=now,
-        reference=slot.id,
-        containers=loading.containers,
-        booking=row.id,
-    )
-    _publish(session, who, event, f"unloading of booking {row.id}")
+    _publish_loading(session, who, "ferry_unloading", loading, row.shipment_id, slot.from_node, now)
     return loading
 
 
