@@ -93,3 +93,28 @@ def test_references_and_rights():
         check_references(prepared, "carrier", "org2", {"s1": "org1"}, {"baku"})
     assert may_correct("org1", "org1")
     assert not may_correct("org1", "org2")
+
+
+def test_a_schema_checked_document_skips_only_the_json_schema_per_event():
+    """An XML capture was checked against GS1's XSD: GS1's JSON schema is not applied to its
+    events (the XSD accepts a sensorReport without type; the JSON schema does not), but the
+    envelope check and the repository's own rules are."""
+    untyped = event(sensorElementList=[{"sensorReport": [{"value": 1}]}])
+    with pytest.raises(TrackingError) as caught:
+        prepare(doc(untyped), T)
+    assert caught.value.field.startswith("$.epcisBody.eventList[0].sensorElementList")
+    taken = prepare(doc(untyped), T, schema_checked=True)
+    assert taken.facts[0].body["sensorElementList"] == [{"sensorReport": [{"value": 1}]}]
+    with pytest.raises(TrackingError) as envelope:
+        prepare({**doc(untyped), "schemaVersion": None}, T, schema_checked=True)
+    assert envelope.value.field == "$.schemaVersion"
+    with pytest.raises(TrackingError) as rule:
+        prepare(doc(event(eventTime="9999-12-31T23:59:59-14:00")), T, schema_checked=True)
+    assert rule.value.field == "$.epcisBody.eventList[0].eventTime"
+    a = event(eventID="urn:uuid:a")
+    with pytest.raises(TrackingError) as conflict:
+        prepare(doc(a, {**a, "action": "ADD"}), T, schema_checked=True)
+    assert conflict.value.code == "conflict"
+    with pytest.raises(TrackingError) as limit:
+        prepare(doc(event(), event()), T, max_events=1, schema_checked=True)
+    assert limit.value.code == "too_large"

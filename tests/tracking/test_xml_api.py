@@ -212,17 +212,32 @@ def test_a_schema_invalid_event_names_its_index_and_xpath_and_nothing_is_stored(
     job = api.client.get(response.headers["Location"], headers=admin).json()
     assert job["success"] is False
     assert job["errors"][0]["index"] == 1
-    # What GS1's JSON schema refuses after conversion is named by JSON path, as for JSON.
-    unknown = event(
-        1,
-        "<sensorElementList><sensorElement><sensorReport value='1'/></sensorElement></sensorElementList>",
+    # The XSD governs XML, so what it accepts and GS1's JSON schema would not (a sensorReport
+    # without type) is not refused by the JSON schema; the repository's own rules still apply
+    # after conversion, and name the JSON path, as for JSON: an unknown shipment reference.
+    untyped = "<sensorElementList><sensorElement><sensorReport value='1'/></sensorElement></sensorElementList>"
+    shipment = (
+        "<bizTransactionList><bizTransaction>urn:corridor:shipment:nope</bizTransaction>"
+        "</bizTransactionList>"
     )
-    refused = api.client.post(CAPTURE, content=document(unknown), headers={**admin, **XML})
-    assert refused.status_code == 400, refused.text
-    assert refused.json()["errors"][0]["path"].startswith(
-        "$.epcisBody.eventList[0].sensorElementList"
+    refused = api.client.post(
+        CAPTURE, content=document(event(1, untyped), event(2, shipment)), headers={**admin, **XML}
     )
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["errors"][0]
+    assert (error["index"], error["path"]) == (1, "$.epcisBody.eventList[1].bizTransactionList")
     assert stored_count(api, admin) == 0
+    taken = api.client.post(CAPTURE, content=document(event(1, untyped)), headers={**admin, **XML})
+    assert taken.status_code == 202, taken.text
+    assert stored_count(api, admin) == 1
+    # The same for an XML event posted alone; GS1's JSON schema still governs JSON.
+    alone = event(3, untyped)
+    assert api.client.post(EVENTS, content=alone, headers={**admin, **XML}).status_code == 201
+    as_json = epcis_xml.event_from_xml(event(4, untyped).encode())
+    json_refused = api.client.post(EVENTS, json=as_json, headers=admin)
+    assert json_refused.status_code == 400, json_refused.text
+    assert "sensorReport" in json_refused.json()["errors"][0]["path"]
+    assert stored_count(api, admin) == 2
     # Too large: 413 before anything is parsed; other bodies: 415.
     big = document(*[event(1)] * 2000)
     assert api.client.post(CAPTURE, content=big, headers={**admin, **XML}).status_code == 413

@@ -195,6 +195,7 @@ async def _capture(
         all_errors,
         settings.epcis_max_events,
         single,
+        xml,  # an XML body passed GS1's XSD above: the XSD, not the JSON schema, governs it
     )
     if large:
         loop = asyncio.get_running_loop()

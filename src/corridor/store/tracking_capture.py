@@ -183,11 +183,20 @@ def capture(
     all_errors: bool = False,
     max_events: int = 100_000,
     progress: Callable[[float, str], None] | None = None,
+    schema_checked: bool = False,
 ) -> CaptureResult:
-    """Store every event of ``document``, or raise TrackingError and store none."""
+    """Store every event of ``document``, or raise TrackingError and store none.
+
+    ``schema_checked``: the document came as XML and passed GS1's XSD (see ``prepare``).
+    """
     moment = now()
     prepared = prepare(
-        document, moment, all_errors=all_errors, max_events=max_events, progress=progress
+        document,
+        moment,
+        all_errors=all_errors,
+        max_events=max_events,
+        progress=progress,
+        schema_checked=schema_checked,
     )
     _too_long(prepared)
     named = sorted({s for f in prepared.facts for s in f.shipments})

@@ -212,7 +212,8 @@ def capture_stored(
     """Capture the document stored under ``capture_id``; events and outcome in one transaction.
 
     An EPCIS XML document (``fmt="xml"``) is checked against GS1's XSD and turned into the JSON
-    document first, here in the job, so XML and JSON share one path and one refusal record.
+    document first, here in the job, so XML and JSON share one path and one refusal record. The
+    XSD is the schema that governs it: GS1's JSON schema is not applied to its events.
     Returns the summary and the shipments touched; raises TrackingError when nothing was stored.
     """
     from corridor.store.tracking_capture import capture
@@ -230,7 +231,15 @@ def capture_stored(
     # Validation runs before the first statement, so SQLite's write lock (BEGIN IMMEDIATE) is
     # held only while references are read and rows written.
     with db.write_session() as s:
-        result = capture(s, who, nodes, document, all_errors=all_errors, max_events=max_events)
+        result = capture(
+            s,
+            who,
+            nodes,
+            document,
+            all_errors=all_errors,
+            max_events=max_events,
+            schema_checked=fmt == "xml",
+        )
         summary = result.summary()
         done = s.execute(
             update(EpcisCapture)
@@ -369,6 +378,7 @@ def capture_bytes(
     all_errors: bool,
     max_events: int,
     single: bool,
+    schema_checked: bool = False,
 ) -> tuple[str, dict[str, Any], set[str]]:
     """Parse and capture ``raw`` against the database at ``url``.
 
@@ -376,7 +386,7 @@ def capture_bytes(
     parsed and validated in another process and never holds the server's interpreter lock.
     """
     return run_capture_raw(
-        _database(url), who, nodes, raw, max_depth, all_errors, max_events, single
+        _database(url), who, nodes, raw, max_depth, all_errors, max_events, single, schema_checked
     )
 
 
@@ -389,15 +399,28 @@ def run_capture_raw(
     all_errors: bool,
     max_events: int,
     single: bool,
+    schema_checked: bool = False,
 ) -> tuple[str, dict[str, Any], set[str]]:
-    """Parse ``raw`` (limits of ``corridor.tracking.document``) and run the capture job."""
+    """Parse ``raw`` (limits of ``corridor.tracking.document``) and run the capture job.
+
+    ``schema_checked``: ``raw`` is the conversion of an XML body GS1's XSD accepted, so GS1's
+    JSON schema is not applied to its events (the XSD governs that binding).
+    """
     from corridor.tracking.capture import single_event_document
     from corridor.tracking.document import parse
 
     document = parse(raw, max_depth)
     if single:
-        document = single_event_document(document)
-    return run_capture(db, who, nodes, document, all_errors=all_errors, max_events=max_events)
+        document = single_event_document(document, schema_checked=schema_checked)
+    return run_capture(
+        db,
+        who,
+        nodes,
+        document,
+        all_errors=all_errors,
+        max_events=max_events,
+        schema_checked=schema_checked,
+    )
 
 
 def run_capture(
@@ -408,6 +431,7 @@ def run_capture(
     *,
     all_errors: bool = False,
     max_events: int = 100_000,
+    schema_checked: bool = False,
 ) -> tuple[str, dict[str, Any], set[str]]:
     """Record a job, capture ``document`` in one transaction, record the outcome.
 
@@ -421,7 +445,15 @@ def run_capture(
         # Validation runs before the first statement, so SQLite's write lock (BEGIN IMMEDIATE)
         # is held only while references are read and rows written.
         with db.write_session() as s:
-            result = capture(s, who, nodes, document, all_errors=all_errors, max_events=max_events)
+            result = capture(
+                s,
+                who,
+                nodes,
+                document,
+                all_errors=all_errors,
+                max_events=max_events,
+                schema_checked=schema_checked,
+            )
     except TrackingError as exc:
         finish(db, job_id, False, {"errors": _errors(exc), "code": exc.code})
         exc.job_id = job_id

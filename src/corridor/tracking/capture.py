@@ -4,7 +4,10 @@ Pure functions over plain data (the store reads owners and stored events, then c
 the rules are tested on their own:
 
 - the document conforms to GS1's schema, checked event by event; the first bad event stops the
-  check unless every problem is asked for;
+  check unless every problem is asked for. A document that arrived as XML was checked against
+  GS1's XSD already (``schema_checked``): the XSD governs that binding, and GS1's JSON schema
+  differs from it (it has no persistentDisposition on AggregationEvent, it requires a
+  sensorReport's ``type``), so its per-event check is skipped there; everything else applies;
 - every event gets ``recordTime`` (when the repository received it), and an ``eventID`` (GS1's
   event hash) when it has none;
 - the document's own ``@context`` entries beyond GS1's are kept on each event, so an answer
@@ -93,8 +96,13 @@ def prepare(
     all_errors: bool = False,
     max_events: int = 100_000,
     progress: Callable[[float, str], None] | None = None,
+    schema_checked: bool = False,
 ) -> Prepared:
-    """Validate ``document`` and return its events, stamped and identified, or TrackingError."""
+    """Validate ``document`` and return its events, stamped and identified, or TrackingError.
+
+    ``schema_checked``: the events were validated against GS1's XSD (an XML capture), so GS1's
+    JSON schema is not applied to them; the envelope check and every rule below still are.
+    """
     problems = schema.validate_envelope(document)
     if problems:
         raise TrackingError("invalid", problems[0].field, problems[0].reason, problems)
@@ -111,7 +119,9 @@ def prepare(
     step = max(1, len(events) // 20)
     for i, event in enumerate(events):
         at = f"{path}[{i}]"
-        found = schema.validate_event(event, at, i)
+        found = [] if schema_checked else schema.validate_event(event, at, i)
+        if not found and not isinstance(event, dict):
+            found = [Problem(at, "an EPCIS event is a JSON object", i)]
         if not found:
             body = dict(event)
             if extras and "@context" not in body:
@@ -204,11 +214,15 @@ def may_correct(stored_by: str, organisation_id: str) -> bool:
     return stored_by == organisation_id
 
 
-def single_event_document(event: Any) -> dict[str, Any]:
-    """An event posted alone (``POST /events``) wrapped as the one-event document it stands for."""
+def single_event_document(event: Any, *, schema_checked: bool = False) -> dict[str, Any]:
+    """An event posted alone (``POST /events``) wrapped as the one-event document it stands for.
+
+    ``schema_checked``: the event came as XML and passed GS1's XSD, which governs it instead of
+    GS1's JSON schema.
+    """
     if not isinstance(event, dict):
         raise TrackingError("invalid", "$", "an EPCIS event is a JSON object")
-    problems = schema.validate_single(event)
+    problems = [] if schema_checked else schema.validate_single(event)
     if problems:
         raise TrackingError("invalid", problems[0].field, problems[0].reason, problems)
     body = {k: v for k, v in event.items() if k != "@context"}
