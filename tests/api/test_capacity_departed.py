@@ -47,7 +47,8 @@ def test_a_sailing_that_left_early_refuses_a_hold_and_offers_the_next(api, db):
     assert sailing["key"] in late["reason"]
     assert late["next_sailings"], late
     for alt in late["next_sailings"]:
-        assert alt["departure"] > sailing["departure"] and alt["free"] >= 2
+        assert alt["departure"] > sailing["departure"]
+        assert alt["free"] >= 2
     # Asking to wait for room changes nothing: a sailing that left has no waitlist.
     error(book(api, FORWARDER, sailing, 52, waitlist=True), 422, "departed", "departure")
 
@@ -88,7 +89,8 @@ def test_50_holds_racing_one_departure_committed_before_it_or_were_refused(api, 
                 CapBooking.slot_id == sailing["key"]
             )
         ).all()
-    assert left is not None and left == recorded
+    assert left is not None
+    assert left == recorded
     ids = {r[0] for r in rows}
     assert won <= ids  # every hold answered 201 is stored
     assert len(rows) == len(won) + 1  # and nothing else was (the 1 held before the race)
@@ -103,7 +105,8 @@ def test_the_sweep_leaves_a_departed_sailing_alone(api, db):
     for sailing in (gone, open_):
         assert book(api, FORWARDER, sailing, 50).status_code == 201
         waiting = book(api, OTHER, sailing, 4, waitlist=True)
-        assert waiting.status_code == 201 and waiting.json()["state"] == "waitlisted"
+        assert waiting.status_code == 201
+        assert waiting.json()["state"] == "waitlisted"
     assert _depart(api, gone["key"]).status_code == 200
 
     # A day later every hold has lapsed; the upkeep's sweep runs.
