@@ -11,7 +11,8 @@ class CapacityError(CorridorError):
     """Raised for every refused capacity request; nothing has been written when it is raised.
 
     ``code`` maps to an HTTP status in the API (``invalid`` 422, ``not_found`` 404, ``forbidden``
-    403, ``conflict``/``full``/``departed``/``expired`` 409) and to exit code 1 or 2 in the CLI.
+    403, ``conflict``/``full``/``expired`` 409, ``departed`` 422 like other invalid requests) and to
+    exit code 1 or 2 in the CLI.
     ``detail`` carries extra data the client can act on, such as the next sailings with room.
     """
 

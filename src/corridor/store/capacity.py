@@ -1,8 +1,10 @@
 """Capacity bookings in the database: holds that cannot overbook, carriers' decisions, waitlists.
 
 Every change of a slot's counters is one conditional UPDATE (``... WHERE held + confirmed + n <=
-capacity``) backed by the CHECK constraint of ``cap_slots``: two bookers racing for the last wagon
+capacity AND departed_at IS NULL``) backed by the CHECK constraint of ``cap_slots``: two bookers racing for the last wagon
 cannot both win, on SQLite (one writer at a time) or PostgreSQL (the row lock the UPDATE takes).
+A sailing the carrier reported departed (early or not) takes nothing more, decided by the same
+statement: the departure sets ``departed_at`` under the slot's row lock.
 Every change of a booking's state is conditional on the state it was read in, so two carriers'
 clerks acting at once get one winner and one 409. An itinerary's legs are taken in one
 transaction, in slot-id order (no deadlock between two multi-leg bookings): all legs or none.
@@ -245,6 +247,7 @@ def _take_counts(
     ``limit`` lowers the usable capacity below the slot's own, for a notice that reduces it.
     ``unless_noticed``: take nothing (None) if an active disruption notice names any of these
     elements; the caller then reads the notices and decides (the fast path of :func:`hold_slots`).
+    A departed slot (``departed_at`` set) takes nothing either: the caller asks :func:`_check_open`.
     """
     if unless_noticed and not confirmed and limit is None:  # the hot path: a prepared statement
         params: dict[str, Any] = {"slot_id": slot_id, "units": units}
@@ -255,7 +258,9 @@ def _take_counts(
     # A notice's limit is a share of the slot's own capacity, so it is never above it.
     ceiling: Any = CapSlot.capacity if limit is None else limit
     stmt = update(CapSlot).where(
-        CapSlot.id == slot_id, CapSlot.held + CapSlot.confirmed + units <= ceiling
+        CapSlot.id == slot_id,
+        CapSlot.held + CapSlot.confirmed + units <= ceiling,
+        CapSlot.departed_at.is_(None),
     )
     if unless_noticed:
         stmt = stmt.where(~exists(_noticed(unless_noticed)))
@@ -300,6 +305,7 @@ def _fast_take(elements: int) -> Any:
             .where(
                 CapSlot.id == bindparam("slot_id"),
                 CapSlot.held + CapSlot.confirmed + units <= CapSlot.capacity,
+                CapSlot.departed_at.is_(None),
                 ~exists(noticed),
             )
             .values(held=CapSlot.held + units)
@@ -605,6 +611,7 @@ def hold_slots(
             )
         limit = _notice_limit(ctx, p.dep, in_force) if in_force else None
         if limit == 0:
+            _check_open(session, ctx, p.dep, p.slot_id, p.units, now)
             raise CapacityError(
                 "full",
                 "departure",
@@ -616,6 +623,8 @@ def hold_slots(
         if taken is None:  # the first hold on this departure creates its slot row
             _ensure_slot(session, ctx, p.dep, now)
             taken = _take_counts(session, p.slot_id, p.units, limit=limit)
+        if taken is None:  # left early? then no hold, no sweep and no waitlist either
+            _check_open(session, ctx, p.dep, p.slot_id, p.units, now)
         if taken is None and sweep_slot(session, ctx, p.slot_id, now):
             # Holds that lapsed still count until swept: they were freed (and the waitlist served).
             taken = _take_counts(session, p.slot_id, p.units, limit=limit)
@@ -645,6 +654,27 @@ def hold_slots(
         [_slot_event_values(v.id, "held", now, counts[v.id]) for v in views],
     )
     return [Held(row, view) for row, view in zip(rows, views, strict=True)]
+
+
+def _check_open(
+    session: Session, ctx: Context, dep: Departure, slot_id: str, units: int, now: datetime
+) -> None:
+    """Refuse a hold on a sailing its carrier reported departed before its scheduled time.
+
+    Read only after the conditional UPDATE took nothing, so it costs the hot path nothing; the
+    UPDATE itself (``departed_at IS NULL``) is what keeps a racing departure and hold apart. The
+    answer is the one a sailing gone by its timetable gets (``departed``, 422), plus the next
+    sailings with room, as for a full one.
+    """
+    left = session.scalar(select(CapSlot.departed_at).where(CapSlot.id == slot_id))
+    if left is not None:
+        raise CapacityError(
+            "departed",
+            "departure",
+            f"{dep.service} leaving {dep.from_node} at {dep.departure.isoformat()} (slot "
+            f"{slot_id}) departed at {left.isoformat()}",
+            {"next_sailings": alternatives(session, ctx, dep, units, now)},
+        )
 
 
 def _insert_bookings(
@@ -1121,6 +1151,7 @@ def _move(
     dep, target = to
     if session.get(CapDeparture, target) is not None:
         raise CapacityError("departed", "departure", "the departure moved to has already left")
+    # (the _take below also refuses a departed target: its UPDATE reads departed_at)
     state = State.CONFIRMED if before is State.CONFIRMED else State.HELD
     if not _take(session, target, row.units, confirmed=state is State.CONFIRMED):
         raise CapacityError(
@@ -1242,8 +1273,12 @@ class _Ttl:
 def promote(session: Session, ctx: Context | _Ttl, slot_id: str, now: datetime) -> list[str]:
     """Turn waitlisted bookings of a slot into holds, first come first served, while they fit."""
     slot = session.execute(
-        select(CapSlot.capacity, CapSlot.held, CapSlot.confirmed).where(CapSlot.id == slot_id)
+        select(CapSlot.capacity, CapSlot.held, CapSlot.confirmed, CapSlot.departed_at).where(
+            CapSlot.id == slot_id
+        )
     ).one()
+    if slot[3] is not None:  # a departed sailing lets nobody in (its _take would refuse anyway)
+        return []
     free = slot[0] - slot[1] - slot[2]
     waiting = session.execute(
         select(CapBooking.id, CapBooking.units)
@@ -1270,7 +1305,13 @@ def promote(session: Session, ctx: Context | _Ttl, slot_id: str, now: datetime) 
 
 
 def sweep_slot(session: Session, ctx: Context, slot_id: str, now: datetime) -> bool:
-    """Expire the lapsed holds of one slot and promote its waitlist; True if anything was freed."""
+    """Expire the lapsed holds of one slot and promote its waitlist; True if anything was freed.
+
+    A departed sailing is left alone: its bookings are history (what left on board is recorded),
+    so a hold on it neither expires nor lets a waitlisted booking in.
+    """
+    if session.scalar(select(CapSlot.departed_at).where(CapSlot.id == slot_id)) is not None:
+        return False
     lapsed = session.scalars(
         select(CapBooking).where(
             CapBooking.slot_id == slot_id,
@@ -1296,8 +1337,12 @@ def sweep(session: Session, ctx: Context, now: datetime | None = None) -> int:
     now = now or clock()
     slots = set(
         session.scalars(
-            select(CapBooking.slot_id).where(
-                CapBooking.state == State.HELD.value, CapBooking.expires_at <= now
+            select(CapBooking.slot_id)
+            .join(CapSlot, CapSlot.id == CapBooking.slot_id)
+            .where(
+                CapBooking.state == State.HELD.value,
+                CapBooking.expires_at <= now,
+                CapSlot.departed_at.is_(None),
             )
         )
     )

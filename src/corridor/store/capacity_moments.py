@@ -207,9 +207,14 @@ def unload(
 
 def depart(session: Session, who: Principal, slot_id: str, now: datetime | None = None) -> Departed:
     """The line's carrier reports its sailing departed (409 the second time); every loaded
-    booking gets its ``departing`` event."""
-    now = now or clock()
+    booking gets its ``departing`` event.
+
+    The slot's ``departed_at`` is set in this transaction, under the slot's row lock, and the
+    moment is read after the lock is granted: a hold's conditional UPDATE that won the lock first
+    committed before this moment, and every later one sees the sailing gone and takes nothing.
+    """
     slot = _lock_slot(session, slot_id)
+    now = now or clock()
     if slot is None:
         raise CapacityError("not_found", "slot_id", f"no sailing {slot_id!r}")
     _carrier_of(session, who, slot, "report its departure")
@@ -224,6 +229,8 @@ def depart(session: Session, who: Principal, slot_id: str, now: datetime | None 
             )
     except IntegrityError:
         raise CapacityError("conflict", "slot_id", "the sailing has already departed") from None
+    slot.departed_at = now
+    session.flush()
     loaded = list(
         session.execute(
             select(CapLoading, CapBooking.shipment_id)

@@ -39,6 +39,10 @@ class CapSlot(Base):
     held: Mapped[int] = mapped_column(Integer)
     confirmed: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
+    # When the carrier reported the sailing gone (a copy of ``cap_departures.departed_at`` kept on
+    # the slot row): the hold's conditional UPDATE reads it, so a sailing that left early takes no
+    # hold in the very statement that would take its space.
+    departed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class CapBooking(Base):
