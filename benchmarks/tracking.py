@@ -1,8 +1,7 @@
 """Tracking benchmark: EPCIS capture throughput, JetStream ingestion, rejecting a 50 MB document,
 and query latency.
 
-    .venv/bin/python benchmarks/tracking.py [--events 50000] [--workers 2] [--sqlite-workers 1]
-        [--clients 4]
+    .venv/bin/python benchmarks/tracking.py [--events 50000] [--workers 2] [--clients 4]
         [--jetstream 1,2,4] [--reject-mb 50] [--postgres URL] [--skip-sqlite] [--skip-postgres]
         [--skip-xml] [--served-only]
 
@@ -12,14 +11,14 @@ For each database (embedded SQLite, and PostgreSQL when reachable):
    N`` over a scratch database, C concurrent clients (each its own keep-alive connection) posting
    documents of 1,000 distinct events, each answer followed to the job's end; only events whose
    job succeeded count; the server's CPU (all its processes, from /proc) per 1,000 events; then
-   the database must hold exactly the events sent. ``--workers`` (PostgreSQL),
-   ``--sqlite-workers`` and ``--clients`` take comma lists (every pair is run) for a sweep;
+   the database must hold exactly the events sent. ``--workers`` and ``--clients`` take comma
+   lists (every pair is run) for a sweep;
 1. capture in the store, one process (parse, schema, references, insert), documents of 1,000;
 2. capture over HTTP, one sequential client, in-process server (a floor: server, capture job
-   and client share one interpreter lock): the real server on a free port, ``POST /epcis/capture`` (a job on the
-   interactive lane of the shared queue; the answer waits for it); the same events again as EPCIS
-   XML (``Content-Type: application/xml``: parse, GS1's XSD, conversion, then the JSON path), with
-   the CPU time per 1,000 events of the conversion alone (load-independent);
+   and client share one interpreter lock): uvicorn in a thread on a free port,
+   ``POST /epcis/capture`` (a job on the interactive lane of the shared queue; the answer waits
+   for it); the same events again as EPCIS XML (``Content-Type: application/xml``: parse, GS1's
+   XSD, conversion, then the JSON path), with the CPU time per 1,000 events of the conversion alone (load-independent);
 3. JetStream: documents published to NATS (127.0.0.1:4222), then 1, 2 and 4 ``corridor track
    consume`` processes in one queue group; events/s from the first to the last commit;
 4. a ``--reject-mb`` document whose last event is invalid, posted while a thread calls
@@ -513,14 +512,7 @@ def main() -> None:
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-xml", action="store_true", help="no EPCIS XML capture figure")
     parser.add_argument(
-        "--workers",
-        default="2",
-        help="`corridor serve --workers` for the served capture on PostgreSQL (list)",
-    )
-    parser.add_argument(
-        "--sqlite-workers",
-        default="1",
-        help="the same on SQLite (one writer at a time: a second process only adds contention)",
+        "--workers", default="2", help="`corridor serve --workers` for the served capture (list)"
     )
     parser.add_argument(
         "--clients", default="4", help="concurrent clients for the served capture (list)"
@@ -539,8 +531,7 @@ def main() -> None:
         if not skip
     ]
     for kind, label in kinds:
-        counts = args.sqlite_workers if kind == "sqlite" else args.workers
-        for workers in (int(n) for n in counts.split(",")):
+        for workers in (int(n) for n in args.workers.split(",")):
             for clients in (int(n) for n in args.clients.split(",")):
                 bench_served(kind, label, args.postgres, workers, clients, args.events)
     if args.served_only:
