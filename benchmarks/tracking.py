@@ -1,16 +1,24 @@
 """Tracking benchmark: EPCIS capture throughput, JetStream ingestion, rejecting a 50 MB document,
 and query latency.
 
-    .venv/bin/python benchmarks/tracking.py [--events 50000] [--jetstream 1,2,4] [--reject-mb 50]
-        [--postgres URL] [--skip-sqlite] [--skip-postgres] [--skip-xml]
+    .venv/bin/python benchmarks/tracking.py [--events 50000] [--workers 2] [--clients 4]
+        [--jetstream 1,2,4] [--reject-mb 50] [--postgres URL] [--skip-sqlite] [--skip-postgres]
+        [--skip-xml] [--served-only]
 
 For each database (embedded SQLite, and PostgreSQL when reachable):
 
+0. capture over HTTP against the real server as separate processes: ``corridor serve --workers
+   N`` over a scratch database, C concurrent clients (each its own keep-alive connection) posting
+   documents of 1,000 distinct events, each answer followed to the job's end; only events whose
+   job succeeded count; the server's CPU (all its processes, from /proc) per 1,000 events; then
+   the database must hold exactly the events sent. ``--workers`` and ``--clients`` take comma
+   lists (every pair is run) for a sweep;
 1. capture in the store, one process (parse, schema, references, insert), documents of 1,000;
-2. capture over HTTP: the real server on a free port, ``POST /epcis/capture`` (a job on the
-   interactive lane of the shared queue; the answer waits for it); the same events again as EPCIS
-   XML (``Content-Type: application/xml``: parse, GS1's XSD, conversion, then the JSON path), with
-   the CPU time per 1,000 events of the conversion alone (load-independent);
+2. capture over HTTP, one sequential client, in-process server (a floor: server, capture job
+   and client share one interpreter lock): uvicorn in a thread on a free port,
+   ``POST /epcis/capture`` (a job on the interactive lane of the shared queue; the answer waits
+   for it); the same events again as EPCIS XML (``Content-Type: application/xml``: parse, GS1's
+   XSD, conversion, then the JSON path), with the CPU time per 1,000 events of the conversion alone (load-independent);
 3. JetStream: documents published to NATS (127.0.0.1:4222), then 1, 2 and 4 ``corridor track
    consume`` processes in one queue group; events/s from the first to the last commit;
 4. a ``--reject-mb`` document whose last event is invalid, posted while a thread calls
@@ -33,16 +41,19 @@ import tempfile
 import threading
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 from _harness import scratch_postgres, serve
+from _service import PG_URL, Service, server_cpu, service
+from capacity import _backends, _cpu_ms
 from sqlalchemy import func, select
 
 from corridor.settings import PACKAGE_DATA_DIR
-from corridor.store.accounts import Principal
+from corridor.store.accounts import Principal, create_organisation, create_user, issue_token
 from corridor.store.db import Database
 from corridor.store.models import EpcisEvent, Organisation, OrgKind, User
 from corridor.store.seed import prepare
@@ -135,11 +146,104 @@ def bench_http(base: str, headers: dict[str, str], label: str, total: int, offse
         seconds = time.perf_counter() - t0
         cpu = time.process_time() - cpu0
     print(
-        f"{label}: HTTP capture: {len(docs) * DOC / seconds:,.0f} events/s ({len(docs) * DOC:,} events); "
+        f"{label}: HTTP capture, 1 sequential client, in-process server (floor): "
+        f"{len(docs) * DOC / seconds:,.0f} events/s ({len(docs) * DOC:,} events); "
         f"CPU {cpu * 1000 / len(docs):.0f} ms per document of {DOC:,} (server, job and client "
         "in this process; load-independent)"
     )
     return offset + len(docs) * DOC
+
+
+def _post_until_done(client: httpx.Client, raw: bytes, headers: dict[str, str]) -> bool:
+    """Post one document and follow its capture job to the end: True when it was captured."""
+    r = client.post(
+        "/epcis/capture", content=raw, headers={**headers, "Content-Type": "application/ld+json"}
+    )
+    if r.status_code != 202:
+        print(f"  capture refused: HTTP {r.status_code} {r.text[:200]}")
+        return False
+    job = r.json()
+    while job["running"]:  # past epcis_capture_wait_s: the job is still running; follow it
+        time.sleep(0.05)
+        job = client.get(r.headers["Location"].removeprefix("/api/v1"), headers=headers).json()
+    return bool(job["success"])
+
+
+def _clients(svc: Service, docs: list[bytes], clients: int) -> int:
+    """``docs`` posted by ``clients`` threads, each on its own keep-alive connection, taking the
+    next document from a shared list; returns the documents confirmed captured."""
+    queue = list(reversed(docs))
+    lock = threading.Lock()
+    captured = [0] * clients
+
+    def work(c: int) -> None:
+        headers = {"Authorization": f"Bearer {svc.tokens[c][1]}"}
+        with httpx.Client(base_url=svc.base, timeout=300) as client:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    raw = queue.pop()
+                captured[c] += _post_until_done(client, raw, headers)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(captured)
+
+
+def carrier_tokens(db: Database, clients: int) -> list[tuple[str, str]]:
+    """One carrier organisation and an API token per client: a carrier (a terminal's or a line's
+    feed) captures events without naming shipments, as the admin of the in-process run does."""
+    with db.session(write=True) as s:
+        org = create_organisation(s, "Bench carrier feed", "carrier")
+        user = create_user(s, org.id, "feed@bench.test", "Feed", "x" * 12)
+        return [
+            (org.id, issue_token(s, user.id, "bench", timedelta(days=1))) for _ in range(clients)
+        ]
+
+
+def bench_served(
+    kind: str, label: str, pg_url: str, workers: int, clients: int, total: int
+) -> None:
+    """Capture over HTTP against ``corridor serve --workers N`` as its own process group, with
+    ``clients`` concurrent clients: the service as deployed, not sharing this process's GIL."""
+    with service(kind, pg_url, 8, 1, clients) as svc:
+        if svc is None:
+            print(f"{label}: served capture skipped (PostgreSQL not reachable)")
+            return
+        svc.tokens = carrier_tokens(svc.db, clients)
+        svc.start(workers)
+        # One document per client first, outside the timing: connections, schemas, caches.
+        warm = [document(events(DOC, i * DOC, 6)) for i in range(clients)]
+        warmed = _clients(svc, warm, clients)
+        docs = [document(events(DOC, i, 5)) for i in range(0, total, DOC)]
+        backends = _backends(svc.db)  # PostgreSQL's processes serving the server's pools
+        cpu0, wall0, pg0 = server_cpu(svc), time.perf_counter(), _cpu_ms(backends)
+        client0 = time.process_time()
+        done = _clients(svc, docs, clients)
+        seconds = time.perf_counter() - wall0
+        cpu, client_cpu = server_cpu(svc) - cpu0, time.process_time() - client0
+        pg_ms = _cpu_ms(backends) - pg0
+        sent = (len(warm) + len(docs)) * DOC
+        with svc.db.session() as s:
+            rows = int(s.scalar(select(func.count()).select_from(EpcisEvent)) or 0)
+            distinct = int(s.scalar(select(func.count(func.distinct(EpcisEvent.event_id)))) or 0)
+        svc.db.dispose()
+        verdict = "exactly the events sent" if rows == distinct == sent else "MISMATCH"
+        per_k = DOC / max(done * DOC, 1)  # CPU per 1,000 events captured
+        backend = f", PostgreSQL backends {pg_ms * per_k:.0f} ms" if backends else ""
+        print(
+            f"{label}: HTTP capture, serve --workers {workers}, {clients} clients: "
+            f"{done * DOC / seconds:,.0f} events/s ({done * DOC:,} of {len(docs) * DOC:,} events "
+            f"confirmed captured); CPU per 1,000 events: server {cpu * 1000 * per_k:.0f} ms (all "
+            f"its processes){backend}, clients {client_cpu * 1000 * per_k:.0f} ms; database: "
+            f"{rows:,} events, {distinct:,} distinct, {sent:,} sent: {verdict}"
+        )
+        if verdict != "exactly the events sent" or warmed != len(warm) or done != len(docs):
+            raise SystemExit(f"{label}: events lost, duplicated or refused")
 
 
 async def _publish(subject: str, stream: str, docs: list[bytes]) -> None:
@@ -403,14 +507,35 @@ def main() -> None:
         "--jetstream", default="1,2,4", help="consumer process counts ('' for none)"
     )
     parser.add_argument("--reject-mb", type=float, default=50.0)
-    parser.add_argument(
-        "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    )
+    parser.add_argument("--postgres", default=PG_URL)
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-xml", action="store_true", help="no EPCIS XML capture figure")
+    parser.add_argument(
+        "--workers", default="2", help="`corridor serve --workers` for the served capture (list)"
+    )
+    parser.add_argument(
+        "--clients", default="4", help="concurrent clients for the served capture (list)"
+    )
+    parser.add_argument(
+        "--served-only", action="store_true", help="only the served capture (for a sweep)"
+    )
     args = parser.parse_args()
     args.jetstream = [int(n) for n in args.jetstream.split(",") if n]
+    kinds = [
+        (kind, label)
+        for kind, label, skip in (
+            ("sqlite", "SQLite", args.skip_sqlite),
+            ("postgres", "PostgreSQL", args.skip_postgres),
+        )
+        if not skip
+    ]
+    for kind, label in kinds:
+        for workers in (int(n) for n in args.workers.split(",")):
+            for clients in (int(n) for n in args.clients.split(",")):
+                bench_served(kind, label, args.postgres, workers, clients, args.events)
+    if args.served_only:
+        return
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             db = Database(f"sqlite:///{tmp}/bench.db")
