@@ -102,10 +102,11 @@ async def principal(
     if who is not None:
         return who
     db: Database = request.app.state.db
+    generation = cache.generation
     found = await anyio.to_thread.run_sync(_look_up, db, token)
     if found is None:
         raise ApiError(401, "unauthorized", "Authorization", "unknown, revoked or expired token")
-    cache.put(token, *found)
+    cache.put(token, *found, generation=generation)
     return found[0]
 
 
