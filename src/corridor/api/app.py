@@ -97,7 +97,7 @@ async def ready(request: Request) -> ReadyOut:
 
 def _valid_tokens(db: Database, digests: list[str]) -> dict[str, tuple[Principal, datetime | None]]:
     """The token cache's refresher asks here (api/identity.py): one short read."""
-    with db.session() as s:
+    with db.session(autocommit=True) as s:
         return principals_by_digest(s, digests)
 
 

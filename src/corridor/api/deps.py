@@ -8,6 +8,7 @@ commit runs on a worker thread before the response is sent.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated
 
@@ -57,9 +58,32 @@ def _abandon(s: Session) -> None:
 
 async def session(request: Request, _: TurnDep) -> AsyncIterator[Session]:
     """The request's session, committed when the endpoint returns and before the response is sent
-    (scope="function"), so a client that gets a 2xx can rely on the next request seeing it."""
+    (scope="function"), so a client that gets a 2xx can rely on the next request seeing it.
+
+    The commit costs a second hop to a worker thread; an endpoint on the hot path saves it with
+    :func:`finish` on its own thread, and then this only closes the session."""
     db: Database = request.app.state.db
-    s = db.new_session(write=request.method not in READ_METHODS)
+    async with _ending(db.new_session(write=request.method not in READ_METHODS)) as s:
+        yield s
+
+
+async def read_session(request: Request, _: TurnDep) -> AsyncIterator[Session]:
+    """:func:`session` for a GET whose statements need no common snapshot (each reads rows on
+    its own, and nothing is written): on PostgreSQL without a transaction (store/db.py)."""
+    db: Database = request.app.state.db
+    async with _ending(db.new_session(autocommit=True)) as s:
+        yield s
+
+
+def finish(s: Session) -> None:
+    """Commit the request's session on the endpoint's worker thread, before it returns (one hop
+    per request; the session dependency then only closes it, which needs no round trip)."""
+    commit(s)
+
+
+@asynccontextmanager
+async def _ending(s: Session) -> AsyncIterator[Session]:
+    """Commit ``s`` on a worker thread when the endpoint succeeded, roll it back otherwise."""
     try:
         yield s
     except BaseException:
@@ -83,7 +107,7 @@ async def network(request: Request) -> Network:
 def _look_up(db: Database, token: str) -> tuple[Principal, datetime | None] | None:
     # A short read of its own, also for writes: the write session takes SQLite's write lock at
     # its first statement, which should be the endpoint's, after any slow work such as planning.
-    with db.session() as own:
+    with db.session(autocommit=True) as own:
         return principal_until(own, token)
 
 
@@ -123,6 +147,7 @@ async def admin(who: Annotated[Principal, Depends(principal)]) -> Principal:
 
 
 SessionDep = Annotated[Session, Depends(session, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(read_session, scope="function")]
 NetworkDep = Annotated[Network, Depends(network)]
 PrincipalDep = Annotated[Principal, Depends(principal)]
 AdminDep = Annotated[Principal, Depends(admin)]

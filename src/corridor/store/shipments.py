@@ -14,10 +14,11 @@ losers re-check the condition against the committed row); the others get 409.
 from __future__ import annotations
 
 import uuid
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, exists, select, update
-from sqlalchemy.orm import Session, defer, undefer
+from sqlalchemy import Select, bindparam, exists, select, update
+from sqlalchemy.orm import Session
 
 from corridor.network import Network
 from corridor.routing import Itinerary
@@ -104,22 +105,84 @@ def _visible(who: Principal) -> Select[Shipment]:
     return stmt.where(Shipment.id.is_(None))
 
 
-#: The large JSON columns: left out of a light read (see :func:`list_visible`).
-_HEAVY = (defer(Shipment.itinerary), defer(Shipment.query))
+#: The columns that tell one state of a shipment from another: a rendering of the shipment made
+#: for one set of these values stays true while they hold (the rest never changes once booked).
+#: ``countries`` comes last, for the customs visibility check; it is not part of a version.
+VERSION = (
+    Shipment.id,
+    Shipment.status,
+    Shipment.cancelled_at,
+    Shipment.arrival_at,
+    Shipment.cost_usd,
+    Shipment.co2e_kg,
+    Shipment.reference,
+)
 
 
-def list_visible(
-    session: Session, who: Principal, status: str | None = None, light: bool = False
-) -> list[Shipment]:
-    """The shipments ``who`` may see, newest first.
+def version(row: Shipment) -> tuple[Any, ...]:
+    """The :data:`VERSION` values of a loaded row, as :func:`versions_visible` gives them."""
+    return tuple(getattr(row, column.key) for column in VERSION)
 
-    ``light`` leaves the itinerary and query JSON out (each row's two largest columns, parsed on
-    every read): for a caller that has most rows rendered already and loads the itineraries of
-    the others with :func:`load_itineraries` (one query). Reading them otherwise loads them one
-    row at a time."""
+
+@cache
+def _versions_statement(kind: OrgKind, by_id: bool, by_status: bool) -> Select[Any]:
+    """The read of :func:`versions_visible`, built once per shape (bound parameters): building a
+    statement costs more than running it from the compiled cache."""
+    stmt: Select[Any] = select(*VERSION, Shipment.countries)  # type: ignore[assignment]
+    if kind is OrgKind.FORWARDER:
+        stmt = stmt.where(Shipment.organisation_id == bindparam("organisation_id"))
+    elif kind is OrgKind.CUSTOMS:
+        stmt = stmt.where(Shipment.countries.contains(bindparam("country")))
+    elif kind is not OrgKind.ADMIN:
+        stmt = stmt.where(Shipment.id.is_(None))
+    if by_id:
+        stmt = stmt.where(Shipment.id == bindparam("shipment_id"))
+    if by_status:
+        stmt = stmt.where(Shipment.status == bindparam("status"))
+    return stmt.order_by(Shipment.created_at.desc())
+
+
+def versions_visible(
+    session: Session, who: Principal, status: str | None = None, shipment_id: str | None = None
+) -> list[tuple[Any, ...]]:
+    """The :data:`VERSION` of every shipment ``who`` may see (newest first), of one ``status``
+    or only ``shipment_id`` if given: one read of a few columns, no ORM objects. A caller that
+    keeps renderings by version loads only the rows it lacks, with :func:`load`."""
+    kind = who.kind if who.kind is not OrgKind.CUSTOMS or who.country else OrgKind.CARRIER
+    stmt = _versions_statement(kind, shipment_id is not None, status is not None)
+    params = {
+        "organisation_id": who.organisation_id,
+        "country": who.country,
+        "shipment_id": shipment_id,
+        "status": status,
+    }
+    rows = session.execute(stmt, {k: v for k, v in params.items() if v is not None}).all()
+    return [
+        tuple(row[:-1])
+        for row in rows
+        if who.kind is not OrgKind.CUSTOMS or who.country in row[-1].split(";")
+    ]
+
+
+def version_visible(session: Session, who: Principal, shipment_id: str) -> tuple[Any, ...]:
+    """:func:`versions_visible` of one shipment, or ShipmentError 'not_found' (as get_visible)."""
+    found = versions_visible(session, who, shipment_id=shipment_id)
+    if not found:
+        raise ShipmentError("not_found", "shipment_id", f"no shipment {shipment_id!r}")
+    return found[0]
+
+
+def load(session: Session, ids: list[str]) -> list[Shipment]:
+    """The full rows of ``ids`` (visibility already checked by the caller), in one query."""
+    if not ids:
+        return []
+    return list(session.scalars(select(Shipment).where(Shipment.id.in_(ids))))
+
+
+def list_visible(session: Session, who: Principal, status: str | None = None) -> list[Shipment]:
+    """The shipments ``who`` may see, newest first (see :func:`versions_visible` for a caller
+    that keeps renderings)."""
     stmt = _visible(who).order_by(Shipment.created_at.desc())
-    if light:
-        stmt = stmt.options(*_HEAVY)
     if status is not None:
         stmt = stmt.where(Shipment.status == status)
     rows = list(session.scalars(stmt))
@@ -128,25 +191,9 @@ def list_visible(
     return rows
 
 
-def load_itineraries(session: Session, rows: list[Shipment]) -> None:
-    """Load the itineraries of rows read ``light``, in one query."""
-    if rows:
-        session.execute(
-            select(Shipment)
-            .where(Shipment.id.in_([r.id for r in rows]))
-            .options(undefer(Shipment.itinerary))
-            .execution_options(populate_existing=True)
-        ).all()
-
-
-def get_visible(
-    session: Session, who: Principal, shipment_id: str, light: bool = False
-) -> Shipment:
-    """The shipment, or ShipmentError 'not_found' (also when it exists but is not the caller's).
-
-    ``light``: without the itinerary and query JSON, loaded when first read (see list_visible)."""
-    stmt = _visible(who).where(Shipment.id == shipment_id)
-    row = session.scalar(stmt.options(*_HEAVY) if light else stmt)
+def get_visible(session: Session, who: Principal, shipment_id: str) -> Shipment:
+    """The shipment, or ShipmentError 'not_found' (also when it exists but is not the caller's)."""
+    row = session.scalar(_visible(who).where(Shipment.id == shipment_id))
     if row is None or (who.kind is OrgKind.CUSTOMS and who.country not in row.countries.split(";")):
         raise ShipmentError("not_found", "shipment_id", f"no shipment {shipment_id!r}")
     return row
