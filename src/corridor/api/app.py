@@ -218,6 +218,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.state.jobs = jobs
     with db.session() as session:
         app.state.network = load_stored_network(session, settings.network_dir)
+    app.state.rendered_nodes = {}  # GET /network/nodes, per filter (api/network.py)
     from corridor.store.capacity import context_for
 
     capacity_ctx = context_for(app.state.network, settings.capacity_hold_ttl_min)
