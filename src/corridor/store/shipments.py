@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from corridor.network import Network
 from corridor.routing import Itinerary
@@ -207,14 +208,14 @@ def get_visible(session: Session, who: Principal, shipment_id: str) -> Shipment:
     return row
 
 
-def _released(shipment_id: str) -> Any:
+def _released(shipment_id: Any) -> Any:
     return exists().where(
         CustomsDeclaration.shipment_id == shipment_id,
         CustomsDeclaration.state.in_(RELEASED_STATES),
     )
 
 
-def _under_way(shipment_id: str) -> Any:
+def _under_way(shipment_id: Any) -> Any:
     return exists().where(EpcisEvent.shipment_id == shipment_id, ~EpcisEvent.error_declared)
 
 
@@ -235,16 +236,9 @@ def cancel(
             "forbidden", "shipment_id", "only the forwarder that booked it may cancel"
         )
     moment = now()
-    result = session.execute(
-        update(Shipment)
-        .where(
-            Shipment.id == shipment_id,
-            Shipment.status == ShipmentStatus.PLANNED.value,
-            ~_released(shipment_id),
-            ~_under_way(shipment_id),
-        )
-        .values(status=ShipmentStatus.CANCELLED.value, cancelled_at=moment)
-        .execution_options(synchronize_session=False)
+    # Plain Core on the session's connection, the statement built once (bound parameters).
+    result = session.connection().execute(
+        _cancel_statement(), {"shipment_id": shipment_id, "cancelled_at": moment}
     )
     if getattr(result, "rowcount", 0) != 1:
         session.refresh(row)
@@ -264,5 +258,23 @@ def cancel(
         raise ShipmentError(
             "conflict", "status", f"the shipment's capacity cannot be released: {exc.reason}"
         ) from None
-    session.refresh(row)
+    # The row as the UPDATE left it, without reading it again (nothing else of it changes).
+    set_committed_value(row, "status", ShipmentStatus.CANCELLED.value)
+    set_committed_value(row, "cancelled_at", moment)
     return row
+
+
+@cache
+def _cancel_statement() -> Any:
+    """The conditional UPDATE of :func:`cancel` (parameters shipment_id and cancelled_at)."""
+    shipment_id: Any = bindparam("shipment_id")
+    return (
+        update(Shipment)
+        .where(
+            Shipment.id == shipment_id,
+            Shipment.status == ShipmentStatus.PLANNED.value,
+            ~_released(shipment_id),
+            ~_under_way(shipment_id),
+        )
+        .values(status=ShipmentStatus.CANCELLED.value, cancelled_at=bindparam("cancelled_at"))
+    )
