@@ -7,10 +7,10 @@ commit runs on a worker thread before the response is sent.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -25,6 +25,8 @@ from corridor.network import Network
 from corridor.store.accounts import Principal, principal_until
 from corridor.store.db import Database, commit
 from corridor.store.models import OrgKind
+
+T = TypeVar("T")
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -67,12 +69,18 @@ async def session(request: Request, _: TurnDep) -> AsyncIterator[Session]:
         yield s
 
 
-async def read_session(request: Request, _: TurnDep) -> AsyncIterator[Session]:
-    """:func:`session` for a GET whose statements need no common snapshot (each reads rows on
-    its own, and nothing is written): on PostgreSQL without a transaction (store/db.py)."""
+async def read(request: Request, work: Callable[[Session], T]) -> T:
+    """``work(session)`` on a worker thread, on a read session without a transaction on
+    PostgreSQL (store/db.py: each statement reads on its own; nothing may be written): session,
+    statements and their end in one hop, with no session dependency to enter and leave. For a
+    GET on the hot path whose endpoint holds its turn (``TurnDep``)."""
     db: Database = request.app.state.db
-    async with _ending(db.new_session(autocommit=True)) as s:
-        yield s
+    return await anyio.to_thread.run_sync(_read, db, work)
+
+
+def _read(db: Database, work: Callable[[Session], T]) -> T:
+    with db.session(autocommit=True) as s:
+        return work(s)
 
 
 def finish(s: Session) -> None:
@@ -147,7 +155,6 @@ async def admin(who: Annotated[Principal, Depends(principal)]) -> Principal:
 
 
 SessionDep = Annotated[Session, Depends(session, scope="function")]
-ReadSessionDep = Annotated[Session, Depends(read_session, scope="function")]
 NetworkDep = Annotated[Network, Depends(network)]
 PrincipalDep = Annotated[Principal, Depends(principal)]
 AdminDep = Annotated[Principal, Depends(admin)]

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request, Response, status
 from sqlalchemy.orm import Session
 
-from corridor.api.deps import NetworkDep, PrincipalDep, ReadSessionDep, SessionDep, finish
+from corridor.api.deps import NetworkDep, PrincipalDep, SessionDep, TurnDep, finish, read
 from corridor.api.errors import ApiError
 from corridor.api.routes import plan, query_json
 from corridor.api.schemas import ShipmentCreate, ShipmentOut
@@ -128,19 +128,28 @@ def create_shipment(
 @router.get(
     "/shipments", response_model=list[ShipmentOut], summary="List the shipments you may see"
 )
-def list_shipments(
-    s: ReadSessionDep, who: PrincipalDep, status: Literal["planned", "cancelled"] | None = None
+async def list_shipments(
+    request: Request,
+    _: TurnDep,
+    who: PrincipalDep,
+    status: Literal["planned", "cancelled"] | None = None,
 ) -> Response:
     # The versions only (a few columns, no ORM rows); the few not rendered yet in one more query.
-    bodies = _bodies(s, shipments.versions_visible(s, who, status), status)
-    finish(s)
+    def work(s: Session) -> list[bytes]:
+        return _bodies(s, shipments.versions_visible(s, who, status), status)
+
+    bodies = await read(request, work)
     return _json(b"[" + b",".join(bodies) + b"]")
 
 
 @router.get("/shipments/{shipment_id}", response_model=ShipmentOut, summary="One shipment")
-def get_shipment(shipment_id: str, s: ReadSessionDep, who: PrincipalDep) -> Response:
-    bodies = _bodies(s, [shipments.version_visible(s, who, shipment_id)])
-    finish(s)
+async def get_shipment(
+    shipment_id: str, request: Request, _: TurnDep, who: PrincipalDep
+) -> Response:
+    def work(s: Session) -> list[bytes]:
+        return _bodies(s, [shipments.version_visible(s, who, shipment_id)])
+
+    bodies = await read(request, work)
     if not bodies:  # gone between the two reads
         raise ShipmentError("not_found", "shipment_id", f"no shipment {shipment_id!r}")
     return _json(bodies[0])
