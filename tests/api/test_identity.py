@@ -91,7 +91,8 @@ def test_a_round_renews_the_tokens_in_use_and_drops_the_ones_the_database_refuse
     cache = TokenCache(ttl_s=0.3)
     for token in ("kept", "gone", "idle"):
         cache.put(token, WHO)
-    assert cache.get("kept") == WHO and cache.get("gone") == WHO  # used; "idle" is not
+    assert cache.get("kept") == WHO  # used, as is "gone"; "idle" is not
+    assert cache.get("gone") == WHO
     asked: list[list[str]] = []
 
     def lookup(digests: list[str]) -> dict[str, tuple[Principal, datetime | None]]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, Request, Response, status
-from sqlalchemy.orm import Session
 
 from corridor.api.deps import NetworkDep, PrincipalDep, SessionDep, TurnDep, finish, read
 from corridor.api.errors import ApiError
@@ -18,6 +17,9 @@ from corridor.store import shipments
 from corridor.store.capacity import committing
 from corridor.store.models import Shipment
 from corridor.store.shipments import ShipmentError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 router = APIRouter(tags=["shipments"])
 
