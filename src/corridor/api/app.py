@@ -175,7 +175,8 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         jobs.close()
         stop.set()
         worker.join(5)
-        tokens.join(5)
+        if tokens is not None:
+            tokens.join(5)
 
     app = FastAPI(
         lifespan=lifespan,

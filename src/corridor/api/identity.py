@@ -138,8 +138,11 @@ def _deadline(moment: float, ttl_s: float, expires_at: datetime | None) -> float
     return deadline
 
 
-def refresher(cache: TokenCache, lookup: Lookup, stop: threading.Event) -> threading.Thread:
-    """A daemon thread that runs ``cache.refresh(lookup)`` twice per ``ttl_s`` until ``stop``."""
+def refresher(cache: TokenCache, lookup: Lookup, stop: threading.Event) -> threading.Thread | None:
+    """A daemon thread that runs ``cache.refresh(lookup)`` twice per ``ttl_s`` until ``stop``
+    (none when the cache is off)."""
+    if cache.ttl_s <= 0:
+        return None
 
     def run() -> None:
         while not stop.wait(max(0.1, cache.ttl_s / 2)):
