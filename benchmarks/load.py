@@ -7,7 +7,8 @@ An asyncio harness (benchmarks/_client.py: a small keep-alive HTTP/1.1 client on
 about a tenth of httpx's CPU per request, one connection per client, loopback only), its clients
 spread over ``--harness-processes`` processes so that the harness does not measure itself. It also
 prints the CPU time the server's processes spent per request during the run (load-independent
-enough to compare runs on a busy machine). Each client holds its own
+enough to compare runs on a busy machine), and on PostgreSQL that of the backends serving its
+database. Each client holds its own
 API token (clients are spread over ``--organisations`` forwarders) and loops: read one of its
 shipments (35 %), list its organisation's shipments (20 %), read network nodes (15 %), book a
 shipment (20 %), cancel one of its bookings (10 %; 409 when already cancelled is a correct
