@@ -167,6 +167,27 @@ def server_cpu(svc: Service) -> float:
     return total
 
 
+def database_cpu(svc: Service) -> float:
+    """CPU seconds (user + system) used so far by the PostgreSQL backends serving the service's
+    database (their process titles name it; read from /proc), 0 on SQLite. Backends that have
+    exited are not counted, so take both readings while the server's pool is open."""
+    if not svc.url.startswith("postgresql"):
+        return 0.0
+    name = f" {svc.url.rsplit('/', 1)[-1].split('?')[0]} "
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            cmdline = (stat.parent / "cmdline").read_bytes().decode(errors="replace")
+            if not cmdline.startswith("postgres:") or name not in cmdline.replace("\x00", " "):
+                continue
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")

@@ -7,7 +7,8 @@ An asyncio harness (benchmarks/_client.py: a small keep-alive HTTP/1.1 client on
 about a tenth of httpx's CPU per request, one connection per client, loopback only), its clients
 spread over ``--harness-processes`` processes so that the harness does not measure itself. It also
 prints the CPU time the server's processes spent per request during the run (load-independent
-enough to compare runs on a busy machine). Each client holds its own
+enough to compare runs on a busy machine), and on PostgreSQL that of the backends serving its
+database. Each client holds its own
 API token (clients are spread over ``--organisations`` forwarders) and loops: read one of its
 shipments (35 %), list its organisation's shipments (20 %), read network nodes (15 %), book a
 shipment (20 %), cancel one of its bookings (10 %; 409 when already cancelled is a correct
@@ -29,7 +30,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from _client import Connection, HttpError
-from _service import PG_URL, SHORT, ms, pct, server_cpu, service
+from _service import PG_URL, SHORT, database_cpu, ms, pct, server_cpu, service
 
 OPS = (("read", 0.35), ("list", 0.20), ("nodes", 0.15), ("book", 0.20), ("cancel", 0.10))
 
@@ -227,17 +228,18 @@ def main() -> None:
             f"server ready in {startup:.1f} s"
         )
         tokens = [token for _, token in svc.tokens]
-        cpu_before = server_cpu(svc)
+        cpu_before, db_before = server_cpu(svc), database_cpu(svc)
         tally, elapsed, harness_cpu = drive_split(
             svc.base, tokens, args.duration, args.think, max(1, args.harness_processes)
         )
-        cpu = server_cpu(svc) - cpu_before
+        cpu, db_cpu = server_cpu(svc) - cpu_before, database_cpu(svc) - db_before
         report(kind, tally, elapsed)
         served = sum(len(v) for v in tally.latency.values())
         print(
             f"  server CPU: {cpu:.1f} s for {served} requests (/health included) = "
-            f"{cpu * 1000 / max(1, served):.2f} ms per request; harness CPU "
-            f"{harness_cpu * 1000 / max(1, served):.2f} ms per request"
+            f"{cpu * 1000 / max(1, served):.2f} ms per request; database backends "
+            f"{db_cpu * 1000 / max(1, served):.2f} ms; harness "
+            f"{harness_cpu * 1000 / max(1, served):.2f} ms"
         )
 
 

@@ -6,6 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from corridor.api import create_app
 from corridor.api.identity import TokenCache
@@ -69,3 +70,82 @@ def test_wrong_tokens_are_never_remembered(api):
         assert api.client.get("/api/v1/me", headers=bad).status_code == 401
     cache: TokenCache = api.client.app.state.tokens
     assert cache._known == {}
+
+
+def test_an_answer_asked_before_a_revocation_here_is_never_applied_after_it():
+    cache = TokenCache(ttl_s=60)
+    generation = cache.generation
+    cache.forget_all()  # a revocation through this process, while a lookup was under way
+    cache.put("token", WHO, generation=generation)
+    assert cache.get("token") is None
+    cache.put("token", WHO, generation=cache.generation)
+    assert cache.get("token") == WHO
+    generation, asked = cache.due()
+    assert asked == [TokenCache.key("token")]
+    cache.forget_all()
+    cache.renew(generation, time.monotonic(), asked, {asked[0]: (WHO, None)})
+    assert cache.get("token") is None
+
+
+def test_a_round_renews_the_tokens_in_use_and_drops_the_ones_the_database_refuses():
+    cache = TokenCache(ttl_s=0.3)
+    for token in ("kept", "gone", "idle"):
+        cache.put(token, WHO)
+    assert cache.get("kept") == WHO  # used, as is "gone"; "idle" is not
+    assert cache.get("gone") == WHO
+    asked: list[list[str]] = []
+
+    def lookup(digests: list[str]) -> dict[str, tuple[Principal, datetime | None]]:
+        asked.append(sorted(digests))
+        return {TokenCache.key("kept"): (WHO, None)}
+
+    assert cache.refresh(lookup) == 2
+    assert asked == [sorted([TokenCache.key("kept"), TokenCache.key("gone")])]
+    assert cache.get("gone") is None  # the database said no: dropped at once
+    time.sleep(0.2)
+    assert cache.get("kept") == WHO
+    assert cache.refresh(lookup) == 1  # only what was used since the last round
+    time.sleep(0.2)  # 0.4 s after it was put, 0.2 s after its last renewal
+    assert cache.get("kept") == WHO
+    assert cache.get("idle") is None  # never renewed: gone after the bound
+    assert cache.refresh(lambda digests: {}) == 1
+    assert cache.get("kept") is None
+
+
+def _token_queries(db) -> list[str]:
+    """The statements that look tokens up, as the database receives them."""
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if "api_tokens.token_hash" in statement:
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    return seen
+
+
+def test_a_token_in_steady_use_is_renewed_in_rounds_not_looked_up_per_request(seeded, tmp_path):
+    settings = Settings(var_dir=tmp_path, token_cache_s=0.4)
+    with TestClient(create_app(settings, seeded.db), raise_server_exceptions=False) as client:
+        login = {"email": FORWARDER, "password": seeded.passwords[FORWARDER]}
+        token = client.post("/api/v1/auth/login", json=login).json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        seen = _token_queries(seeded.db)
+        began = time.monotonic()
+        while time.monotonic() - began < 1.6:  # four bounds
+            assert client.get("/api/v1/me", headers=headers).status_code == 200
+            time.sleep(0.05)
+        single = [q for q in seen if " IN " not in q.upper()]
+        rounds = [q for q in seen if " IN " in q.upper()]
+        assert len(single) == 1, seen  # the first request only
+        assert len(rounds) >= 3
+
+        # revoked elsewhere while in steady use: refused within the bound
+        with seeded.db.session(write=True) as s:
+            who = accounts.principal_for(s, token)
+            assert who is not None
+            accounts.revoke_token(s, None, who.token_id)
+        revoked = time.monotonic()
+        while client.get("/api/v1/me", headers=headers).status_code == 200:
+            assert time.monotonic() - revoked < 0.4 + 0.1
+            time.sleep(0.02)

@@ -35,12 +35,19 @@ def test_read_and_list_follow_a_cancel_and_match_the_model(api):
         assert row is not None
         assert first.json() == json.loads(out(row).model_dump_json())
     listed = api.client.get("/api/v1/shipments", params={"status": "planned"}, headers=h).json()
-    assert sid in [x["id"] for x in listed]
+    assert [x for x in listed if x["id"] == sid] == [booked.json()]
 
-    assert api.client.post(f"/api/v1/shipments/{sid}/cancel", headers=h).status_code == 200
+    cancelled_answer = api.client.post(f"/api/v1/shipments/{sid}/cancel", headers=h)
+    assert cancelled_answer.status_code == 200
     again = api.client.get(f"/api/v1/shipments/{sid}", headers=h).json()
     assert again["status"] == "cancelled"
     assert again["cancelled_at"] is not None
+    # The cancel's answer (made without reading the row again) is the stored row.
+    with api.db.session() as s:
+        row = s.get(Shipment, sid)
+        assert row is not None
+        stored = json.loads(out(row).model_dump_json())
+    assert cancelled_answer.json() == stored == again
     planned = api.client.get("/api/v1/shipments", params={"status": "planned"}, headers=h).json()
     assert sid not in [x["id"] for x in planned]
     cancelled = api.client.get("/api/v1/shipments", params={"status": "cancelled"}, headers=h)

@@ -6,6 +6,7 @@ import functools
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
@@ -23,6 +24,7 @@ from corridor.api import (
     capacity_moments,
     customs,
     errors,
+    identity,
     network,
     notices,
     queue,
@@ -39,7 +41,7 @@ from corridor.customs.risk import load_profiles
 from corridor.jobs import JobQueue
 from corridor.settings import Settings
 from corridor.store import files
-from corridor.store.accounts import set_password_cost
+from corridor.store.accounts import Principal, principals_by_digest, set_password_cost
 from corridor.store.db import Database
 from corridor.store.network import load_stored_network
 from corridor.web import STATIC_DIR
@@ -91,6 +93,12 @@ async def ready(request: Request) -> ReadyOut:
     reserved connections, never queued behind the request turns; 503 when it fails."""
     await availability.ping(request.app, request.app.state.db)
     return ReadyOut(**_health(request).model_dump(), database_ready=True)
+
+
+def _valid_tokens(db: Database, digests: list[str]) -> dict[str, tuple[Principal, datetime | None]]:
+    """The token cache's refresher asks here (api/identity.py): one short read."""
+    with db.session(autocommit=True) as s:
+        return principals_by_digest(s, digests)
 
 
 @functools.cache
@@ -161,11 +169,14 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
 
         worker = threading.Thread(target=deliver, name="corridor-webhooks", daemon=True)
         worker.start()
+        tokens = identity.refresher(app.state.tokens, functools.partial(_valid_tokens, db), stop)
         jobs.start_consumer(settings.jobs_threads)
         yield
         jobs.close()
         stop.set()
         worker.join(5)
+        if tokens is not None:
+            tokens.join(5)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -208,6 +219,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.state.jobs = jobs
     with db.session() as session:
         app.state.network = load_stored_network(session, settings.network_dir)
+    app.state.rendered_nodes = {}  # GET /network/nodes, per filter (api/network.py)
     from corridor.store.capacity import context_for
 
     capacity_ctx = context_for(app.state.network, settings.capacity_hold_ttl_min)

@@ -7,9 +7,10 @@ commit runs on a worker thread before the response is sent.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -24,6 +25,8 @@ from corridor.network import Network
 from corridor.store.accounts import Principal, principal_until
 from corridor.store.db import Database, commit
 from corridor.store.models import OrgKind
+
+T = TypeVar("T")
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -57,9 +60,38 @@ def _abandon(s: Session) -> None:
 
 async def session(request: Request, _: TurnDep) -> AsyncIterator[Session]:
     """The request's session, committed when the endpoint returns and before the response is sent
-    (scope="function"), so a client that gets a 2xx can rely on the next request seeing it."""
+    (scope="function"), so a client that gets a 2xx can rely on the next request seeing it.
+
+    The commit costs a second hop to a worker thread; an endpoint on the hot path saves it with
+    :func:`finish` on its own thread, and then this only closes the session."""
     db: Database = request.app.state.db
-    s = db.new_session(write=request.method not in READ_METHODS)
+    async with _ending(db.new_session(write=request.method not in READ_METHODS)) as s:
+        yield s
+
+
+async def read(request: Request, work: Callable[[Session], T]) -> T:
+    """``work(session)`` on a worker thread, on a read session without a transaction on
+    PostgreSQL (store/db.py: each statement reads on its own; nothing may be written): session,
+    statements and their end in one hop, with no session dependency to enter and leave. For a
+    GET on the hot path whose endpoint holds its turn (``TurnDep``)."""
+    db: Database = request.app.state.db
+    return await anyio.to_thread.run_sync(_read, db, work)
+
+
+def _read(db: Database, work: Callable[[Session], T]) -> T:
+    with db.session(autocommit=True) as s:
+        return work(s)
+
+
+def finish(s: Session) -> None:
+    """Commit the request's session on the endpoint's worker thread, before it returns (one hop
+    per request; the session dependency then only closes it, which needs no round trip)."""
+    commit(s)
+
+
+@asynccontextmanager
+async def _ending(s: Session) -> AsyncIterator[Session]:
+    """Commit ``s`` on a worker thread when the endpoint succeeded, roll it back otherwise."""
     try:
         yield s
     except BaseException:
@@ -83,7 +115,7 @@ async def network(request: Request) -> Network:
 def _look_up(db: Database, token: str) -> tuple[Principal, datetime | None] | None:
     # A short read of its own, also for writes: the write session takes SQLite's write lock at
     # its first statement, which should be the endpoint's, after any slow work such as planning.
-    with db.session() as own:
+    with db.session(autocommit=True) as own:
         return principal_until(own, token)
 
 
@@ -102,10 +134,11 @@ async def principal(
     if who is not None:
         return who
     db: Database = request.app.state.db
+    generation = cache.generation
     found = await anyio.to_thread.run_sync(_look_up, db, token)
     if found is None:
         raise ApiError(401, "unauthorized", "Authorization", "unknown, revoked or expired token")
-    cache.put(token, *found)
+    cache.put(token, *found, generation=generation)
     return found[0]
 
 

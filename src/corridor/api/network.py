@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-from pydantic import BaseModel, Field, create_model
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field, TypeAdapter, create_model
 
 from corridor.api.deps import NetworkDep, PrincipalDep
 from corridor.api.errors import ApiError
@@ -108,15 +108,34 @@ class FeatureCollection(BaseModel):
     features: list[Feature]
 
 
+_NODE_LIST = TypeAdapter(list[Node])
+
+
 @router.get("/nodes", response_model=list[Node], summary="Nodes, optionally of one country or kind")
-def nodes(
-    network: NetworkDep, _: PrincipalDep, country: str | None = None, kind: str | None = None
-) -> list[Node]:
-    return [
-        n
-        for n in network.nodes.values()
-        if (country is None or n.country == country.upper()) and (kind is None or n.kind == kind)
-    ]
+async def nodes(
+    request: Request,
+    network: NetworkDep,
+    _: PrincipalDep,
+    country: str | None = None,
+    kind: str | None = None,
+) -> Response:
+    """Answered on the event loop from JSON rendered once per filter: the network a process
+    holds never changes, and rendering it per request (pydantic validating and serialising every
+    node, on a worker thread) was most of the cost of the call."""
+    wanted = country.upper() if country is not None else None
+    key = (wanted, kind)
+    known: dict[tuple[str | None, str | None], bytes] = request.app.state.rendered_nodes
+    body = known.get(key)
+    if body is None:
+        found = [
+            n
+            for n in network.nodes.values()
+            if (wanted is None or n.country == wanted) and (kind is None or n.kind == kind)
+        ]
+        body = _NODE_LIST.dump_json(found, by_alias=True)
+        if found:  # a filter matching nothing is not remembered: the keys stay bounded
+            known[key] = body
+    return Response(body, media_type="application/json")
 
 
 @router.get("/nodes/{node_id}", response_model=Node, summary="One node")

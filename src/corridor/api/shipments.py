@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, Request, Response, status
 
-from corridor.api.deps import NetworkDep, PrincipalDep, SessionDep
+from corridor.api.deps import NetworkDep, PrincipalDep, SessionDep, TurnDep, finish, read
 from corridor.api.errors import ApiError
 from corridor.api.routes import plan, query_json
 from corridor.api.schemas import ShipmentCreate, ShipmentOut
@@ -16,6 +16,10 @@ from corridor.routing import Itinerary
 from corridor.store import shipments
 from corridor.store.capacity import committing
 from corridor.store.models import Shipment
+from corridor.store.shipments import ShipmentError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 router = APIRouter(tags=["shipments"])
 
@@ -32,10 +36,10 @@ def rendered(row: Shipment) -> bytes:
     Building and serialising a shipment's itinerary costs about half a millisecond of CPU, and a
     forwarder's list repeats every one of its shipments on every call: under load the list was the
     largest share of the server's CPU. A booked itinerary never changes; what may (today only a
-    cancel: status and cancelled_at) is part of the key, with the arrival, cost and CO2e, so a
-    row that changed is rendered anew, never served stale.
+    cancel: status and cancelled_at) is part of the key (``store.shipments.VERSION``, with the
+    arrival, cost, CO2e and reference), so a row that changed is rendered anew, never served stale.
     """
-    key = _key(row)
+    key = shipments.version(row)
     with _RENDERED_LOCK:
         found = _RENDERED.get(key)
         if found is not None:
@@ -49,21 +53,30 @@ def rendered(row: Shipment) -> bytes:
     return body
 
 
-def _key(row: Shipment) -> tuple[Any, ...]:
-    return (
-        row.id,
-        row.status,
-        row.cancelled_at,
-        row.arrival_at,
-        row.cost_usd,
-        row.co2e_kg,
-        row.reference,
-    )
+def _bodies(s: Session, versions: list[tuple[Any, ...]], status: str | None = None) -> list[bytes]:
+    """The renderings of ``versions`` (from ``store.shipments.versions_visible``), in order: the
+    remembered ones as they are, the others from their rows, loaded in one query.
 
-
-def _known(row: Shipment) -> bool:
+    A row that changed between the two reads (no common snapshot) is answered in its newer state,
+    or left out when it no longer has the ``status`` asked for."""
     with _RENDERED_LOCK:
-        return _key(row) in _RENDERED
+        found = [_RENDERED.get(v) for v in versions]
+        for v, body in zip(versions, found, strict=True):
+            if body is not None:
+                _RENDERED.move_to_end(v)
+    missing = [v[0] for v, body in zip(versions, found, strict=True) if body is None]
+    if not missing:
+        return [body for body in found if body is not None]
+    rows = {row.id: row for row in shipments.load(s, missing)}
+    answers: list[bytes] = []
+    for v, body in zip(versions, found, strict=True):
+        if body is None:
+            row = rows.get(v[0])
+            if row is None or (status is not None and row.status != status):
+                continue
+            body = rendered(row)
+        answers.append(body)
+    return answers
 
 
 def _json(body: bytes, status_code: int = 200) -> Response:
@@ -109,25 +122,39 @@ def create_shipment(
             f"the route has {len(options)} option(s); pick 0-{len(options) - 1}",
         )
     row = shipments.create(s, who, network, body.reference, query_json(query), options[body.option])
-    return _json(rendered(row), status.HTTP_201_CREATED)  # and remembered for the reads
+    answer = rendered(row)  # and remembered for the reads
+    finish(s)
+    return _json(answer, status.HTTP_201_CREATED)
 
 
 @router.get(
     "/shipments", response_model=list[ShipmentOut], summary="List the shipments you may see"
 )
-def list_shipments(
-    s: SessionDep, who: PrincipalDep, status: Literal["planned", "cancelled"] | None = None
+async def list_shipments(
+    request: Request,
+    _: TurnDep,
+    who: PrincipalDep,
+    status: Literal["planned", "cancelled"] | None = None,
 ) -> Response:
-    # Light rows (no itinerary JSON read and parsed); the few not rendered yet get theirs in one
-    # query.
-    rows = shipments.list_visible(s, who, status, light=True)
-    shipments.load_itineraries(s, [row for row in rows if not _known(row)])
-    return _json(b"[" + b",".join(rendered(row) for row in rows) + b"]")
+    # The versions only (a few columns, no ORM rows); the few not rendered yet in one more query.
+    def work(s: Session) -> list[bytes]:
+        return _bodies(s, shipments.versions_visible(s, who, status), status)
+
+    bodies = await read(request, work)
+    return _json(b"[" + b",".join(bodies) + b"]")
 
 
 @router.get("/shipments/{shipment_id}", response_model=ShipmentOut, summary="One shipment")
-def get_shipment(shipment_id: str, s: SessionDep, who: PrincipalDep) -> Response:
-    return _json(rendered(shipments.get_visible(s, who, shipment_id, light=True)))
+async def get_shipment(
+    shipment_id: str, request: Request, _: TurnDep, who: PrincipalDep
+) -> Response:
+    def work(s: Session) -> list[bytes]:
+        return _bodies(s, [shipments.version_visible(s, who, shipment_id)])
+
+    bodies = await read(request, work)
+    if not bodies:  # gone between the two reads
+        raise ShipmentError("not_found", "shipment_id", f"no shipment {shipment_id!r}")
+    return _json(bodies[0])
 
 
 @router.post(

@@ -8,6 +8,8 @@ any process, on any machine, may answer any request (docs/deploy.md).
 
 from __future__ import annotations
 
+import gc
+
 from fastapi import FastAPI
 
 from corridor.api.app import create_app
@@ -18,4 +20,19 @@ from corridor.store.db import Database
 def app() -> FastAPI:
     """A new app over the configured database (``CORRIDOR_*`` settings), which must be prepared."""
     settings = get_settings()
-    return create_app(settings, Database.from_settings(settings))
+    app = create_app(settings, Database.from_settings(settings))
+    settle_memory()
+    return app
+
+
+def settle_memory() -> None:
+    """Once a serving process has built its app: move what it holds for good out of the garbage
+    collector's reach.
+
+    The app holds some 200,000 long-lived objects (the network, its timetables, the planner's
+    tables). A full collection walks them all, 60-130 ms with the event loop stopped, which shows
+    as a spike in /health; after ``gc.freeze`` no collection walks them again. (Collections as
+    such cost little here: 0.6 % of a worker's CPU under load, measured.)
+    """
+    gc.collect()
+    gc.freeze()

@@ -65,7 +65,11 @@ def serve(
         "timeout_keep_alive": settings.keep_alive_s,
     }
     if workers == 1:
-        uvicorn.run(create_app(settings, db), **common)  # type: ignore[arg-type]
+        from corridor.api.worker import settle_memory
+
+        app = create_app(settings, db)
+        settle_memory()
+        uvicorn.run(app, **common)  # type: ignore[arg-type]
         return
     db.dispose()  # each worker opens its own pool
     uvicorn.run(

@@ -191,41 +191,73 @@ def principal_for(session: Session, token: str) -> Principal | None:
     return None if found is None else found[0]
 
 
-def principal_until(session: Session, token: str) -> tuple[Principal, datetime | None] | None:
-    """:func:`principal_for` and the moment the token expires (None: never), for a cache.
+def _principal_columns() -> Any:
+    return select(
+        ApiToken.id,
+        ApiToken.revoked,
+        ApiToken.expires_at,
+        User.id,
+        User.email,
+        User.name,
+        Organisation.id,
+        Organisation.name,
+        Organisation.kind,
+        Organisation.country,
+        ApiToken.token_hash,
+    )
 
-    One indexed query over the columns needed (no ORM objects are built: it runs on every request
-    whose token is not remembered by the API's cache)."""
-    found = session.execute(
-        select(
-            ApiToken.id,
-            ApiToken.revoked,
-            ApiToken.expires_at,
-            User.id,
-            User.email,
-            User.name,
-            Organisation.id,
-            Organisation.name,
-            Organisation.kind,
-            Organisation.country,
-        )
-        .join(User, User.id == ApiToken.user_id)
-        .join(Organisation, Organisation.id == User.organisation_id)
-        .outerjoin(DisabledUser, DisabledUser.user_id == User.id)
-        .where(ApiToken.token_hash == _digest(token), DisabledUser.user_id.is_(None))
-    ).first()
-    if found is None:
-        return None
-    token_id, revoked, expires_at, user_id, email, name, org_id, org_name, kind, country = found
+
+def _valid(row: Any, moment: datetime) -> tuple[Principal, datetime | None] | None:
+    token_id, revoked, expires_at, user_id, email, name, org_id, org_name, kind, country, _ = row
     if revoked:
         return None
     expires = None
     if expires_at is not None:
         expires = expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=UTC)
-        if expires <= now():
+        if expires <= moment:
             return None
     who = Principal(user_id, email, name, org_id, org_name, OrgKind(kind), country, token_id)
     return who, expires
+
+
+def _principals(digests: Any) -> Any:
+    return (
+        _principal_columns()
+        .join(User, User.id == ApiToken.user_id)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .outerjoin(DisabledUser, DisabledUser.user_id == User.id)
+        .where(digests, DisabledUser.user_id.is_(None))
+    )
+
+
+def principal_until(session: Session, token: str) -> tuple[Principal, datetime | None] | None:
+    """:func:`principal_for` and the moment the token expires (None: never), for a cache.
+
+    One indexed query over the columns needed (no ORM objects are built: it runs on every request
+    whose token is not remembered by the API's cache)."""
+    found = session.execute(_principals(ApiToken.token_hash == _digest(token))).first()
+    return None if found is None else _valid(found, now())
+
+
+#: Token digests asked about in one statement by :func:`principals_by_digest`.
+DIGESTS_PER_QUERY = 500
+
+
+def principals_by_digest(
+    session: Session, digests: list[str]
+) -> dict[str, tuple[Principal, datetime | None]]:
+    """:func:`principal_until` for many tokens at once, by their SHA-256 hex digests (what the
+    API's token cache keeps): the tokens still valid, each with its principal and expiry. A digest
+    missing from the answer is unknown, revoked or expired, or its user is gone or disabled."""
+    moment = now()
+    out: dict[str, tuple[Principal, datetime | None]] = {}
+    for start in range(0, len(digests), DIGESTS_PER_QUERY):
+        chunk = digests[start : start + DIGESTS_PER_QUERY]
+        for row in session.execute(_principals(ApiToken.token_hash.in_(chunk))):
+            valid = _valid(row, moment)
+            if valid is not None:
+                out[row[-1]] = valid
+    return out
 
 
 def revoke(session: Session, token_id: str) -> None:

@@ -4,7 +4,11 @@ The concurrency model (docs/deploy.md): every request runs in a worker thread wi
 session; a process has ``threads`` such threads and a pool of ``threads + reserve`` connections, so
 a request never waits for a connection behind another request that is waiting for a thread.
 
-* **Reads** begin an ordinary transaction.
+* **Reads** begin an ordinary transaction. A read of one or more independent statements that needs
+  no snapshot across them (``session(autocommit=True)``: a request's plain GET of its own rows, a
+  token lookup) runs on PostgreSQL without one: each statement is its own READ COMMITTED
+  transaction, which is what each statement of a READ COMMITTED transaction sees anyway, without
+  the BEGIN and COMMIT round trips. SQLite ignores the flag.
 * **Writes** (``write_session()``, or ``session(write=True)``) begin with ``BEGIN IMMEDIATE`` on
   SQLite: the write lock is taken at the first statement and a second writer waits for it (busy
   timeout) instead of failing half-way when its read snapshot turns stale. On PostgreSQL a write
@@ -162,6 +166,14 @@ class Database:
         self._write_sessions = sessionmaker(
             self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
         )
+        self._autocommit_sessions = (
+            self._sessions
+            if sqlite
+            else sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+            )
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -179,18 +191,24 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def new_session(self, write: bool = False) -> Session:
-        """A session the caller commits and closes (the API's request dependency does)."""
+    def new_session(self, write: bool = False, autocommit: bool = False) -> Session:
+        """A session the caller commits and closes (the API's request dependency does).
+
+        ``autocommit=True`` (reads only, never with ``write``): on PostgreSQL each statement is its
+        own transaction (see the module docstring); never use it for a session that writes."""
+        if autocommit and not write:
+            return self._autocommit_sessions()
         return (self._write_sessions if write else self._sessions)()
 
     @contextmanager
-    def session(self, write: bool = False) -> Iterator[Session]:
+    def session(self, write: bool = False, autocommit: bool = False) -> Iterator[Session]:
         """A session that commits on success and rolls back on any error.
 
         ``write=True`` takes SQLite's write lock at the first statement (``BEGIN IMMEDIATE``); use
         it whenever the transaction may write, and keep slow work (planning, hashing) before it.
+        ``autocommit=True``: a read without a transaction on PostgreSQL (see :meth:`new_session`).
         """
-        session = self.new_session(write)
+        session = self.new_session(write, autocommit)
         try:
             yield session
             commit(session)
