@@ -77,13 +77,15 @@ def _stored(session: Session, ids: list[str]) -> dict[str, tuple[str, dict[str, 
     return found
 
 
-def _values(fact: Fact, organisation_id: str, record_time: datetime) -> tuple[Any, ...]:
-    """The row of ``fact`` in :data:`COLUMNS` order (the body still a dict)."""
+def _values(fact: Fact, organisation_id: str, recorded: Any, sqlite: bool) -> tuple[Any, ...]:
+    """The row of ``fact`` in :data:`COLUMNS` order, ready for the driver: the body as JSON text,
+    and on SQLite the times as SQLAlchemy's DATETIME stores them (``recorded`` is converted
+    already). Built before the transaction's first statement, so none of it holds a lock."""
     return (
         fact.event_id,
         fact.event_type[:30],
-        fact.event_time,
-        record_time,
+        _sqlite_time(fact.event_time) if sqlite else fact.event_time,
+        recorded,
         fact.action,
         (fact.biz_step or "")[:100] or None,
         (fact.disposition or "")[:100] or None,
@@ -93,7 +95,7 @@ def _values(fact: Fact, organisation_id: str, record_time: datetime) -> tuple[An
         fact.shipments[0] if fact.shipments else None,
         fact.error_declaration,
         organisation_id,
-        fact.body,
+        _json(fact.body),
     )
 
 
@@ -140,7 +142,7 @@ def _copy_new(session: Session, rows: list[tuple[Any, ...]]) -> set[str]:
         cur.execute(_STAGE)
         with cur.copy(f"COPY epcis_stage (ord, {names}) FROM STDIN") as copy:
             for n, row in enumerate(rows):
-                copy.write_row((n, *row[:-1], _json(row[-1])))
+                copy.write_row((n, *row))
         cur.execute(
             f"INSERT INTO epcis_events ({names}) SELECT {names} FROM epcis_stage ORDER BY ord "
             "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
@@ -164,28 +166,22 @@ SQLITE_ROWS = 500
 
 def _sqlite_time(when: datetime) -> str:
     """A UTC datetime as SQLAlchemy's SQLite DATETIME stores it (``UTCDateTime`` reads it)."""
-    return when.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if when.tzinfo is not UTC:
+        when = when.astimezone(UTC)
+    return when.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _insert_sqlite(session: Session, rows: list[tuple[Any, ...]]) -> set[str]:
     """SQLite: multi-row ``INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING event_id`` on
-    the driver, values converted here as SQLAlchemy's column types would (UTC times as text,
-    bodies as JSON text): SQLAlchemy's per-value processing of 14,000 values per document of
-    1,000 events cost more than SQLite's own work."""
+    the driver, with the values :func:`_values` converted as SQLAlchemy's column types would:
+    SQLAlchemy's per-value processing of 14,000 values per document of 1,000 events cost more
+    than SQLite's own work."""
     connection = session.connection()
     names = ", ".join(COLUMNS)
     inserted: set[str] = set()
     for start in range(0, len(rows), SQLITE_ROWS):
         batch = rows[start : start + SQLITE_ROWS]
-        flat: list[Any] = []
-        recorded: tuple[datetime | None, str] = (None, "")
-        for row in batch:
-            flat += row
-            flat[-12] = _sqlite_time(row[2])
-            if row[3] is not recorded[0]:  # one record time per capture: converted once
-                recorded = (row[3], _sqlite_time(row[3]))
-            flat[-11] = recorded[1]
-            flat[-1] = _json(row[-1])
+        flat = [value for row in batch for value in row]
         values = ", ".join(["(" + ", ".join(["?"] * len(COLUMNS)) + ")"] * len(batch))
         found = connection.exec_driver_sql(
             f"INSERT INTO epcis_events ({names}) VALUES {values} "
@@ -254,6 +250,9 @@ def capture(
         schema_checked=schema_checked,
     )
     _too_long(prepared)
+    sqlite = session.get_bind().dialect.name != "postgresql"
+    recorded = _sqlite_time(moment) if sqlite else moment
+    ready = {f.event_id: _values(f, who.organisation_id, recorded, sqlite) for f in prepared.facts}
     named = sorted({s for f in prepared.facts for s in f.shipments})
     owners: dict[str, str] = {}
     for start in range(0, len(named), CHUNK):
@@ -272,7 +271,7 @@ def capture(
             _against_stored(session, who, fact, i, stored[fact.event_id], result, moment)
         else:
             fresh.append((fact, i))
-    rows = [_values(f, who.organisation_id, moment) for f, _ in fresh]
+    rows = [ready[f.event_id] for f, _ in fresh]
     serialise_inserts(session)
     inserted = _insert_new(session, rows)
     raced = [(f, i) for f, i in fresh if f.event_id not in inserted]
