@@ -269,3 +269,67 @@ def test_stored_rows_read_back_as_captured(seeded):
         assert row.body["eventTime"] == event["eventTime"]
         epcs = s.scalars(select(EpcisEpc.epc).where(EpcisEpc.event_id == event["eventID"]))
         assert list(epcs) == ["urn:epc:id:bic:CSQU3054383"]
+
+
+def test_an_event_stored_behind_the_lock_is_found_not_lost(seeded, monkeypatch):
+    """Every insert into ``epcis_events`` goes through the capture lock, so PostgreSQL COPies new
+    rows straight into the table. Should a row exist all the same (forced here: the look for
+    stored ids misses it once), the COPY is undone to its savepoint and the conflict-skipping
+    path stores the rest: the stored event counts as a duplicate, the new one once, no error."""
+    from sqlalchemy import func, select
+
+    from corridor.store import tracking_capture
+    from corridor.store.models import EpcisEvent
+    from tests.tracking.test_conformance import _admin
+
+    who = _admin(seeded.db)
+
+    def doc(*ids: str) -> dict:
+        return {
+            "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": "2026-03-01T00:00:00Z",
+            "epcisBody": {
+                "eventList": [
+                    {
+                        "type": "ObjectEvent",
+                        "eventID": ident,
+                        "eventTime": "2026-03-01T10:00:00Z",
+                        "eventTimeZoneOffset": "+00:00",
+                        "epcList": ["urn:epc:id:bic:CSQU3054383"],
+                        "action": "OBSERVE",
+                        "readPoint": {"id": "urn:corridor:node:aktau_port"},
+                    }
+                    for ident in ids
+                ]
+            },
+        }
+
+    first, second = (
+        "urn:uuid:00000000-0000-4000-8000-00000000000a",
+        "urn:uuid:00000000-0000-4000-8000-00000000000b",
+    )
+    with seeded.db.write_session() as s:
+        assert tracking_capture.capture(s, who, {"aktau_port"}, doc(first)).captured == 1
+    real = tracking_capture._existing
+    calls = []
+
+    def blind_once(session, ids):
+        calls.append(ids)
+        return [] if len(calls) == 1 else real(session, ids)
+
+    monkeypatch.setattr(tracking_capture, "_existing", blind_once)
+    with seeded.db.write_session() as s:
+        result = tracking_capture.capture(s, who, {"aktau_port"}, doc(first, second))
+    assert (result.captured, result.summary()["duplicates"]) == (1, 1)
+    assert len(calls) == 2  # the miss, then the look at what the insert found stored
+    with seeded.db.session() as s:
+        counts = dict(
+            s.execute(
+                select(EpcisEvent.event_id, func.count())
+                .where(EpcisEvent.event_id.in_([first, second]))
+                .group_by(EpcisEvent.event_id)
+            ).all()
+        )
+    assert counts == {first: 1, second: 1}

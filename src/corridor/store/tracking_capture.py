@@ -1,10 +1,13 @@
 """Storing captured EPCIS events: all of a document or none, race-safe, tenant-checked.
 
 The rules (schema, stamps, references, who may correct) are in ``corridor.tracking.capture``;
-this module reads what they need and writes the outcome. New events go in with
-``INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING event_id``: two clients capturing the same
-new event at once both succeed without a unique-violation error, one inserts it, and the other
-finds it stored and compares content (same: a duplicate; different: a conflict).
+this module reads what they need and writes the outcome. Captures that insert are serialised
+from their look for stored ids to their commit (SQLite's write lock; on PostgreSQL an advisory
+lock, see :func:`serialise_inserts`): two clients capturing the same new event at once both
+succeed without a unique-violation error, one inserts it, and the other finds it stored and
+compares content (same: a duplicate; different: a conflict). New events go in with
+``INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING event_id`` on SQLite and by COPY on
+PostgreSQL (with a fallback that skips conflicts, should one occur all the same).
 """
 
 from __future__ import annotations
@@ -132,9 +135,34 @@ def _json(body: Any) -> str:
 
 
 def _copy_new(session: Session, rows: list[tuple[Any, ...]]) -> set[str]:
+    """PostgreSQL: COPY the rows straight into ``epcis_events``; the event_ids inserted.
+
+    :func:`capture` holds the capture lock (:func:`serialise_inserts`) since before it looked for
+    stored ids, and every insert into ``epcis_events`` goes through it, so none of these rows can
+    exist. Should one exist all the same, the COPY is undone to its savepoint and the rows go
+    through :func:`_copy_staged`, which skips conflicts: never an error, never a lost event."""
+    import psycopg
+
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    names = ", ".join(COLUMNS)
+    try:
+        # raw.transaction(): a savepoint inside the capture's open transaction
+        with (
+            raw.transaction(),
+            raw.cursor() as cur,
+            cur.copy(f"COPY epcis_events ({names}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.errors.UniqueViolation:
+        return _copy_staged(session, rows)
+    return {row[0] for row in rows}
+
+
+def _copy_staged(session: Session, rows: list[tuple[Any, ...]]) -> set[str]:
     """PostgreSQL: COPY the rows into a temporary stage, then one INSERT ... SELECT with
-    ON CONFLICT DO NOTHING RETURNING (COPY itself cannot skip conflicts). Bodies are encoded
-    by orjson; about twice as fast as batched INSERTs."""
+    ON CONFLICT DO NOTHING RETURNING (COPY itself cannot skip conflicts)."""
     raw = session.connection().connection.driver_connection
     assert raw is not None
     names = ", ".join(COLUMNS)
@@ -202,12 +230,15 @@ def _insert_new(session: Session, rows: list[tuple[Any, ...]]) -> set[str]:
 
 
 def serialise_inserts(session: Session) -> None:
-    """On PostgreSQL, make capture order (event ids) equal commit order.
+    """On PostgreSQL, make capture order (event ids) equal commit order, and captures one at a
+    time from their look for stored ids to their commit.
 
     Ids come from a sequence when inserted, but transactions commit in any order, so a reader
     following ids (a subscription's position) could pass an id that commits later and never see
-    it. A transaction-scoped advisory lock taken just before the inserts and held to commit makes
-    inserting transactions commit in id order. SQLite already has one writer at a time.
+    it. A transaction-scoped advisory lock taken just before the look for stored ids and held to
+    commit makes inserting transactions commit in id order, and means that no other capture
+    inserts an id between that look and this one's insert (so new rows can be COPied straight
+    into the table). SQLite already has one writer at a time (``BEGIN IMMEDIATE``).
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(827301)"))
@@ -264,6 +295,7 @@ def capture(
         owners.update({sid: org for sid, org in found})
     check_references(prepared, who.kind.value, who.organisation_id, owners, nodes)
     result = CaptureResult(duplicates=[{"index": i, "of": j} for i, j in prepared.duplicates])
+    serialise_inserts(session)
     stored = _stored(session, [f.event_id for f in prepared.facts])
     fresh: list[tuple[Fact, int]] = []
     for fact, i in zip(prepared.facts, prepared.indexes, strict=True):
@@ -272,7 +304,6 @@ def capture(
         else:
             fresh.append((fact, i))
     rows = [ready[f.event_id] for f, _ in fresh]
-    serialise_inserts(session)
     inserted = _insert_new(session, rows)
     raced = [(f, i) for f, i in fresh if f.event_id not in inserted]
     if raced:  # captured by someone else between our read and our insert
