@@ -246,12 +246,19 @@ async def _capture_now(
     on the event loop, holding neither a thread nor a connection), so a burst of captures never
     takes every thread from the other requests; each holds a database turn while it runs."""
     settings = settings_of(request)
-    lanes: asyncio.Semaphore | None = getattr(request.app.state, "capture_lanes", None)
-    if lanes is None:
-        lanes = request.app.state.capture_lanes = asyncio.Semaphore(
-            settings.jobs_interactive_threads
+    loop = asyncio.get_running_loop()
+    held = getattr(request.app.state, "capture_lanes", None)
+    if held is None or held[0] is not loop:  # one per event loop (an asyncio primitive's own)
+        held = request.app.state.capture_lanes = (
+            loop,
+            asyncio.Semaphore(settings.jobs_interactive_threads),
         )
-    nodes = frozenset(request.app.state.network.nodes)
+    lanes: asyncio.Semaphore = held[1]
+    network = request.app.state.network
+    cached = getattr(request.app.state, "capture_nodes", None)
+    if cached is None or cached[0] is not network:  # the network's place ids, built once
+        cached = request.app.state.capture_nodes = (network, frozenset(network.nodes))
+    nodes: frozenset[str] = cached[1]
     async with lanes:
         turns = await take_turn(request.app)
         try:
