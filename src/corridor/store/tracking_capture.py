@@ -220,6 +220,19 @@ def _insert_sqlite(session: Session, rows: list[tuple[Any, ...]]) -> set[str]:
     return inserted
 
 
+def _insert_identifiers_sqlite(session: Session, identifiers: list[tuple[str, str, str]]) -> None:
+    """SQLite: the identifiers in multi-row INSERTs of 1,000 rows (half the time of executemany,
+    which steps the statement once per row)."""
+    connection = session.connection()
+    for start in range(0, len(identifiers), 1000):
+        batch = identifiers[start : start + 1000]
+        connection.exec_driver_sql(
+            "INSERT INTO epcis_epcs (event_id, role, epc) VALUES "
+            + ", ".join(["(?, ?, ?)"] * len(batch)),
+            tuple(value for row in batch for value in row),
+        )
+
+
 def _insert_new(session: Session, rows: list[tuple[Any, ...]]) -> set[str]:
     """Insert rows whose event_id is not stored yet; the event_ids actually inserted."""
     if not rows:
@@ -318,10 +331,8 @@ def capture(
     ]
     if identifiers and session.get_bind().dialect.name == "postgresql":
         _copy_identifiers(session, identifiers)
-    elif identifiers:  # SQLite: one prepared statement, run per row by the driver
-        session.connection().exec_driver_sql(
-            "INSERT INTO epcis_epcs (event_id, role, epc) VALUES (?, ?, ?)", identifiers
-        )
+    elif identifiers:
+        _insert_identifiers_sqlite(session, identifiers)
     for f, _ in fresh:
         if f.event_id in inserted:
             result.captured += 1
