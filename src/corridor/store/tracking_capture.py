@@ -200,24 +200,32 @@ def _sqlite_time(when: datetime) -> str:
 
 
 def _insert_sqlite(session: Session, rows: list[tuple[Any, ...]]) -> set[str]:
-    """SQLite: multi-row ``INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING event_id`` on
-    the driver, with the values :func:`_values` converted as SQLAlchemy's column types would:
-    SQLAlchemy's per-value processing of 14,000 values per document of 1,000 events cost more
-    than SQLite's own work."""
+    """SQLite: multi-row ``INSERT ... ON CONFLICT (event_id) DO NOTHING`` on the driver, with the
+    values :func:`_values` converted as SQLAlchemy's column types would (SQLAlchemy's per-value
+    processing of 14,000 values per document of 1,000 events cost more than SQLite's own work).
+
+    No ``RETURNING``: every row it returned took the interpreter lock back once, while the
+    database's write lock was held, so another capture thread of the process stretched that
+    lock. None of these rows can exist: SQLite has one writer, and this transaction looked for
+    stored ids before its first write (a deferred transaction whose view went stale fails to
+    write instead). Should the count differ all the same, nothing is kept and the client is told
+    to send the document again, which then finds the stored events."""
     connection = session.connection()
     names = ", ".join(COLUMNS)
-    inserted: set[str] = set()
     for start in range(0, len(rows), SQLITE_ROWS):
         batch = rows[start : start + SQLITE_ROWS]
-        flat = [value for row in batch for value in row]
         values = ", ".join(["(" + ", ".join(["?"] * len(COLUMNS)) + ")"] * len(batch))
-        found = connection.exec_driver_sql(
-            f"INSERT INTO epcis_events ({names}) VALUES {values} "
-            "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
-            tuple(flat),
+        done = connection.exec_driver_sql(
+            f"INSERT INTO epcis_events ({names}) VALUES {values} ON CONFLICT (event_id) DO NOTHING",
+            tuple(value for row in batch for value in row),
         )
-        inserted.update(r[0] for r in found)
-    return inserted
+        if done.rowcount != len(batch):
+            raise TrackingError(
+                "unavailable",
+                None,
+                "some of these events were stored meanwhile; send the document again",
+            )
+    return {row[0] for row in rows}
 
 
 def _insert_identifiers_sqlite(session: Session, identifiers: list[tuple[str, str, str]]) -> None:
