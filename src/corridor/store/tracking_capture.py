@@ -5,8 +5,8 @@ this module reads what they need and writes the outcome. Captures that insert ar
 from their look for stored ids to their commit (SQLite's write lock; on PostgreSQL an advisory
 lock, see :func:`serialise_inserts`): two clients capturing the same new event at once both
 succeed without a unique-violation error, one inserts it, and the other finds it stored and
-compares content (same: a duplicate; different: a conflict). New events go in with
-``INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING event_id`` on SQLite and by COPY on
+compares content (same: a duplicate; different: a conflict). New events go in by multi-row
+``INSERT ... ON CONFLICT (event_id) DO NOTHING`` on SQLite (the row count checked) and by COPY on
 PostgreSQL (with a fallback that skips conflicts, should one occur all the same).
 """
 
