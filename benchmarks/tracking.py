@@ -16,8 +16,9 @@ For each database (embedded SQLite, and PostgreSQL when reachable):
 1. capture in the store, one process (parse, schema, references, insert), documents of 1,000;
 2. capture over HTTP, one sequential client, in-process server (a floor: server, capture job
    and client share one interpreter lock): uvicorn in a thread on a free port,
-   ``POST /epcis/capture`` (a job on the interactive lane of the shared queue; the answer waits
-   for it); the same events again as EPCIS XML (``Content-Type: application/xml``: parse, GS1's
+   ``POST /epcis/capture`` (a document up to ``epcis_inline_mb`` is captured in the request's
+   worker thread and answered finished; a larger one is a job on the interactive lane of the
+   shared queue and the answer waits for it); the same events again as EPCIS XML (``Content-Type: application/xml``: parse, GS1's
    XSD, conversion, then the JSON path), with the CPU time per 1,000 events of the conversion alone (load-independent);
 3. JetStream: documents published to NATS (127.0.0.1:4222), then 1, 2 and 4 ``corridor track
    consume`` processes in one queue group; events/s from the first to the last commit;

@@ -70,6 +70,15 @@ class Settings(BaseSettings):
         description="EPCIS documents larger than this (MB) are parsed, validated and stored in a "
         "separate process, so a large capture never holds the server's interpreter lock.",
     )
+    epcis_inline_mb: float = Field(
+        default=1.0,
+        ge=0,
+        description="EPCIS documents up to this size (MB) are captured at once in the request's "
+        "worker thread (events, capture record and job row in one transaction: 202, finished); "
+        "larger ones, and any sent with 'Prefer: respond-async', run as queued jobs. 0: every "
+        "capture is a queued job. A process with jobs_interactive_threads = 0 queues every "
+        "capture; otherwise that many captures run at once per process.",
+    )
     epcis_capture_wait_s: float = Field(
         default=10.0,
         ge=0,

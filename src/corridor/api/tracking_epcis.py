@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from corridor.api.availability import take_turn
 from corridor.api.tracking_http import (
     GS1_HEADERS,
     CallerDep,
@@ -33,6 +34,7 @@ from corridor.api.tracking_http import (
     wants_xml,
 )
 from corridor.jobs import JobQueue
+from corridor.settings import Settings
 from corridor.store import tracking_jobs, tracking_query
 from corridor.store.accounts import Principal
 from corridor.tracking.capture import STANDARD_CONTEXT
@@ -228,6 +230,45 @@ async def _finished(
             await asyncio.wait_for(done.wait(), min(0.5, left))
 
 
+def _inline(settings: Settings, size: int) -> bool:
+    """Whether a capture of ``size`` bytes runs in this process's threads rather than as a queued
+    job: small enough (``epcis_inline_mb``), and this process runs captures at all (a process with
+    ``jobs_interactive_threads = 0`` leaves every capture to ``corridor worker`` processes)."""
+    return settings.jobs_interactive_threads > 0 and size <= settings.epcis_inline_mb * 2**20
+
+
+async def _capture_now(
+    request: Request, who: Principal, raw: bytes, params: dict[str, Any], behaviour: str
+) -> tuple[dict[str, Any], list[str]]:
+    """:func:`tracking_jobs.capture_now` on a worker thread, never on the event loop.
+
+    At most ``jobs_interactive_threads`` captures run at once in a process (the others wait here,
+    on the event loop, holding neither a thread nor a connection), so a burst of captures never
+    takes every thread from the other requests; each holds a database turn while it runs."""
+    settings = settings_of(request)
+    loop = asyncio.get_running_loop()
+    held = getattr(request.app.state, "capture_lanes", None)
+    if held is None or held[0] is not loop:  # one per event loop (an asyncio primitive's own)
+        held = request.app.state.capture_lanes = (
+            loop,
+            asyncio.Semaphore(settings.jobs_interactive_threads),
+        )
+    lanes: asyncio.Semaphore = held[1]
+    network = request.app.state.network
+    cached = getattr(request.app.state, "capture_nodes", None)
+    if cached is None or cached[0] is not network:  # the network's place ids, built once
+        cached = request.app.state.capture_nodes = (network, frozenset(network.nodes))
+    nodes: frozenset[str] = cached[1]
+    async with lanes:
+        turns = await take_turn(request.app)
+        try:
+            return await run_in_threadpool(
+                tracking_jobs.capture_now, database_of(request), who, nodes, raw, params, behaviour
+            )
+        finally:
+            turns.release()
+
+
 def _refusal(body: dict[str, Any]) -> TrackingError:
     """The TrackingError a finished, refused capture job recorded (answered as before: 4xx)."""
     errors = body["errors"] or [{"index": None, "field": None, "reason": "refused"}]
@@ -258,14 +299,19 @@ def _refusal(body: dict[str, Any]) -> TrackingError:
         }
     },
 )
-async def capture(request: Request, who: CallerDep, allErrors: bool = False) -> Response:
+async def capture(
+    request: Request, who: CallerDep, background: BackgroundTasks, allErrors: bool = False
+) -> Response:
     """All or nothing per document. Stops at the first bad event unless ``allErrors=true``.
 
-    The body is read here (with the size limit) and handed to the shared job queue (kind
-    ``epcis.capture``), which any API worker or ``corridor worker`` runs. The answer waits up to
-    ``epcis_capture_wait_s`` for the job without holding a thread: a finished job answers 202
-    with its result, a refused one the 4xx naming the event and field (its Location still names
-    the job), a longer one 202 with ``running: true``. ``Prefer: respond-async`` never waits.
+    The body is read here (with the size limit). A document up to ``epcis_inline_mb`` is captured
+    at once in one of this process's threads (events, capture record and job row in one
+    transaction) and answered 202 finished, with its Location; a refused one the 4xx naming the
+    event and field (its Location still names the capture). A larger one, or any with
+    ``Prefer: respond-async``, is handed to the shared job queue (kind ``epcis.capture``), which
+    any API worker or ``corridor worker`` runs; the answer waits up to ``epcis_capture_wait_s``
+    for the job without holding a thread, then shows it finished or ``running: true``.
+    ``Prefer: respond-async`` never waits.
     """
     settings = settings_of(request)
     location = ""
@@ -290,6 +336,13 @@ async def capture(request: Request, who: CallerDep, allErrors: bool = False) -> 
             max_events=settings.epcis_max_events,
             fmt=kind,
         )
+        respond_async = "respond-async" in request.headers.get("Prefer", "").lower()
+        if not respond_async and _inline(settings, len(raw)):
+            body, shipments = await _capture_now(request, who, raw, params, behaviour)
+            if shipments:
+                _after_capture(request, background, set(shipments))
+            # FastAPI runs ``background`` (the alerts) after the answer is sent.
+            return _job_response(body, request, 202, {"Location": location})
         jobs: JobQueue = request.app.state.jobs
         loop, done = asyncio.get_running_loop(), asyncio.Event()
 
@@ -309,7 +362,6 @@ async def capture(request: Request, who: CallerDep, allErrors: bool = False) -> 
                 )
             )
             del raw
-            respond_async = "respond-async" in request.headers.get("Prefer", "").lower()
             wait_s = 0.0 if respond_async else settings.epcis_capture_wait_s
             body = await _finished(request, who, job_id, wait_s, done)
         finally:

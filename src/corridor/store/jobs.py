@@ -80,3 +80,34 @@ def finish(
             finished_at=datetime.now(UTC),
         )
     )
+
+
+def record_finished(
+    s: Session,
+    kind: str,
+    params: dict[str, Any],
+    organisation_id: str | None,
+    job_id: str,
+    started_at: datetime,
+    *,
+    result: dict[str, Any] | None = None,
+    error: dict[str, Any] | None = None,
+) -> Job:
+    """A job that ran outside the queue (an EPCIS capture run in the request's own thread),
+    recorded finished, so that ``GET /jobs/{id}`` shows it like any other."""
+    job = Job(
+        id=job_id,
+        kind=kind,
+        organisation_id=organisation_id,
+        state=JobState.FAILED if error is not None else JobState.DONE,
+        progress=0.0 if error is not None else 1.0,
+        message="failed" if error is not None else "done",
+        params=params,
+        result=result,
+        error=error,
+        created_at=started_at,
+        started_at=started_at,
+        finished_at=datetime.now(UTC),
+    )
+    s.add(job)
+    return job

@@ -29,7 +29,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from corridor.store.accounts import Principal, now
-from corridor.store.db import Database
+from corridor.store.db import UNAVAILABLE_ERRORS, Database
 from corridor.store.models import NetworkRecord, OrgKind
 from corridor.store.tracking_tables import EpcisCapture
 from corridor.tracking.errors import TrackingError
@@ -249,6 +249,110 @@ def capture_stored(
         if done.rowcount != 1:  # type: ignore[attr-defined]
             raise TrackingError("conflict", "captureID", "this capture was finished meanwhile")
     return summary, sorted(result.shipments)
+
+
+def capture_now(
+    db: Database,
+    who: Principal,
+    nodes: frozenset[str],
+    raw: bytes,
+    params: dict[str, Any],
+    behaviour: str = "rollback",
+) -> tuple[dict[str, Any], list[str]]:
+    """Capture ``raw`` in the calling thread (the request's worker thread, never the event loop):
+    the events, the finished capture record and its ``jobs`` row in one transaction.
+
+    The job path's outcome without its costs: the document is not stored as a payload, nothing
+    is queued, and nobody polls. ``params`` are :func:`job_params`. Returns the capture as
+    ``GET /capture/{id}`` shows it and the shipments touched. A refused document stores no event;
+    its refusal is recorded (capture and job row, one transaction) and raised as TrackingError
+    naming the capture.
+    """
+    from corridor.store import jobs as job_store
+    from corridor.store.tracking_capture import capture
+    from corridor.tracking.document import parse
+    from corridor.tracking.xml import capture_bytes as xml_capture_bytes
+
+    capture_id = str(params["capture"])
+    all_errors, max_depth = bool(params["all_errors"]), int(params["max_depth"])
+    xml = params.get("format") == "xml"
+    started = now()
+    try:
+        if xml:
+            raw = xml_capture_bytes(raw, max_depth, all_errors, False)
+        document = parse(raw, max_depth)
+        del raw
+        # Validation runs before the first statement (inside ``capture``), so SQLite's write
+        # lock (BEGIN IMMEDIATE) is held only while references are read and rows written.
+        with db.write_session() as s:
+            result = capture(
+                s,
+                who,
+                nodes,
+                document,
+                all_errors=all_errors,
+                max_events=int(params["max_events"]),
+                schema_checked=xml,
+            )
+            summary = result.summary()
+            row = _row(capture_id, who, behaviour, None)
+            row.created_at, row.running, row.finished_at = started, False, now()
+            row.result = summary
+            s.add(row)
+            shipments = sorted(result.shipments)
+            job_result = {"captureID": capture_id, "success": True, **summary}
+            job_store.record_finished(
+                s,
+                KIND,
+                params,
+                who.organisation_id,
+                capture_id,
+                started,
+                result={**job_result, "shipments": shipments},
+            )
+    except TrackingError as exc:
+        _record_refusal(db, who, capture_id, params, behaviour, started, exc)
+        exc.job_id = capture_id
+        raise
+    except UNAVAILABLE_ERRORS:
+        # The database is busy or unreachable: the API answers 503 (and runs the request again
+        # when nothing was applied), as for any request; this capture id is not used again.
+        raise
+    except Exception as exc:
+        # Not the document's fault (a bug): nothing was stored (rolled back), and sending
+        # the same document again is safe (what got in meanwhile comes back as duplicates).
+        log.exception("capture %s failed", capture_id)
+        reason = "the capture could not be completed and has been logged; send it again"
+        refusal = TrackingError("unavailable", None, reason, [], capture_id)
+        try:
+            _record_refusal(db, who, capture_id, params, behaviour, started, refusal)
+        except Exception:  # the answer (503) still says so
+            log.exception("capture %s: its refusal could not be recorded", capture_id)
+        raise refusal from exc
+    return view(row), shipments
+
+
+def _record_refusal(
+    db: Database,
+    who: Principal,
+    capture_id: str,
+    params: dict[str, Any],
+    behaviour: str,
+    started: Any,
+    exc: TrackingError,
+) -> None:
+    """A refused in-thread capture: its capture record and failed job row, nothing else."""
+    from corridor.store import jobs as job_store
+
+    with db.write_session() as s:
+        row = _row(capture_id, who, behaviour, None)
+        row.created_at, row.running, row.success, row.finished_at = started, False, False, now()
+        row.result = {"errors": _errors(exc), "code": exc.code}
+        s.add(row)
+        error = {"code": exc.code, "field": exc.field, "reason": exc.reason}
+        job_store.record_finished(
+            s, KIND, params, who.organisation_id, capture_id, started, error=error
+        )
 
 
 def capture_stored_at(

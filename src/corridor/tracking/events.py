@@ -31,6 +31,8 @@ def cbv_short(value: Any) -> str | None:
     """``departing`` for every accepted spelling of a CBV bizStep or disposition."""
     if not isinstance(value, str) or not value:
         return None
+    if ":" not in value and "-" not in value:  # bare, e.g. "departing": no marker can match
+        return value
     for marker in ("BizStep-", "Disp-", "BTT-", "SDT-", "bizstep:", "disp:", "btt:", "sdt:"):
         if marker in value:
             return value.rsplit(marker, 1)[1]
@@ -50,9 +52,13 @@ def _place(block: Any) -> str | None:
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Fact:
-    """One event, reduced to what tracking and the query index need (the full event is stored too)."""
+    """One event, reduced to what tracking and the query index need (the full event is stored too).
+
+    Treated as read-only, but not declared frozen: a frozen dataclass sets each field through
+    ``object.__setattr__``, which made building the facts of a 1,000-event capture 3 ms slower.
+    """
 
     event_id: str
     event_type: str
@@ -106,42 +112,54 @@ def parse_time(value: Any, field: str) -> datetime:
     return when
 
 
+#: Where identifiers are, in the order they are listed: (key, kind, role). Kinds: "list" of
+#: strings, "one" string, "qty" objects with an epcClass, "ref" objects naming one by their key.
+_ID_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("epcList", "list", "epc"),
+    ("childEPCs", "list", "epc"),
+    ("inputEPCList", "list", "inputEPC"),
+    ("outputEPCList", "list", "outputEPC"),
+    ("parentID", "one", "parentID"),
+    ("quantityList", "qty", "epcClass"),
+    ("childQuantityList", "qty", "epcClass"),
+    ("inputQuantityList", "qty", "inputEPCClass"),
+    ("outputQuantityList", "qty", "outputEPCClass"),
+    ("bizTransactionList", "ref", "bizTransaction"),
+    ("sourceList", "ref", "source"),
+    ("destinationList", "ref", "destination"),
+    ("transformationID", "one", "transformationID"),
+)
+
+
 def _identifiers(event: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """(role, value) of every identifier the event names, in a fixed order, each once; values
+    cut to 200 characters (a ``bizTransaction`` also under ``bizTransaction:<type>``)."""
     found: list[tuple[str, str]] = []
-    for key, role in (
-        ("epcList", "epc"),
-        ("childEPCs", "epc"),
-        ("inputEPCList", "inputEPC"),
-        ("outputEPCList", "outputEPC"),
-    ):
-        found += [(role, e) for e in event.get(key, []) if isinstance(e, str)]
-    if isinstance(event.get("parentID"), str):
-        found.append(("parentID", event["parentID"]))
-    for key, role in (
-        ("quantityList", "epcClass"),
-        ("childQuantityList", "epcClass"),
-        ("inputQuantityList", "inputEPCClass"),
-        ("outputQuantityList", "outputEPCClass"),
-    ):
-        found += [
-            (role, q["epcClass"])
-            for q in event.get(key, [])
-            if isinstance(q, dict) and isinstance(q.get("epcClass"), str)
-        ]
-    for key, role, value_key in (
-        ("bizTransactionList", "bizTransaction", "bizTransaction"),
-        ("sourceList", "source", "source"),
-        ("destinationList", "destination", "destination"),
-    ):
-        for item in event.get(key, []):
-            if isinstance(item, dict) and isinstance(item.get(value_key), str):
-                kind = item.get("type")
-                found.append((role, item[value_key]))
-                if isinstance(kind, str):
-                    found.append((f"{role}:{cbv_short(kind)}", item[value_key]))
-    if isinstance(event.get("transformationID"), str):
-        found.append(("transformationID", event["transformationID"]))
-    return tuple(dict.fromkeys((r, v[:200]) for r, v in found))
+    for key, kind, role in _ID_FIELDS:
+        value = event.get(key)
+        if value is None:
+            continue
+        if kind == "list":
+            if isinstance(value, list):
+                found += [(role, e[:200]) for e in value if isinstance(e, str)]
+        elif kind == "one":
+            if isinstance(value, str):
+                found.append((role, value[:200]))
+        elif kind == "qty":
+            if isinstance(value, list):
+                for q in value:
+                    if isinstance(q, dict) and isinstance(epc_class := q.get("epcClass"), str):
+                        found.append((role, epc_class[:200]))
+        elif isinstance(value, list):  # "ref": bizTransactionList, sourceList, destinationList
+            for item in value:
+                if isinstance(item, dict) and isinstance(named := item.get(role), str):
+                    found.append((role, named[:200]))
+                    kind_of = item.get("type")
+                    if isinstance(kind_of, str):
+                        found.append((f"{role}:{cbv_short(kind_of)}", named[:200]))
+    if len(found) > 1:
+        return tuple(dict.fromkeys(found))
+    return tuple(found)
 
 
 def to_fact(event: dict[str, Any], field: str = "$") -> Fact:
