@@ -76,3 +76,21 @@ def test_learned_dwell_is_the_median_of_observed_stays():
         Observation("s9", "baku", "departing", T0 + timedelta(hours=5)),
     ]
     assert learned_dwell(obs) == {"aktau_port": 25.0}  # baku has too few samples
+
+
+def test_a_cbv_urn_in_json_is_refused_with_the_bare_word_to_use(network):
+    # GS1's JSON schema refuses the XML binding's CBV URNs on purpose (vocab-other-uri excludes
+    # urn:epcglobal:cbv); the reason must say what to write instead, and the bare word and the
+    # https://ref.gs1.org/cbv/ IRI must pass.
+    q = make_query(network, origin="dostyk", destination="tbilisi", ready=T0)
+    events = events_for(best(planner_for(network, q), q), "s1", container_numbers(1, 1), noise_h=0)
+    doc = document(events[:1], T0)
+    step = doc["epcisBody"]["eventList"][0]
+    step["bizStep"] = "urn:epcglobal:cbv:bizstep:departing"
+    problems = validate(doc)
+    assert [p.field for p in problems] == ["$.epcisBody.eventList[0].bizStep"]
+    assert "XML binding's CBV URN" in problems[0].reason
+    assert "'departing'" in problems[0].reason
+    for spelling in ("departing", "https://ref.gs1.org/cbv/BizStep-departing"):
+        step["bizStep"] = spelling
+        assert validate(doc) == []

@@ -55,12 +55,30 @@ def _path(prefix: str, parts: list[str | int]) -> str:
     return out
 
 
+def _cbv_urn_hint(value: Any) -> str | None:
+    """Why a CBV URN is refused, and what to write instead.
+
+    The URN (``urn:epcglobal:cbv:bizstep:departing``) is the XML binding's spelling; GS1's JSON
+    schema refuses it on purpose (its ``vocab-other-uri`` excludes ``urn:epcglobal:cbv``) and wants
+    the bare word, so the raw "not valid under any of the schemas" message would leave a user who
+    converts from XML guessing.
+    """
+    if not isinstance(value, str) or not value.startswith("urn:epcglobal:cbv:"):
+        return None
+    word = value.rsplit(":", 1)[-1]
+    return (
+        f"{value!r} is the XML binding's CBV URN; EPCIS 2.0 JSON-LD takes the bare word "
+        f"{word!r} (or https://ref.gs1.org/cbv/...), as GS1's JSON schema requires"
+    )
+
+
 def _problems(
     validator: Any, value: Any, prefix: str, index: int | None, limit: int
 ) -> list[Problem]:
     found = []
     for error in validator.iter_errors(value):
-        message = error.message if len(error.message) < 300 else error.message[:297] + "..."
+        message = _cbv_urn_hint(error.instance) or error.message
+        message = message if len(message) < 300 else message[:297] + "..."
         found.append(Problem(_path(prefix, list(error.instance_path)), message, index))
         if len(found) >= limit:
             break
