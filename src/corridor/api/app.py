@@ -11,8 +11,11 @@ import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from starlette.routing import Match
+from starlette.types import Scope
 
 from corridor import __version__
 from corridor.api import (
@@ -101,7 +104,7 @@ def api_router() -> APIRouter:
     than all the rest of create_app; the endpoints find their app's state through the request, so
     the apps of one process (the tests build hundreds) share this router.
     """
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix=API_PREFIX)
     api.add_api_route(
         "/health",
         health,
@@ -123,8 +126,51 @@ def api_router() -> APIRouter:
         auth, network, routes, shipments, customs, tracking, admin, jobs_api, notices,
         simulation_api, energy_api, capacity, capacity_moments, queue,
     ):  # fmt: skip
-        api.include_router(module.router)
+        api.include_router(_Branch(module.router, under=API_PREFIX))
     return api
+
+
+API_PREFIX = "/api/v1"
+
+
+class _Branch(APIRouter):
+    """One module's router behind a test of the path's start, so that matching skips it cheaply.
+
+    FastAPI matches a request by trying every route in turn, through each included router, and
+    does so again when it hands the request down: a request for the 150th route cost some 250
+    route matches, about a fifth of the CPU time of a short request. A branch answers "no match"
+    at once unless the path starts with the literal part (before the first ``{``) of one of its
+    routes' paths, which every path that one of its routes can match does. Routes and order are
+    unchanged, and so are the OpenAPI document and every answer, 404 and 405 included.
+    """
+
+    def __init__(self, router: APIRouter, under: str) -> None:
+        super().__init__()
+        self.include_router(router)
+        self._under = under
+        self._starts: tuple[str, ...] | None = None
+
+    def _literal_starts(self) -> tuple[str, ...]:
+        # Worked out at the first request: every route is defined when the modules are imported.
+        starts: list[str] = []
+        for context in iter_route_contexts(self.routes):
+            path = context.path
+            if not isinstance(path, str):
+                return ("",)  # a route without a path (a host): never skipped
+            starts.append(self._under + path.split("{", 1)[0])
+        return tuple(sorted(set(starts)))
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        starts = self._starts
+        if starts is None:
+            starts = self._starts = self._literal_starts()
+        path: str = scope["path"]
+        root = scope.get("root_path", "")
+        if root and path.startswith(root + "/"):  # as Starlette's routes match: under root_path
+            path = path[len(root) :]
+        if not path.startswith(starts):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def create_app(settings: Settings, db: Database) -> FastAPI:

@@ -22,7 +22,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Engine,
+    Integer,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -718,6 +730,102 @@ _BOOKING_AND_EVENT = (
 )
 
 
+# -- one leg in one statement (PostgreSQL) ----------------------------------------------------------
+
+
+def hold_one(
+    session: Session,
+    who: Principal,
+    ctx: Context,
+    leg: LegRequest,
+    *,
+    waitlist: bool = False,
+    now: datetime | None = None,
+) -> Held:
+    """Hold ``leg`` (one sailing or train), committed before it returns; as :func:`hold_slots`.
+
+    On PostgreSQL the common case (the slot row exists, has room, has not left and no active
+    notice names the departure) is **one statement in a transaction of its own**: the conditional
+    ``UPDATE ... RETURNING`` of the slot, and the INSERTs of the booking and of the board's event
+    fed by what it returned, as data-modifying WITH queries (:data:`_HOLD_ONE`), run on a
+    connection in autocommit mode. Either the UPDATE took the space and both rows are written, or
+    nothing is: one round trip instead of BEGIN, UPDATE, INSERT and COMMIT. Anything else (the
+    first hold of a departure, a full or departed one, a notice, a waitlist) takes nothing there
+    and runs :func:`hold_slots` in ``session``'s transaction, committed here. The guarantee is the
+    same statement as ever (``held + confirmed + n <= capacity`` under the row lock, and the CHECK).
+    """
+    _forwarder(who)
+    now = now or clock()
+    bind = session.get_bind()
+    # (a session bound to a connection of the caller's keeps to that connection's transaction)
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        planned = _plan(ctx, [leg], now)[0]  # refusals of bad input before any statement
+        expires = hold_expiry(now, ctx.ttl_min)
+        row = _booking(who, planned, uuid.uuid4().hex[:16], None, State.HELD, expires, now)
+        params = {f"b_{k}": v for k, v in _columns(row).items()}
+        names = sorted({str(e) for e in _elements(planned.dep)})
+        params.update({f"element_{i}": e for i, e in enumerate(names)})
+        params.update(slot_id=planned.slot_id, units=planned.units, event_at=now)
+        with bind.connect() as conn:
+            found = (
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+                .execute(_hold_one(len(names)), params)
+                .first()
+            )
+        if found is not None:
+            counts = (int(found[0]), int(found[1]), int(found[2]))
+            return Held(row, _slot_view(ctx, planned, now, counts))
+    with committing(session):
+        return hold_slots(session, who, ctx, [leg], waitlist=waitlist, now=now)[0]
+
+
+_hold_ones: dict[int, Any] = {}
+
+
+def _hold_one(elements: int) -> Any:
+    """The statement of :func:`hold_one`, built once per number of notice elements."""
+    stmt = _hold_ones.get(elements)
+    if stmt is not None:
+        return stmt
+    taken = _fast_take(elements).cte("taken")
+    booking = insert(CapBooking).from_select(
+        list(_BOOKING_COLUMNS),
+        select(
+            *(
+                bindparam(f"b_{name}", type_=CapBooking.__table__.c[name].type)
+                for name in _BOOKING_COLUMNS
+            )
+        ).select_from(taken),
+    )
+    slot = bindparam("slot_id", type_=CapSlot.__table__.c.id.type)
+    body = func.json_build_object(
+        literal("slot"),
+        slot,
+        literal("capacity"),
+        taken.c.capacity,
+        literal("held"),
+        taken.c.held,
+        literal("confirmed"),
+        taken.c.confirmed,
+    )
+    event = insert(CapEvent).from_select(
+        list(_EVENT_COLUMNS),
+        select(
+            bindparam("event_at", type_=CapEvent.__table__.c.created_at.type),
+            literal("held"),
+            slot,
+            null(),
+            body,
+        ).select_from(taken),
+    )
+    stmt = _hold_ones[elements] = (
+        select(taken.c.capacity, taken.c.held, taken.c.confirmed)
+        .add_cte(booking.cte("booking"))
+        .add_cte(event.cte("board_event"))
+    )
+    return stmt
+
+
 # -- rail border crossings ----------------------------------------------------------------------
 
 
@@ -1310,8 +1418,13 @@ def sweep_slot(session: Session, ctx: Context, slot_id: str, now: datetime) -> b
     A departed sailing is left alone: its bookings are history (what left on board is recorded),
     so a hold on it neither expires nor lets a waitlisted booking in.
     """
+    return _sweep_slot(session, ctx, slot_id, now) > 0
+
+
+def _sweep_slot(session: Session, ctx: Context, slot_id: str, now: datetime) -> int:
+    """:func:`sweep_slot`, returning how many holds expired."""
     if session.scalar(select(CapSlot.departed_at).where(CapSlot.id == slot_id)) is not None:
-        return False
+        return 0
     lapsed = session.scalars(
         select(CapBooking).where(
             CapBooking.slot_id == slot_id,
@@ -1319,40 +1432,41 @@ def sweep_slot(session: Session, ctx: Context, slot_id: str, now: datetime) -> b
             CapBooking.expires_at <= now,
         )
     ).all()
-    freed = False
+    expired = 0
     for booking in lapsed:
         if _set_state(session, booking.id, [State.HELD], State.EXPIRED, now):
             _release(session, slot_id, booking.units, confirmed=False)
             session.refresh(booking)
             _tell(session, booking, "expired", now)
-            freed = True
-    if freed:
+            expired += 1
+    if expired:
         promote(session, ctx, slot_id, now)
         _slot_event(session, slot_id, "expired", now)
-    return freed
+    return expired
+
+
+def _lapsed_slots(now: datetime) -> Any:
+    return (
+        select(CapBooking.slot_id)
+        .join(CapSlot, CapSlot.id == CapBooking.slot_id)
+        .where(
+            CapBooking.state == State.HELD.value,
+            CapBooking.expires_at <= now,
+            CapSlot.departed_at.is_(None),
+        )
+    )
+
+
+def sweep_due(session: Session, now: datetime | None = None) -> bool:
+    """Whether any hold has lapsed (a read: the upkeep takes the write lock only when it has)."""
+    return session.scalar(_lapsed_slots(now or clock()).limit(1)) is not None
 
 
 def sweep(session: Session, ctx: Context, now: datetime | None = None) -> int:
     """Expire every lapsed hold (and promote waitlists); returns how many holds expired."""
     now = now or clock()
-    slots = set(
-        session.scalars(
-            select(CapBooking.slot_id)
-            .join(CapSlot, CapSlot.id == CapBooking.slot_id)
-            .where(
-                CapBooking.state == State.HELD.value,
-                CapBooking.expires_at <= now,
-                CapSlot.departed_at.is_(None),
-            )
-        )
-    )
-    before = (
-        session.scalar(select(func.count()).where(CapBooking.state == State.EXPIRED.value)) or 0
-    )
-    for slot_id in sorted(slots):
-        sweep_slot(session, ctx, slot_id, now)
-    after = session.scalar(select(func.count()).where(CapBooking.state == State.EXPIRED.value)) or 0
-    return int(after - before)
+    slots = set(session.scalars(_lapsed_slots(now)))
+    return sum(_sweep_slot(session, ctx, slot_id, now) for slot_id in sorted(slots))
 
 
 # -- reading capacity ---------------------------------------------------------------------------
