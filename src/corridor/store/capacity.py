@@ -326,6 +326,43 @@ def _fast_take(elements: int) -> Any:
     return stmt
 
 
+_slot_states: dict[int, Any] = {}
+
+
+def _slot_state(elements: int) -> Any:
+    """(capacity, held, confirmed, departed_at, noticed) of a slot, built once per number of
+    notice elements (parameters as :func:`_element_params`)."""
+    stmt = _slot_states.get(elements)
+    if stmt is None:
+        noticed = (
+            select(NoticeElementRow.id)
+            .join(NoticeRow, NoticeRow.id == NoticeElementRow.notice_id)
+            .where(
+                or_(
+                    *(
+                        NoticeElementRow.element == bindparam(f"element_{i}")
+                        for i in range(elements)
+                    )
+                ),
+                NoticeRow.status == NoticeStatus.ACTIVE.value,
+            )
+        )
+        stmt = _slot_states[elements] = select(
+            CapSlot.capacity,
+            CapSlot.held,
+            CapSlot.confirmed,
+            CapSlot.departed_at,
+            exists(noticed),
+        ).where(CapSlot.id == bindparam("slot_id"))
+    return stmt
+
+
+def _element_params(slot_id: str, elements: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {"slot_id": slot_id}
+    params.update({f"element_{i}": e for i, e in enumerate(elements)})
+    return params
+
+
 def _noticed(elements: list[str]) -> Any:
     """Active notices naming any of ``elements`` (for an EXISTS)."""
     return (
@@ -611,6 +648,7 @@ def hold_slots(
         if isinstance(p, _Path):
             counts[p.slot_id] = _take_path(session, ctx, p, now)
             continue
+        known: tuple[int, int, int, datetime | None] | None = None
         if in_force is None:
             # Fast path: no active notice names any element of this booking, checked in the
             # same statement that takes the space.
@@ -618,9 +656,17 @@ def hold_slots(
             if taken is not None:
                 counts[p.slot_id] = taken
                 continue
-            in_force = notices_store.listing(
-                session, status=NoticeStatus.ACTIVE, elements=names, limit=2000
-            )
+            # Why not? One read tells the common answer (the slot is full or left, and no notice
+            # names the booking) from the rest (no slot row yet, or a notice: read them all).
+            state = session.execute(_slot_state(len(names)), _element_params(p.slot_id, names))
+            found = state.first()
+            if found is not None and not found[4]:
+                known = (int(found[0]), int(found[1]), int(found[2]), found[3])
+                in_force = []
+            else:
+                in_force = notices_store.listing(
+                    session, status=NoticeStatus.ACTIVE, elements=names, limit=2000
+                )
         limit = _notice_limit(ctx, p.dep, in_force) if in_force else None
         if limit == 0:
             _check_open(session, ctx, p.dep, p.slot_id, p.units, now)
@@ -631,12 +677,15 @@ def hold_slots(
                 f"closed by a disruption notice: {_notice_reason(p.dep, in_force)}",
                 {"next_sailings": alternatives(session, ctx, p.dep, p.units, now)},
             )
-        taken = _take_counts(session, p.slot_id, p.units, limit=limit)
-        if taken is None:  # the first hold on this departure creates its slot row
+        # (a slot read just now without room is not asked again: only a sweep can free room)
+        room = known is None or (known[3] is None and sum(known[1:3]) + p.units <= known[0])
+        taken = _take_counts(session, p.slot_id, p.units, limit=limit) if room else None
+        if taken is None and known is None:  # the first hold on this departure creates its slot
             _ensure_slot(session, ctx, p.dep, now)
             taken = _take_counts(session, p.slot_id, p.units, limit=limit)
-        if taken is None:  # left early? then no hold, no sweep and no waitlist either
-            _check_open(session, ctx, p.dep, p.slot_id, p.units, now)
+        if taken is None and (known is None or known[3] is not None):
+            _check_open(session, ctx, p.dep, p.slot_id, p.units, now)  # left early? then no
+            # hold, no sweep and no waitlist either
         if taken is None and sweep_slot(session, ctx, p.slot_id, now):
             # Holds that lapsed still count until swept: they were freed (and the waitlist served).
             taken = _take_counts(session, p.slot_id, p.units, limit=limit)
