@@ -187,10 +187,13 @@ def list_sailings(
 def create_booking(
     body: BookingCreate, s: SessionDep, ctx: ContextDep, who: PrincipalDep
 ) -> Response:
-    """The hot path of the capacity benchmark: the caller comes from the process's token cache
-    (``principal``, on the event loop), the hold is one statement on PostgreSQL
-    (:func:`corridor.store.capacity.hold_one`) committed before this returns, and the answer is
-    rendered here once (one thread hand-off per booking, not two for the answer's validation)."""
+    """Holds ``items`` of ``cargo`` on one departure until the hold expires (``expires_at``),
+    unless the line confirms it first. A full departure answers 409 with the next sailings that
+    have room, or, with ``waitlist``, gives a waitlisted booking."""
+    # The hot path of the capacity benchmark: the caller comes from the process's token cache
+    # (``principal``, on the event loop), the hold is one statement on PostgreSQL (store.hold_one)
+    # committed before this returns, and the answer is rendered here, once: one thread hand-off
+    # per booking (FastAPI's check of a returned model would take a second one).
     leg = store.LegRequest(body.service, body.from_node, body.departure, body.cargo, body.items)
     held = store.hold_one(s, who, ctx, leg, waitlist=body.waitlist)
     return rendered(booking_out(held.booking, held.slot), status.HTTP_201_CREATED)
