@@ -36,6 +36,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from corridor.capacity import CapacityData, CapacityError, CargoKind, load_capacity
@@ -76,6 +77,7 @@ from corridor.store.capacity_tables import (
     CapNotice,
     CapSlot,
 )
+from corridor.store.db import RETRYABLE_SQLSTATES, CommitUncertain
 from corridor.store.disruptions import operators_of
 from corridor.store.disruptions_tables import NoticeElementRow, NoticeRow
 from corridor.store.models import OrgKind
@@ -750,8 +752,13 @@ def _insert_bookings(
         params.update({f"e_{k}": v for k, v in events[0].items()})
         conn.execute(_BOOKING_AND_EVENT, params)
         return
-    conn.execute(insert(CapBooking), bookings)
-    conn.execute(insert(CapEvent), events)
+    # (one row: a plain execute, not the driver's executemany)
+    conn.execute(_INSERT_BOOKING, bookings[0] if len(bookings) == 1 else bookings)
+    conn.execute(_INSERT_EVENT, events[0] if len(events) == 1 else events)
+
+
+_INSERT_BOOKING = insert(CapBooking)
+_INSERT_EVENT = insert(CapEvent)
 
 
 _BOOKING_COLUMNS = tuple(c.key for c in CapBooking.__table__.columns)
@@ -816,11 +823,20 @@ def hold_one(
         params.update({f"element_{i}": e for i, e in enumerate(names)})
         params.update(slot_id=planned.slot_id, units=planned.units, event_at=now)
         with bind.connect() as conn:
-            found = (
-                conn.execution_options(isolation_level="AUTOCOMMIT")
-                .execute(_hold_one(len(names)), params)
-                .first()
-            )
+            try:
+                found = (
+                    conn.execution_options(isolation_level="AUTOCOMMIT")
+                    .execute(_hold_one(len(names)), params)
+                    .first()
+                )
+            except DBAPIError as exc:
+                # The statement is its own commit. A connection that broke without the server
+                # saying the statement failed (an admin shutdown of an idle connection does say
+                # so) may have stored the hold: never run again unseen (see CommitUncertain).
+                sqlstate = getattr(exc.orig, "sqlstate", None)
+                if exc.connection_invalidated and sqlstate not in RETRYABLE_SQLSTATES:
+                    raise CommitUncertain(str(exc.orig)) from exc
+                raise
         if found is not None:
             counts = (int(found[0]), int(found[1]), int(found[2]))
             return Held(row, _slot_view(ctx, planned, now, counts))
