@@ -133,6 +133,11 @@ class Context:
     found: dict[tuple[str, str, datetime], Departure | None] = field(
         default_factory=dict, compare=False, repr=False
     )
+    #: The departures after a departure (the alternatives offered when it is full), remembered
+    #: by (service, from node, to node, departure) for the same reason.
+    later: dict[tuple[str, str, str, datetime], list[Departure]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 #: One context per (network, TTL), so the memo of departures serves every request of a process.
@@ -523,23 +528,37 @@ def alternatives(
     session: Session, ctx: Context, dep: Departure, units: int, now: datetime
 ) -> list[dict[str, Any]]:
     """The next departures of the same service from the same node with room for ``units``."""
-    later = departures(
-        ctx.network,
-        max(dep.departure + timedelta(minutes=1), now),
-        dep.departure + timedelta(days=ALTERNATIVE_DAYS),
-        from_node=dep.from_node,
-        to_node=dep.to_node,
-        services=frozenset({dep.service}),
-    )
+    start = dep.departure + timedelta(minutes=1)
+    memo = (dep.service, dep.from_node, dep.to_node, dep.departure)
+    later = ctx.later.get(memo) if start >= now else None
+    if later is None:
+        later = departures(
+            ctx.network,
+            max(start, now),
+            dep.departure + timedelta(days=ALTERNATIVE_DAYS),
+            from_node=dep.from_node,
+            to_node=dep.to_node,
+            services=frozenset({dep.service}),
+        )
+        if start >= now:  # the timetable never changes: the same departures every time
+            if len(ctx.later) >= FOUND_MAX:
+                ctx.later.clear()
+            ctx.later[memo] = later
     keys = [slot_key(d.service, d.from_node, d.departure) for d in later]
-    rows = {
-        row.id: row for row in session.scalars(select(CapSlot).where(CapSlot.id.in_(keys))) if keys
-    }
+    taken: dict[str, int] = (
+        {
+            key: int(n)
+            for key, n in session.execute(
+                select(CapSlot.id, CapSlot.held + CapSlot.confirmed).where(CapSlot.id.in_(keys))
+            )
+        }
+        if keys
+        else {}
+    )
     out: list[dict[str, Any]] = []
     for d, key in zip(later, keys, strict=True):
-        row = rows.get(key)
         capacity = ctx.data.capacity_of(d.service, d.from_node, d.scheduled) or 0
-        free = capacity - (row.held + row.confirmed if row else 0)
+        free = capacity - taken.get(key, 0)
         if free >= units:
             out.append(
                 {
@@ -689,7 +708,9 @@ def hold_slots(
         if taken is None and (known is None or known[3] is not None):
             _check_open(session, ctx, p.dep, p.slot_id, p.units, now)  # left early? then no
             # hold, no sweep and no waitlist either
-        if taken is None and sweep_slot(session, ctx, p.slot_id, now):
+        if taken is None and _sweep_slot(
+            session, ctx, p.slot_id, now, open_known=known is not None
+        ):
             # Holds that lapsed still count until swept: they were freed (and the waitlist served).
             taken = _take_counts(session, p.slot_id, p.units, limit=limit)
         if taken is not None:
@@ -1519,17 +1540,22 @@ def sweep_slot(session: Session, ctx: Context, slot_id: str, now: datetime) -> b
     return _sweep_slot(session, ctx, slot_id, now) > 0
 
 
-def _sweep_slot(session: Session, ctx: Context, slot_id: str, now: datetime) -> int:
-    """:func:`sweep_slot`, returning how many holds expired."""
-    if session.scalar(select(CapSlot.departed_at).where(CapSlot.id == slot_id)) is not None:
+def _sweep_slot(
+    session: Session, ctx: Context, slot_id: str, now: datetime, open_known: bool = False
+) -> int:
+    """:func:`sweep_slot`, returning how many holds expired (``open_known``: the caller has just
+    read that the slot has not departed)."""
+    lapsed_of = (
+        CapBooking.slot_id == slot_id,
+        CapBooking.state == State.HELD.value,
+        CapBooking.expires_at <= now,
+    )
+    # Usually nothing has lapsed: one read of ids says so, before any object is loaded.
+    if session.execute(select(CapBooking.id).where(*lapsed_of).limit(1)).first() is None:
         return 0
-    lapsed = session.scalars(
-        select(CapBooking).where(
-            CapBooking.slot_id == slot_id,
-            CapBooking.state == State.HELD.value,
-            CapBooking.expires_at <= now,
-        )
-    ).all()
+    if not open_known and session.scalar(select(CapSlot.departed_at).where(CapSlot.id == slot_id)):
+        return 0
+    lapsed = session.scalars(select(CapBooking).where(*lapsed_of)).all()
     expired = 0
     for booking in lapsed:
         if _set_state(session, booking.id, [State.HELD], State.EXPIRED, now):
