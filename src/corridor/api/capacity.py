@@ -21,7 +21,7 @@ from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 
-from corridor.api.availability import Unavailable
+from corridor.api.availability import Unavailable, take_turn
 from corridor.api.capacity_schemas import (
     ActionBody,
     BoardOut,
@@ -44,7 +44,15 @@ from corridor.api.capacity_schemas import (
     SweepOut,
     WaitingPoint,
 )
-from corridor.api.deps import AdminDep, NetworkDep, PrincipalDep, SessionDep, bearer, database
+from corridor.api.deps import (
+    AdminDep,
+    NetworkDep,
+    PrincipalDep,
+    SessionDep,
+    bearer,
+    database,
+    identify,
+)
 from corridor.api.errors import ApiError
 from corridor.api.feeds import feed, in_turn
 from corridor.api.media import EVENT_STREAM, documented
@@ -185,19 +193,31 @@ def list_sailings(
     summary="Hold capacity on one sailing (or join its waitlist)",
     responses={409: {"description": "Full: the error lists `next_sailings` with room"}},
 )
-async def create_booking(body: BookingCreate, request: Request, who: PrincipalDep) -> Response:
+async def create_booking(
+    body: BookingCreate,
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Response:
     """Holds ``items`` of ``cargo`` on one departure until the hold expires (``expires_at``),
     unless the line confirms it first. A full departure answers 409 with the next sailings that
     have room, or, with ``waitlist``, gives a waitlisted booking."""
-    # The hot path of the capacity benchmark, kept to what it needs: the caller from the
-    # process's token cache (``principal``, which also holds the request's turn), one thread
-    # hand-off for the hold, which is one statement on PostgreSQL (store.hold_one) committed
-    # before it returns, and the answer rendered here, once (FastAPI's check of a returned model
-    # would be a second hand-off). Nothing of it blocks the event loop.
+    # The hot path of the capacity benchmark, kept to what it needs (FastAPI's dependencies cost
+    # CPU per request each): the request's turn taken here, the caller from the process's token
+    # cache (as ``principal`` does), one thread hand-off for the hold, which is one statement on
+    # PostgreSQL (store.hold_one) committed before it returns, and the answer rendered here,
+    # once (FastAPI's check of a returned model would be a second hand-off). Nothing of it
+    # blocks the event loop.
+    if credentials is None:
+        raise ApiError(401, "unauthorized", "Authorization", "missing bearer token")
     app = request.app
-    ctx = store.context_for(app.state.network, settings_of(request).capacity_hold_ttl_min)
-    leg = store.LegRequest(body.service, body.from_node, body.departure, body.cargo, body.items)
-    held = await anyio.to_thread.run_sync(_hold, app.state.db, who, ctx, leg, body.waitlist)
+    turns = await take_turn(app)
+    try:
+        who = await identify(request, credentials)
+        ctx = store.context_for(app.state.network, settings_of(request).capacity_hold_ttl_min)
+        leg = store.LegRequest(body.service, body.from_node, body.departure, body.cargo, body.items)
+        held = await anyio.to_thread.run_sync(_hold, app.state.db, who, ctx, leg, body.waitlist)
+    finally:
+        turns.release()
     return rendered(booking_out(held.booking, held.slot), status.HTTP_201_CREATED)
 
 
