@@ -152,7 +152,9 @@ class _Branch(APIRouter):
 
     def __init__(self, router: APIRouter, under: str) -> None:
         super().__init__()
-        self.include_router(router)
+        # The module's routes themselves (their paths, tags and dependencies are the module
+        # router's already), not the router included: one level of nesting less to walk.
+        self.routes.extend(router.routes)
         self._under = under
         self._starts: tuple[str, ...] | None = None
 
