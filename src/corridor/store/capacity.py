@@ -710,8 +710,8 @@ def hold_slots(
             _ensure_slot(session, ctx, p.dep, now)
             taken = _take_counts(session, p.slot_id, p.units, limit=limit)
         if taken is None and (known is None or known[3] is not None):
-            _check_open(session, ctx, p.dep, p.slot_id, p.units, now)  # left early? then no
-            # hold, no sweep and no waitlist either
+            # left early? then no hold, no sweep and no waitlist either
+            _check_open(session, ctx, p.dep, p.slot_id, p.units, now)
         if taken is None and _sweep_slot(
             session, ctx, p.slot_id, now, open_known=known is not None
         ):
