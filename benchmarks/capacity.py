@@ -167,7 +167,8 @@ def _targets(svc: Service, token: str) -> tuple[list[dict[str, Any]], dict[str, 
 
 def statements_per_hold(svc: Service, sea: list[dict[str, Any]], token: str, n: int = 50) -> float:
     """SQL statements (and commits) one single-leg hold sends, counted in this process by calling
-    the store as the endpoint does: a figure that does not depend on the machine's load."""
+    the store as the endpoint does (``store.hold_one``): a figure that does not depend on the
+    machine's load. (On PostgreSQL a hold on a slot with room is one statement in autocommit.)"""
     from sqlalchemy import event
 
     from corridor.network import load_network
@@ -198,8 +199,8 @@ def statements_per_hold(svc: Service, sea: list[dict[str, Any]], token: str, n: 
                 CargoKind("20GP"),
                 1,
             )
-            with svc.db.session(write=True) as s, store.committing(s):
-                store.hold(s, who, ctx, [leg])
+            with svc.db.session(write=True) as s:
+                store.hold_one(s, who, ctx, leg)
     finally:
         event.remove(engine, "before_cursor_execute", tally)
         event.remove(engine, "commit", tally)

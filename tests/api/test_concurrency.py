@@ -254,3 +254,43 @@ def test_killed_postgresql_connections_are_replaced_unseen(live, dialect):
         assert client.get(f"{live.base}/shipments", headers=h).status_code == 200
         answer = client.post(f"{live.base}/shipments/{shipment['id']}/cancel", headers=h)
         assert answer.status_code == 200, answer.text
+
+
+def test_a_capacity_hold_on_killed_connections_is_held_once_and_unseen(live, dialect):
+    """The hold is one statement in autocommit on PostgreSQL: when the server's idle connections
+    were terminated, the server says so at once and the request runs again on a fresh connection
+    (201, unseen), and the hold is stored exactly once."""
+    if dialect != "postgresql":
+        pytest.skip("pg_terminate_backend is PostgreSQL's")
+    h = live.headers(FORWARDER)
+    with httpx.Client(timeout=30) as client:
+        sea = client.get(
+            f"{live.base}/capacity/sailings",
+            params={"service": "ae-shanghai-rotterdam", "days": 45},
+            headers=h,
+        ).json()[0]
+        body = {k: sea[k] for k in ("service", "from_node", "departure")}
+        body |= {"cargo": "20GP", "items": 1}
+        first = client.post(f"{live.base}/capacity/bookings", json=body, headers=h)
+        assert first.status_code == 201, (
+            first.text
+        )  # the slot row exists: the next is one statement
+        outside = create_engine(live.db.url, poolclass=NullPool)
+        with outside.connect() as conn:
+            killed = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalar_one()
+        outside.dispose()
+        assert killed >= 1
+        second = client.post(f"{live.base}/capacity/bookings", json=body, headers=h)
+        assert second.status_code == 201, second.text
+        assert second.json()["id"] != first.json()["id"]
+    with live.db.session() as s:
+        held = s.execute(
+            text("SELECT held, (SELECT count(*) FROM cap_bookings) FROM cap_slots WHERE id = :k"),
+            {"k": sea["key"]},
+        ).one()
+    assert tuple(held) == (2, 2)

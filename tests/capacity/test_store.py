@@ -183,3 +183,105 @@ def test_a_notice_on_a_rail_border_crossing_reduces_or_closes_its_train_paths(db
     assert "Track works at Gardabani" in exc.value.reason
     with db.session() as s:
         assert s.scalar(select(CapSlot.held).where(CapSlot.kind == "crossing")) == 6
+
+
+def test_one_leg_is_held_with_its_booking_and_board_event_in_one_statement(db):
+    """hold_one: the booking and the board's event are written with the counters the hold left;
+    on PostgreSQL a hold on a slot with room is one statement (no BEGIN/COMMIT of its own), on
+    SQLite one short transaction;
+    a full sailing, a notice or a waitlist go the transactional way and leave nothing half-written."""
+    from sqlalchemy import event
+
+    from corridor.disruptions import NoticeDraft
+    from corridor.store import disruptions as notices
+    from corridor.store.capacity_tables import CapEvent
+
+    prepare(db, PACKAGE_DATA_DIR, demo_shipment=False)
+    with db.session() as s:
+        network = load_stored_network(s, PACKAGE_DATA_DIR)
+        me = _forwarder(s, "forwarder@demo.corridor")
+        admin = s.scalar(select(User).where(User.email == "admin@demo.corridor"))
+    ctx = store.context_for(network)
+    now = datetime.now(UTC)
+    ferry = departures(
+        network,
+        now + timedelta(hours=1),
+        now + timedelta(days=20),
+        from_node="aktau_port",
+        services=frozenset({"asco-aktau-alat-feeder"}),
+    )[0]
+
+    def leg(boxes: int) -> store.LegRequest:
+        return store.LegRequest(ferry.service, "aktau_port", ferry.departure, CargoKind.C40, boxes)
+
+    def hold(boxes: int, waitlist: bool = False) -> store.Held:
+        with db.session(write=True) as s:
+            return store.hold_one(s, me, ctx, leg(boxes), waitlist=waitlist)
+
+    first = hold(10)  # the first hold of a departure creates its slot row
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_):
+        statements.append(statement.split()[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    commits: list[int] = []
+    count_commits = lambda _conn: commits.append(1)  # noqa: E731
+    event.listen(db.engine, "commit", count_commits)
+    try:
+        second = hold(100)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+        event.remove(db.engine, "commit", count_commits)
+    if db.dialect == "postgresql":
+        assert (statements, commits) == (["WITH"], []), statements
+    else:  # one short transaction, no session
+        assert (statements, commits) == (["BEGIN", "UPDATE", "INSERT", "INSERT"], [1]), statements
+    assert (first.slot.capacity, first.slot.held) == (225, 20)
+    assert (second.slot.held, second.booking.units, second.booking.state) == (220, 200, "held")
+    assert second.booking.expires_at is not None
+    assert second.booking.expires_at > now
+    with db.session() as s:
+        rows = s.execute(select(CapBooking.id, CapBooking.units, CapBooking.expires_at)).all()
+        assert sorted(r.units for r in rows) == [20, 200]
+        assert {r.id for r in rows} == {first.booking.id, second.booking.id}
+        bodies = [e.body for e in s.scalars(select(CapEvent).where(CapEvent.kind == "held")).all()]
+        assert bodies == [
+            {"slot": first.slot.id, "capacity": 225, "held": 20, "confirmed": 0},
+            {"slot": first.slot.id, "capacity": 225, "held": 220, "confirmed": 0},
+        ]
+        assert s.scalar(select(CapSlot.held).where(CapSlot.id == first.slot.id)) == 220
+
+    # Full (5 TEU left, 3 boxes need 6): 409 with the next sailings; nothing written.
+    with pytest.raises(CapacityError) as exc:
+        hold(3)
+    assert (exc.value.code, exc.value.field) == ("full", "departure")
+    assert exc.value.detail["next_sailings"]
+    waiting = hold(3, waitlist=True)
+    assert waiting.booking.state == "waitlisted"
+    # A closure notice on the service refuses the space that is still free.
+    with db.session() as s, store.committing(s):
+        notices.publish(
+            s,
+            admin.organisation_id,
+            admin.id,
+            NoticeDraft.model_validate(
+                {
+                    "kind": "closure",
+                    "severity": "major",
+                    "elements": [{"kind": "service", "id": ferry.service}],
+                    "starts_at": ferry.departure - timedelta(hours=2),
+                    "expected_end": ferry.departure + timedelta(hours=2),
+                    "texts": {"en": "Storm"},
+                }
+            ),
+        )
+    with pytest.raises(CapacityError) as exc:
+        hold(1)
+    assert "closed by a disruption notice" in exc.value.reason
+    with db.session() as s:
+        assert s.scalar(select(CapSlot.held).where(CapSlot.id == first.slot.id)) == 220
+        assert s.scalar(select(func.count()).select_from(CapBooking)) == 3  # two held, one waiting
+        assert (
+            s.scalar(select(func.count()).select_from(CapEvent).where(CapEvent.kind == "held")) == 2
+        )

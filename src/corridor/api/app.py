@@ -12,8 +12,11 @@ import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from starlette.routing import Match
+from starlette.types import Scope
 
 from corridor import __version__
 from corridor.api import (
@@ -102,15 +105,19 @@ def _valid_tokens(db: Database, digests: list[str]) -> dict[str, tuple[Principal
 
 
 @functools.cache
-def api_router() -> APIRouter:
-    """Every /api/v1 operation, gathered once per process.
+def api_routers() -> tuple[APIRouter, ...]:
+    """Every /api/v1 operation, gathered once per process: the health checks and one branch per
+    module (see :class:`_Branch`), each included in the app under ``API_PREFIX``.
 
     Including a router makes FastAPI analyse every endpoint's signature again, which costs more
     than all the rest of create_app; the endpoints find their app's state through the request, so
-    the apps of one process (the tests build hundreds) share this router.
+    the apps of one process (the tests build hundreds) share these routers. They are included in
+    the app side by side rather than under one /api/v1 router: FastAPI checks, for every request,
+    whether the routes of each router it passes through have changed, walking all of them, and
+    one router holding them all made that walk cover every route of the API.
     """
-    api = APIRouter(prefix="/api/v1")
-    api.add_api_route(
+    health_router = APIRouter()
+    health_router.add_api_route(
         "/health",
         health,
         methods=["GET"],
@@ -118,7 +125,7 @@ def api_router() -> APIRouter:
         tags=["health"],
         summary="Liveness and what is loaded (no database)",
     )
-    api.add_api_route(
+    health_router.add_api_route(
         "/health/ready",
         ready,
         methods=["GET"],
@@ -127,12 +134,59 @@ def api_router() -> APIRouter:
         summary="Readiness: the database answers",
         responses={503: {"description": "The database does not answer; see Retry-After"}},
     )
-    for module in (
-        auth, network, routes, shipments, customs, tracking, admin, jobs_api, notices,
-        simulation_api, energy_api, capacity, capacity_moments, queue,
-    ):  # fmt: skip
-        api.include_router(module.router)
-    return api
+    branches = [
+        _Branch(module.router, under=API_PREFIX)
+        for module in (
+            auth, network, routes, shipments, customs, tracking, admin, jobs_api, notices,
+            simulation_api, energy_api, capacity, capacity_moments, queue,
+        )
+    ]  # fmt: skip
+    return (health_router, *branches)
+
+
+API_PREFIX = "/api/v1"
+
+
+class _Branch(APIRouter):
+    """One module's router behind a test of the path's start, so that matching skips it cheaply.
+
+    FastAPI matches a request by trying every route in turn, through each included router, and
+    does so again when it hands the request down: a request for the 150th route cost some 250
+    route matches, about a fifth of the CPU time of a short request. A branch answers "no match"
+    at once unless the path starts with the literal part (before the first ``{``) of one of its
+    routes' paths, which every path that one of its routes can match does. Routes and order are
+    unchanged, and so are the OpenAPI document and every answer, 404 and 405 included.
+    """
+
+    def __init__(self, router: APIRouter, under: str) -> None:
+        super().__init__()
+        # The module's routes themselves (their paths, tags and dependencies are the module
+        # router's already), not the router included: one level of nesting less to walk.
+        self.routes.extend(router.routes)
+        self._under = under
+        self._starts: tuple[str, ...] | None = None
+
+    def _literal_starts(self) -> tuple[str, ...]:
+        # Worked out at the first request: every route is defined when the modules are imported.
+        starts: list[str] = []
+        for context in iter_route_contexts(self.routes):
+            path = context.path
+            if not isinstance(path, str):
+                return ("",)  # a route without a path (a host): never skipped
+            starts.append(self._under + path.split("{", 1)[0])
+        return tuple(sorted(set(starts)))
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        starts = self._starts
+        if starts is None:
+            starts = self._starts = self._literal_starts()
+        path: str = scope["path"]
+        root = scope.get("root_path", "")
+        if root and path.startswith(root + "/"):  # as Starlette's routes match: under root_path
+            path = path[len(root) :]
+        if not path.startswith(starts):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def create_app(settings: Settings, db: Database) -> FastAPI:
@@ -230,6 +284,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     # Added last, so outermost: every answer, the 503s of availability included, passes the edge.
     app.add_middleware(EdgeMiddleware, settings=settings)
 
-    app.include_router(api_router())
+    for router in api_routers():
+        app.include_router(router, prefix=API_PREFIX)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")
     return app

@@ -126,6 +126,12 @@ async def principal(
 ) -> Principal:
     """The caller, from the process's token cache (api/identity.py) or, on a miss, the database
     (inside the request's turn, on a worker thread)."""
+    return await identify(request, credentials)
+
+
+async def identify(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """What :func:`principal` does, for an endpoint that holds its turn itself (the caller must
+    hold it: a token the cache does not know is looked up in the database)."""
     if credentials is None:
         raise ApiError(401, "unauthorized", "Authorization", "missing bearer token")
     token = credentials.credentials

@@ -20,10 +20,25 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Integer, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Engine,
+    Integer,
+    bindparam,
+    exists,
+    func,
+    insert,
+    inspect,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from corridor.capacity import CapacityData, CapacityError, CargoKind, load_capacity
@@ -64,6 +79,7 @@ from corridor.store.capacity_tables import (
     CapNotice,
     CapSlot,
 )
+from corridor.store.db import RETRYABLE_SQLSTATES, CommitUncertain
 from corridor.store.disruptions import operators_of
 from corridor.store.disruptions_tables import NoticeElementRow, NoticeRow
 from corridor.store.models import OrgKind
@@ -89,18 +105,21 @@ def committing(session: Session) -> Iterator[Session]:
     unlucky one can sleep past the busy timeout and fail with "database is locked". The lock turns
     the burst into an orderly queue. PostgreSQL needs none (the UPDATE's row lock queues them).
     """
-    lock: AbstractContextManager[object] = nullcontext()
-    bind = session.get_bind()
-    if bind.dialect.name == "sqlite":
-        with _guard:
-            lock = _sqlite_writers.setdefault(str(bind.engine.url), threading.Lock())
-    with lock:
+    with _writers(session.get_bind()):
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+def _writers(bind: Engine | Connection) -> AbstractContextManager[object]:
+    """The queue of the process's writers to the database of ``bind`` (SQLite; none otherwise)."""
+    if bind.dialect.name != "sqlite":
+        return nullcontext()
+    with _guard:
+        return _sqlite_writers.setdefault(str(bind.engine.url), threading.Lock())
 
 
 @dataclass(frozen=True)
@@ -116,6 +135,11 @@ class Context:
     data: CapacityData
     ttl_min: float = DEFAULT_TTL_MIN
     found: dict[tuple[str, str, datetime], Departure | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    #: The departures after a departure (the alternatives offered when it is full), remembered
+    #: by (service, from node, to node, departure) for the same reason.
+    later: dict[tuple[str, str, str, datetime], list[Departure]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -314,6 +338,43 @@ def _fast_take(elements: int) -> Any:
     return stmt
 
 
+_slot_states: dict[int, Any] = {}
+
+
+def _slot_state(elements: int) -> Any:
+    """(capacity, held, confirmed, departed_at, noticed) of a slot, built once per number of
+    notice elements (parameters as :func:`_element_params`)."""
+    stmt = _slot_states.get(elements)
+    if stmt is None:
+        noticed = (
+            select(NoticeElementRow.id)
+            .join(NoticeRow, NoticeRow.id == NoticeElementRow.notice_id)
+            .where(
+                or_(
+                    *(
+                        NoticeElementRow.element == bindparam(f"element_{i}")
+                        for i in range(elements)
+                    )
+                ),
+                NoticeRow.status == NoticeStatus.ACTIVE.value,
+            )
+        )
+        stmt = _slot_states[elements] = select(
+            CapSlot.capacity,
+            CapSlot.held,
+            CapSlot.confirmed,
+            CapSlot.departed_at,
+            exists(noticed),
+        ).where(CapSlot.id == bindparam("slot_id"))
+    return stmt
+
+
+def _element_params(slot_id: str, elements: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {"slot_id": slot_id}
+    params.update({f"element_{i}": e for i, e in enumerate(elements)})
+    return params
+
+
 def _noticed(elements: list[str]) -> Any:
     """Active notices naming any of ``elements`` (for an EXISTS)."""
     return (
@@ -471,23 +532,37 @@ def alternatives(
     session: Session, ctx: Context, dep: Departure, units: int, now: datetime
 ) -> list[dict[str, Any]]:
     """The next departures of the same service from the same node with room for ``units``."""
-    later = departures(
-        ctx.network,
-        max(dep.departure + timedelta(minutes=1), now),
-        dep.departure + timedelta(days=ALTERNATIVE_DAYS),
-        from_node=dep.from_node,
-        to_node=dep.to_node,
-        services=frozenset({dep.service}),
-    )
+    start = dep.departure + timedelta(minutes=1)
+    memo = (dep.service, dep.from_node, dep.to_node, dep.departure)
+    later = ctx.later.get(memo) if start >= now else None
+    if later is None:
+        later = departures(
+            ctx.network,
+            max(start, now),
+            dep.departure + timedelta(days=ALTERNATIVE_DAYS),
+            from_node=dep.from_node,
+            to_node=dep.to_node,
+            services=frozenset({dep.service}),
+        )
+        if start >= now:  # the timetable never changes: the same departures every time
+            if len(ctx.later) >= FOUND_MAX:
+                ctx.later.clear()
+            ctx.later[memo] = later
     keys = [slot_key(d.service, d.from_node, d.departure) for d in later]
-    rows = {
-        row.id: row for row in session.scalars(select(CapSlot).where(CapSlot.id.in_(keys))) if keys
-    }
+    taken: dict[str, int] = (
+        {
+            key: int(n)
+            for key, n in session.execute(
+                select(CapSlot.id, CapSlot.held + CapSlot.confirmed).where(CapSlot.id.in_(keys))
+            )
+        }
+        if keys
+        else {}
+    )
     out: list[dict[str, Any]] = []
     for d, key in zip(later, keys, strict=True):
-        row = rows.get(key)
         capacity = ctx.data.capacity_of(d.service, d.from_node, d.scheduled) or 0
-        free = capacity - (row.held + row.confirmed if row else 0)
+        free = capacity - taken.get(key, 0)
         if free >= units:
             out.append(
                 {
@@ -599,6 +674,7 @@ def hold_slots(
         if isinstance(p, _Path):
             counts[p.slot_id] = _take_path(session, ctx, p, now)
             continue
+        known: tuple[int, int, int, datetime | None] | None = None
         if in_force is None:
             # Fast path: no active notice names any element of this booking, checked in the
             # same statement that takes the space.
@@ -606,9 +682,17 @@ def hold_slots(
             if taken is not None:
                 counts[p.slot_id] = taken
                 continue
-            in_force = notices_store.listing(
-                session, status=NoticeStatus.ACTIVE, elements=names, limit=2000
-            )
+            # Why not? One read tells the common answer (the slot is full or left, and no notice
+            # names the booking) from the rest (no slot row yet, or a notice: read them all).
+            state = session.execute(_slot_state(len(names)), _element_params(p.slot_id, names))
+            found = state.first()
+            if found is not None and not found[4]:
+                known = (int(found[0]), int(found[1]), int(found[2]), found[3])
+                in_force = []
+            else:
+                in_force = notices_store.listing(
+                    session, status=NoticeStatus.ACTIVE, elements=names, limit=2000
+                )
         limit = _notice_limit(ctx, p.dep, in_force) if in_force else None
         if limit == 0:
             _check_open(session, ctx, p.dep, p.slot_id, p.units, now)
@@ -619,13 +703,18 @@ def hold_slots(
                 f"closed by a disruption notice: {_notice_reason(p.dep, in_force)}",
                 {"next_sailings": alternatives(session, ctx, p.dep, p.units, now)},
             )
-        taken = _take_counts(session, p.slot_id, p.units, limit=limit)
-        if taken is None:  # the first hold on this departure creates its slot row
+        # (a slot read just now without room is not asked again: only a sweep can free room)
+        room = known is None or (known[3] is None and sum(known[1:3]) + p.units <= known[0])
+        taken = _take_counts(session, p.slot_id, p.units, limit=limit) if room else None
+        if taken is None and known is None:  # the first hold on this departure creates its slot
             _ensure_slot(session, ctx, p.dep, now)
             taken = _take_counts(session, p.slot_id, p.units, limit=limit)
-        if taken is None:  # left early? then no hold, no sweep and no waitlist either
+        if taken is None and (known is None or known[3] is not None):
+            # left early? then no hold, no sweep and no waitlist either
             _check_open(session, ctx, p.dep, p.slot_id, p.units, now)
-        if taken is None and sweep_slot(session, ctx, p.slot_id, now):
+        if taken is None and _sweep_slot(
+            session, ctx, p.slot_id, now, open_known=known is not None
+        ):
             # Holds that lapsed still count until swept: they were freed (and the waitlist served).
             taken = _take_counts(session, p.slot_id, p.units, limit=limit)
         if taken is not None:
@@ -643,16 +732,17 @@ def hold_slots(
             f"room for {p.units} {ctx.data.unit_of(p.dep.service)}",
             {"next_sailings": alternatives(session, ctx, p.dep, p.units, now)},
         )
-    rows = [_booking(who, p, group, shipment_id, State.HELD, expires, now) for p in planned]
+    values = [
+        _booking_values(who, p, group, shipment_id, State.HELD, expires, now) for p in planned
+    ]
     views = [_slot_view(ctx, p, now, counts[p.slot_id]) for p in planned]
     for path in paths:
-        rows.append(_path_booking(who, path, group, shipment_id, expires, now))
+        values.append(_columns(_path_booking(who, path, group, shipment_id, expires, now)))
         views.append(_path_view(path, now, counts[path.slot_id]))
     _insert_bookings(
-        session,
-        [_columns(row) for row in rows],
-        [_slot_event_values(v.id, "held", now, counts[v.id]) for v in views],
+        session, values, [_slot_event_values(v.id, "held", now, counts[v.id]) for v in views]
     )
+    rows = [_transient(CapBooking, v) for v in values]
     return [Held(row, view) for row, view in zip(rows, views, strict=True)]
 
 
@@ -689,8 +779,13 @@ def _insert_bookings(
         params.update({f"e_{k}": v for k, v in events[0].items()})
         conn.execute(_BOOKING_AND_EVENT, params)
         return
-    conn.execute(insert(CapBooking), bookings)
-    conn.execute(insert(CapEvent), events)
+    # (one row: a plain execute, not the driver's executemany)
+    conn.execute(_INSERT_BOOKING, bookings[0] if len(bookings) == 1 else bookings)
+    conn.execute(_INSERT_EVENT, events[0] if len(events) == 1 else events)
+
+
+_INSERT_BOOKING = insert(CapBooking)
+_INSERT_EVENT = insert(CapEvent)
 
 
 _BOOKING_COLUMNS = tuple(c.key for c in CapBooking.__table__.columns)
@@ -716,6 +811,146 @@ _BOOKING_AND_EVENT = (
         .cte("board_events")
     )
 )
+
+
+# -- one leg in one statement (PostgreSQL) ----------------------------------------------------------
+
+
+def hold_one(
+    session: Session,
+    who: Principal,
+    ctx: Context,
+    leg: LegRequest,
+    *,
+    waitlist: bool = False,
+    now: datetime | None = None,
+) -> Held:
+    """Hold ``leg`` (one sailing or train), committed before it returns; as :func:`hold_slots`.
+
+    On PostgreSQL the common case (the slot row exists, has room, has not left and no active
+    notice names the departure) is **one statement in a transaction of its own**: the conditional
+    ``UPDATE ... RETURNING`` of the slot, and the INSERTs of the booking and of the board's event
+    fed by what it returned, as data-modifying WITH queries (:data:`_HOLD_ONE`), run on a
+    connection in autocommit mode. Either the UPDATE took the space and both rows are written, or
+    nothing is: one round trip instead of BEGIN, UPDATE, INSERT and COMMIT. Anything else (the
+    first hold of a departure, a full or departed one, a notice, a waitlist) takes nothing there
+    and runs :func:`hold_slots` in ``session``'s transaction, committed here. The guarantee is the
+    same statement as ever (``held + confirmed + n <= capacity`` under the row lock, and the CHECK).
+    """
+    _forwarder(who)
+    now = now or clock()
+    bind = session.get_bind()
+    # (a session bound to a connection of the caller's keeps to that connection's transaction)
+    if isinstance(bind, Engine) and bind.dialect.name in ("postgresql", "sqlite"):
+        planned = _plan(ctx, [leg], now)[0]  # refusals of bad input before any statement
+        expires = hold_expiry(now, ctx.ttl_min)
+        values = _booking_values(
+            who, planned, uuid.uuid4().hex[:16], None, State.HELD, expires, now
+        )
+        names = sorted({str(e) for e in _elements(planned.dep)})
+        take = _element_params(planned.slot_id, names)
+        take["units"] = planned.units
+        if bind.dialect.name == "sqlite":
+            counts = _hold_one_sqlite(bind, values, take, now)
+            if counts is not None:
+                return Held(_transient(CapBooking, values), _slot_view(ctx, planned, now, counts))
+            return _hold_slowly(session, who, ctx, leg, waitlist, now)
+        params = {f"b_{k}": v for k, v in values.items()}
+        params.update(take, event_at=now)
+        with bind.connect() as conn:
+            try:
+                found = (
+                    conn.execution_options(isolation_level="AUTOCOMMIT")
+                    .execute(_hold_one(len(names)), params)
+                    .first()
+                )
+            except DBAPIError as exc:
+                # The statement is its own commit. A connection that broke without the server
+                # saying the statement failed (an admin shutdown of an idle connection does say
+                # so) may have stored the hold: never run again unseen (see CommitUncertain).
+                sqlstate = getattr(exc.orig, "sqlstate", None)
+                if exc.connection_invalidated and sqlstate not in RETRYABLE_SQLSTATES:
+                    raise CommitUncertain(str(exc.orig)) from exc
+                raise
+        if found is not None:
+            counts = (int(found[0]), int(found[1]), int(found[2]))
+            return Held(_transient(CapBooking, values), _slot_view(ctx, planned, now, counts))
+    return _hold_slowly(session, who, ctx, leg, waitlist, now)
+
+
+def _hold_slowly(
+    session: Session,
+    who: Principal,
+    ctx: Context,
+    leg: LegRequest,
+    waitlist: bool,
+    now: datetime,
+) -> Held:
+    with committing(session):
+        return hold_slots(session, who, ctx, [leg], waitlist=waitlist, now=now)[0]
+
+
+def _hold_one_sqlite(
+    bind: Engine, booking: dict[str, Any], take: dict[str, Any], now: datetime
+) -> tuple[int, int, int] | None:
+    """SQLite's :func:`hold_one`: the conditional UPDATE and the two INSERTs in one short
+    transaction on a connection of its own, in the queue of the process's writers (no session:
+    its machinery cost more CPU than SQLite's work). None: nothing taken, nothing written."""
+    with _writers(bind), bind.connect() as conn, conn.begin():
+        found = conn.execute(_fast_take(len(take) - 2), take).first()
+        if found is None:
+            return None
+        counts = (int(found[0]), int(found[1]), int(found[2]))
+        conn.execute(_INSERT_BOOKING, booking)
+        conn.execute(_INSERT_EVENT, _slot_event_values(booking["slot_id"], "held", now, counts))
+        return counts
+
+
+_hold_ones: dict[int, Any] = {}
+
+
+def _hold_one(elements: int) -> Any:
+    """The statement of :func:`hold_one`, built once per number of notice elements."""
+    stmt = _hold_ones.get(elements)
+    if stmt is not None:
+        return stmt
+    taken = _fast_take(elements).cte("taken")
+    booking = insert(CapBooking).from_select(
+        list(_BOOKING_COLUMNS),
+        select(
+            *(
+                bindparam(f"b_{name}", type_=CapBooking.__table__.c[name].type)
+                for name in _BOOKING_COLUMNS
+            )
+        ).select_from(taken),
+    )
+    slot = bindparam("slot_id", type_=CapSlot.__table__.c.id.type)
+    body = func.json_build_object(
+        literal("slot"),
+        slot,
+        literal("capacity"),
+        taken.c.capacity,
+        literal("held"),
+        taken.c.held,
+        literal("confirmed"),
+        taken.c.confirmed,
+    )
+    event = insert(CapEvent).from_select(
+        list(_EVENT_COLUMNS),
+        select(
+            bindparam("event_at", type_=CapEvent.__table__.c.created_at.type),
+            literal("held"),
+            slot,
+            null(),
+            body,
+        ).select_from(taken),
+    )
+    stmt = _hold_ones[elements] = (
+        select(taken.c.capacity, taken.c.held, taken.c.confirmed)
+        .add_cte(booking.cte("booking"))
+        .add_cte(event.cte("board_event"))
+    )
+    return stmt
 
 
 # -- rail border crossings ----------------------------------------------------------------------
@@ -912,20 +1147,64 @@ def _slot_view(
     capacity = ctx.data.capacity_of(p.dep.service, p.dep.from_node, p.dep.scheduled) or 0
     unit = ctx.data.unit_of(p.dep.service)
     cap, held, confirmed = counts if counts is not None else (capacity, 0, 0)
-    return CapSlot(
-        id=p.slot_id,
-        kind=_kind(p.dep),
-        service=p.dep.service,
-        operator=p.dep.operator,
-        from_node=p.dep.from_node,
-        to_node=p.dep.to_node,
-        departure=p.dep.departure,
-        unit=unit.value if unit else "",
-        capacity=cap,
-        held=held,
-        confirmed=confirmed,
-        created_at=now,
+    return _transient(
+        CapSlot,
+        {
+            "id": p.slot_id,
+            "kind": _kind(p.dep),
+            "service": p.dep.service,
+            "operator": p.dep.operator,
+            "from_node": p.dep.from_node,
+            "to_node": p.dep.to_node,
+            "departure": p.dep.departure,
+            "unit": unit.value if unit else "",
+            "capacity": cap,
+            "held": held,
+            "confirmed": confirmed,
+            "created_at": now,
+            "departed_at": None,
+        },
     )
+
+
+_Row = TypeVar("_Row", CapBooking, CapSlot)
+
+
+def _transient(cls: type[_Row], values: dict[str, Any]) -> _Row:
+    """An unsaved ORM object holding ``values``, its attribute dictionary filled at once as the
+    ORM fills a loaded row's: for what is only read (the answer), at a fraction of the CPU of the
+    constructor, whose every attribute set is an instrumented event."""
+    row: _Row = inspect(cls).class_manager.new_instance()
+    row.__dict__.update(values)
+    return row
+
+
+def _booking_values(
+    who: Principal,
+    p: _Planned,
+    group: str,
+    shipment_id: str | None,
+    state: State,
+    expires: datetime | None,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4().hex[:20],
+        "group_id": group,
+        "slot_id": p.slot_id,
+        "organisation_id": who.organisation_id,
+        "created_by": who.user_id,
+        "shipment_id": shipment_id,
+        "cargo": p.leg.cargo.value,
+        "items": p.leg.items,
+        "units": p.units,
+        "state": state.value,
+        "expires_at": expires,
+        "moved_to": None,
+        "note": None,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _booking(
@@ -937,23 +1216,8 @@ def _booking(
     expires: datetime | None,
     now: datetime,
 ) -> CapBooking:
-    return CapBooking(
-        id=uuid.uuid4().hex[:20],
-        group_id=group,
-        slot_id=p.slot_id,
-        organisation_id=who.organisation_id,
-        created_by=who.user_id,
-        shipment_id=shipment_id,
-        cargo=p.leg.cargo.value,
-        items=p.leg.items,
-        units=p.units,
-        state=state.value,
-        expires_at=expires,
-        moved_to=None,
-        note=None,
-        created_at=now,
-        updated_at=now,
-    )
+    """A booking to add to the session (a waitlisted one); held ones are inserted by Core."""
+    return CapBooking(**_booking_values(who, p, group, shipment_id, state, expires, now))
 
 
 def itinerary_legs(
@@ -1310,49 +1574,60 @@ def sweep_slot(session: Session, ctx: Context, slot_id: str, now: datetime) -> b
     A departed sailing is left alone: its bookings are history (what left on board is recorded),
     so a hold on it neither expires nor lets a waitlisted booking in.
     """
-    if session.scalar(select(CapSlot.departed_at).where(CapSlot.id == slot_id)) is not None:
-        return False
-    lapsed = session.scalars(
-        select(CapBooking).where(
-            CapBooking.slot_id == slot_id,
-            CapBooking.state == State.HELD.value,
-            CapBooking.expires_at <= now,
-        )
-    ).all()
-    freed = False
+    return _sweep_slot(session, ctx, slot_id, now) > 0
+
+
+def _sweep_slot(
+    session: Session, ctx: Context, slot_id: str, now: datetime, open_known: bool = False
+) -> int:
+    """:func:`sweep_slot`, returning how many holds expired (``open_known``: the caller has just
+    read that the slot has not departed)."""
+    lapsed_of = (
+        CapBooking.slot_id == slot_id,
+        CapBooking.state == State.HELD.value,
+        CapBooking.expires_at <= now,
+    )
+    # Usually nothing has lapsed: one read of ids says so, before any object is loaded.
+    if session.execute(select(CapBooking.id).where(*lapsed_of).limit(1)).first() is None:
+        return 0
+    if not open_known and session.scalar(select(CapSlot.departed_at).where(CapSlot.id == slot_id)):
+        return 0
+    lapsed = session.scalars(select(CapBooking).where(*lapsed_of)).all()
+    expired = 0
     for booking in lapsed:
         if _set_state(session, booking.id, [State.HELD], State.EXPIRED, now):
             _release(session, slot_id, booking.units, confirmed=False)
             session.refresh(booking)
             _tell(session, booking, "expired", now)
-            freed = True
-    if freed:
+            expired += 1
+    if expired:
         promote(session, ctx, slot_id, now)
         _slot_event(session, slot_id, "expired", now)
-    return freed
+    return expired
+
+
+def _lapsed_slots(now: datetime) -> Any:
+    return (
+        select(CapBooking.slot_id)
+        .join(CapSlot, CapSlot.id == CapBooking.slot_id)
+        .where(
+            CapBooking.state == State.HELD.value,
+            CapBooking.expires_at <= now,
+            CapSlot.departed_at.is_(None),
+        )
+    )
+
+
+def sweep_due(session: Session, now: datetime | None = None) -> bool:
+    """Whether any hold has lapsed (a read: the upkeep takes the write lock only when it has)."""
+    return session.scalar(_lapsed_slots(now or clock()).limit(1)) is not None
 
 
 def sweep(session: Session, ctx: Context, now: datetime | None = None) -> int:
     """Expire every lapsed hold (and promote waitlists); returns how many holds expired."""
     now = now or clock()
-    slots = set(
-        session.scalars(
-            select(CapBooking.slot_id)
-            .join(CapSlot, CapSlot.id == CapBooking.slot_id)
-            .where(
-                CapBooking.state == State.HELD.value,
-                CapBooking.expires_at <= now,
-                CapSlot.departed_at.is_(None),
-            )
-        )
-    )
-    before = (
-        session.scalar(select(func.count()).where(CapBooking.state == State.EXPIRED.value)) or 0
-    )
-    for slot_id in sorted(slots):
-        sweep_slot(session, ctx, slot_id, now)
-    after = session.scalar(select(func.count()).where(CapBooking.state == State.EXPIRED.value)) or 0
-    return int(after - before)
+    slots = set(session.scalars(_lapsed_slots(now)))
+    return sum(_sweep_slot(session, ctx, slot_id, now) for slot_id in sorted(slots))
 
 
 # -- reading capacity ---------------------------------------------------------------------------

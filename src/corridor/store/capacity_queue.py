@@ -264,6 +264,17 @@ def check_in(
     return row
 
 
+def no_shows_due(session: Session, grace_min: float, now: datetime | None = None) -> bool:
+    """Whether a ticket's truck is late past the grace period (a read, before any write lock)."""
+    cutoff = (now or clock()) - timedelta(hours=1, minutes=grace_min)
+    found = session.scalar(
+        select(QueueTicket.id)
+        .where(QueueTicket.state == "booked", QueueTicket.starts_at <= cutoff)
+        .limit(1)
+    )
+    return found is not None
+
+
 def release_no_shows(session: Session, grace_min: float, now: datetime | None = None) -> int:
     """Mark tickets whose truck did not come as no-shows and give their slot back."""
     now = now or clock()
