@@ -322,28 +322,43 @@ def demo_template(tmp_path_factory) -> DemoTemplate:
 #
 # `dev.py test` runs pytest with `-n 3 --dist loadgroup --no-loadscope-reorder`; the scheduler below
 # replaces xdist's loadgroup (whose xdist_group marks pytest 9 no longer applies): every test is
-# its own unit of work, handed to the next free worker in collection order, except the modules in
-# ONE_WORKER, whose tests share a module-scoped fixture too costly to build once per worker.
+# its own unit of work, handed to the next free worker in collection order, except the modules (or
+# folders, ending in "/") in ONE_WORKER, whose tests share something too costly to build once per
+# worker: a module-scoped fixture, one Chromium per module, PyPSA's import (3-4 s CPU).
 ONE_WORKER = {
-    "tests/energy/test_reality.py",  # one full-year solve (8,760 hours)
+    "tests/energy/",  # PyPSA imported once; one full-year solve (8,760 hours)
     "tests/simulation/test_calibration.py",  # one simulated year
     "tests/web/test_roles_e2e.py",  # one server the roles take turns on
+    "tests/web/test_languages.py",  # one Chromium per module (tests/web/conftest.py)
+    "tests/web/test_dashboard_e2e.py",
+    "tests/web/test_declaration_e2e.py",
+    "tests/web/test_capacity_e2e.py",
+    "tests/web/test_notices_e2e.py",
+    "tests/web/test_simulation_page.py",
     "tests/test_readme.py",  # one demo home
     "tests/store/test_customs_store.py",
     "tests/store/test_customs_tamper.py",
     "tests/store/test_customs_cli.py",
 }
 
+
+def _one_worker_scope(nodeid: str) -> str | None:
+    module = nodeid.split("::", 1)[0]
+    if module in ONE_WORKER:
+        return module
+    return next((f for f in ONE_WORKER if f.endswith("/") and module.startswith(f)), None)
+
+
 # A long test collected last would leave one worker running it alone at the end: these start
 # first, longest first; the rest keep their order. A run without xdist keeps pytest's order.
 LONGEST_FIRST = (
-    "tests/energy/test_reality.py",
-    "tests/api/test_schemathesis.py::test_fuzzing",
+    "tests/energy/test_reality.py",  # the scope tests/energy/ (about 50 s CPU) goes first
     "tests/energy/test_model.py::test_sweep",
+    "tests/api/test_schemathesis.py::test_fuzzing",
     "tests/api/test_access_matrix.py",
+    "tests/web/test_languages.py",
+    "tests/web/test_dashboard_e2e.py",
     "tests/web/test_roles_e2e.py",
-    "tests/energy/test_model.py",
-    "tests/energy/test_interfaces.py",
     "tests/web/",
     "tests/api/test_schemathesis.py",
     "tests/simulation/",
@@ -361,8 +376,7 @@ def pytest_xdist_make_scheduler(config, log):
 
     class ByTestOrModule(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
-            return module if module in ONE_WORKER else nodeid
+            return _one_worker_scope(nodeid) or nodeid
 
     return ByTestOrModule(config, log)
 

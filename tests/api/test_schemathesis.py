@@ -68,7 +68,13 @@ def target(seeded, tmp_path, monkeypatch):
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app).exclude(
         path_regex=EXCLUDED
     )
-    return schema, headers
+    yield schema, headers
+    # schemathesis starts the app's lifespan once and keeps it until the process exits: its job
+    # consumers would go on taking jobs from this database after the pool hands it to the next
+    # test (which then saw jobs run that nobody consumes there). Stop it with the test.
+    from schemathesis.python.asgi import shutdown_lifespans
+
+    shutdown_lifespans()
 
 
 def _record(failures: list[str], statuses: list[int], case: Any, response: Any) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 from huey import Huey, PostgresHuey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
+from huey.storage import PostgresStorage
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -54,6 +55,43 @@ class _QuietConsumer(Consumer):  # type: ignore[misc]
         return None
 
 
+class _WakeablePostgresStorage(PostgresStorage):  # type: ignore[misc]
+    """huey's PostgreSQL storage whose idle consumers ``wake`` stops waiting at once.
+
+    huey's own waits out ``read_timeout`` (1 s) after a notification that brought no task, so
+    each lane of a stopping consumer took up to a second to notice its stop flag: every
+    shutdown of an API process (and every test app) waited 1-2 s. Here an empty wake-up returns
+    to the consumer's loop, which checks its stop flag.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stopping = threading.Event()
+
+    def dequeue(self) -> bytes | None:
+        data: bytes | None = self._dequeue()
+        if data is not None or not self.blocking:
+            return data
+        conn = self._listen_conn()
+        # Set before wake()'s notification is sent, and this connection listens already: a
+        # consumer either sees the flag here or receives the notification below.
+        if self.stopping.is_set():
+            return None
+        if not list(conn.notifies(timeout=self.read_timeout, stop_after=1)):
+            return None
+        data = self._dequeue()  # None if another consumer won: back to the loop, then wait again
+        return data
+
+    def wake(self) -> None:
+        """Wake every consumer of this queue waiting for a task (their stop flags are set)."""
+        self.stopping.set()
+        self.sql("select pg_notify(%s, '')", (self.channel,))
+
+
+class _PostgresHuey(PostgresHuey):  # type: ignore[misc]
+    storage_class = _WakeablePostgresStorage
+
+
 def _huey(settings: Settings, db: Database, name: str = "corridor") -> Huey:
     backend = settings.jobs_backend
     if backend == "auto":
@@ -66,7 +104,7 @@ def _huey(settings: Settings, db: Database, name: str = "corridor") -> Huey:
         # safe against itself: N workers starting at once can collide on the catalog. Try again.
         for attempt in range(6):
             try:
-                return PostgresHuey(name, dsn=dsn, table_prefix="corridor_queue", utc=True)
+                return _PostgresHuey(name, dsn=dsn, table_prefix="corridor_queue", utc=True)
             except psycopg.errors.UniqueViolation:
                 if attempt == 5:
                     raise
@@ -224,6 +262,9 @@ class JobQueue:
         """
         if self._consumers:
             return
+        for huey in (self.huey, self.interactive):
+            if isinstance(huey.storage, _WakeablePostgresStorage):
+                huey.storage.stopping.clear()
         if interactive_workers is None:
             interactive_workers = self.settings.jobs_interactive_threads
         for huey, count in ((self.huey, workers), (self.interactive, interactive_workers)):
@@ -242,6 +283,11 @@ class JobQueue:
 
     def close(self) -> None:
         """Stop this process's consumer threads (letting running jobs finish) and disconnect."""
+        for consumer in self._consumers:  # every lane told first, so they stop together
+            consumer.stop_flag.set()
+        for huey in (self.huey, self.interactive):
+            if self._consumers and isinstance(huey.storage, _WakeablePostgresStorage):
+                huey.storage.wake()
         for consumer in self._consumers:
             consumer.stop(graceful=True)
         self._consumers = []
