@@ -241,6 +241,9 @@ def main() -> None:
             f"{db_cpu * 1000 / max(1, served):.2f} ms; harness "
             f"{harness_cpu * 1000 / max(1, served):.2f} ms"
         )
+    if tally.errors():
+        # An error is the run failing, whatever the latencies (CI runs a small one).
+        raise SystemExit(f"{tally.errors()} requests failed (5xx or transport)")
 
 
 if __name__ == "__main__":
