@@ -302,6 +302,19 @@ def _take_counts(
     return (int(row[0]), int(row[1]), int(row[2])) if row is not None else None
 
 
+def _noticed_bound(elements: int) -> Any:
+    """The active notice rows naming one of ``elements`` bound elements (``element_0``, ...):
+    the one subquery the hold's UPDATE and the slot's state share."""
+    return (
+        select(NoticeElementRow.id)
+        .join(NoticeRow, NoticeRow.id == NoticeElementRow.notice_id)
+        .where(
+            or_(*(NoticeElementRow.element == bindparam(f"element_{i}") for i in range(elements))),
+            NoticeRow.status == NoticeStatus.ACTIVE.value,
+        )
+    )
+
+
 _fast_takes: dict[int, Any] = {}
 
 
@@ -311,19 +324,7 @@ def _fast_take(elements: int) -> Any:
     stmt = _fast_takes.get(elements)
     if stmt is None:
         units = bindparam("units", type_=Integer)
-        noticed = (
-            select(NoticeElementRow.id)
-            .join(NoticeRow, NoticeRow.id == NoticeElementRow.notice_id)
-            .where(
-                or_(
-                    *(
-                        NoticeElementRow.element == bindparam(f"element_{i}")
-                        for i in range(elements)
-                    )
-                ),
-                NoticeRow.status == NoticeStatus.ACTIVE.value,
-            )
-        )
+        noticed = _noticed_bound(elements)
         stmt = _fast_takes[elements] = (
             update(CapSlot)
             .where(
@@ -346,19 +347,7 @@ def _slot_state(elements: int) -> Any:
     notice elements (parameters as :func:`_element_params`)."""
     stmt = _slot_states.get(elements)
     if stmt is None:
-        noticed = (
-            select(NoticeElementRow.id)
-            .join(NoticeRow, NoticeRow.id == NoticeElementRow.notice_id)
-            .where(
-                or_(
-                    *(
-                        NoticeElementRow.element == bindparam(f"element_{i}")
-                        for i in range(elements)
-                    )
-                ),
-                NoticeRow.status == NoticeStatus.ACTIVE.value,
-            )
-        )
+        noticed = _noticed_bound(elements)
         stmt = _slot_states[elements] = select(
             CapSlot.capacity,
             CapSlot.held,
