@@ -12,8 +12,6 @@ from corridor.energy.run import prepare, solve_prepared
 from corridor.energy.scenario import apply
 from tests.energy.conftest import write_mini
 
-pytest.importorskip("pypsa")
-
 WEEK = 167
 
 

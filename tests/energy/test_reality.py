@@ -16,8 +16,6 @@ from corridor.energy.report import render
 from corridor.energy.results import load, save
 from corridor.energy.run import prepare, solve_prepared
 
-pytest.importorskip("pypsa")
-
 TOLERANCE = 0.10
 
 PUBLISHED_BCM = {
