@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -18,7 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.routing import Match
 from starlette.types import Scope
 
-from corridor import __version__
+from corridor import __version__, webhooks
 from corridor.api import (
     admin,
     auth,
@@ -206,7 +205,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
             allowed = parse_allowed(settings.webhook_allow_nets)
             # One client for the thread's life: a new one per round built a TLS context each
             # time, a steady cost in every worker even with no webhook to send.
-            with httpx.Client(timeout=5.0) as client:
+            with webhooks.http_client() as client:
                 while not stop.wait(settings.webhook_poll_s):
                     try:
                         deliver_due(db, settings.webhook_backoff_s, client=client)

@@ -22,7 +22,7 @@ from corridor.store.capacity import Context, board_lines
 from corridor.store.capacity_tables import CapNotice, CapSlot, QueueSlot
 from corridor.store.db import Database
 from corridor.store.models import EpcisEpc, EpcisEvent, Webhook
-from corridor.webhooks import post
+from corridor.webhooks import http_client, post
 from corridor.webhooks.guard import Network as IpNetwork
 
 #: How far back waiting stock is charted.
@@ -204,7 +204,7 @@ def deliver_notices(
         )
     if not due:  # most rounds: no client (building its TLS context costs tens of ms of CPU)
         return 0
-    http = client or httpx.Client(timeout=5.0)
+    http = client or http_client()
     try:
         for notice_id in due:
             with db.session() as s:

@@ -21,7 +21,7 @@ from corridor.routing import Itinerary
 from corridor.store import disruptions as store
 from corridor.store.db import Database
 from corridor.store.models import Shipment
-from corridor.webhooks import post
+from corridor.webhooks import http_client, post
 from corridor.webhooks.guard import Network as IpNetwork
 
 #: Changes sent in one POST at most.
@@ -50,7 +50,7 @@ def deliver_notices(
     sent = 0
     nets = list(allowed)
     own = client is None
-    http = client or httpx.Client(timeout=5.0)
+    http = client or http_client()
     try:
         with db.session() as s:
             subs = [

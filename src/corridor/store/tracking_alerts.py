@@ -28,7 +28,7 @@ from corridor.store.tracking_status import shipment_status
 from corridor.store.tracking_tables import TrackingMark
 from corridor.tracking.alerts import SLIP_THRESHOLD_H, behind_plan, should_alert
 from corridor.tracking.errors import TrackingError
-from corridor.webhooks import TargetRefused, backoff_s, check_target, post
+from corridor.webhooks import TargetRefused, backoff_s, check_target, http_client, post
 from corridor.webhooks.guard import Network as IpNetwork
 
 MAX_ATTEMPTS = 8
@@ -142,7 +142,7 @@ def deliver_due(
     """
     delivered = 0
     own_client = client is None
-    http = client or httpx.Client(timeout=5.0)
+    http = client or http_client()
     nets = list(allowed)
     try:
         with db.session() as s:

@@ -29,7 +29,7 @@ from corridor.store.models import EpcisEvent, Organisation, OrgKind, User
 from corridor.store.tracking_tables import EpcisNamedQuery, EpcisSubscription
 from corridor.tracking.errors import TrackingError
 from corridor.tracking.query import parse
-from corridor.webhooks import TargetRefused, backoff_s, check_target, post
+from corridor.webhooks import TargetRefused, backoff_s, check_target, http_client, post
 from corridor.webhooks.guard import Network as IpNetwork
 
 BATCH = 500
@@ -214,7 +214,7 @@ def deliver_webhooks(
     """One round: each due webhook subscription gets its next batch. Events delivered."""
     sent = 0
     own = client is None
-    http = client or httpx.Client(timeout=5.0)
+    http = client or http_client()
     nets = list(allowed)
     try:
         with db.session() as s:

@@ -7,7 +7,7 @@
   the target's answer or the network error text back to the caller.
 """
 
-from corridor.webhooks.delivery import Outcome, backoff_s, post
+from corridor.webhooks.delivery import Outcome, backoff_s, http_client, post
 from corridor.webhooks.guard import TargetRefused, check_target
 from corridor.webhooks.signing import SIGNATURE_HEADER, sign, verify
 
@@ -17,6 +17,7 @@ __all__ = [
     "TargetRefused",
     "backoff_s",
     "check_target",
+    "http_client",
     "post",
     "sign",
     "verify",
