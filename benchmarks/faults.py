@@ -47,19 +47,20 @@ from corridor.store.models import CustomsDeclaration, Shipment
 
 async def writers(
     svc: Service,
-    stop: float,
+    killed: threading.Event,
     acknowledged: list[str],
     declared: list[str],
     answers: Counter[str],
 ) -> None:
     """Every client books as fast as it can; every other one also lodges a customs declaration
-    for each shipment it booked (create-and-lodge: two signed records in the customs log)."""
+    for each shipment it booked (create-and-lodge: two signed records in the customs log), until
+    the server has been killed (no write can be acknowledged after that)."""
     limits = httpx.Limits(max_connections=len(svc.tokens))
     async with httpx.AsyncClient(base_url=svc.base, timeout=10, limits=limits) as http:
 
         async def one(token: str, declares: bool) -> None:
             h = {"Authorization": f"Bearer {token}"}
-            while time.perf_counter() < stop:
+            while not killed.is_set():
                 try:
                     r = await http.post(
                         "/shipments", json={"reference": "KILL", "route": SHORT}, headers=h
@@ -95,14 +96,17 @@ def kill9(svc: Service, workers: int, before: float) -> bool:
     declared: list[str] = []
     answers: Counter[str] = Counter()
 
+    killed = threading.Event()
+
     def load() -> None:
-        asyncio.run(writers(svc, time.perf_counter() + before + 3, acknowledged, declared, answers))
+        asyncio.run(writers(svc, killed, acknowledged, declared, answers))
 
     thread = threading.Thread(target=load)
     thread.start()
     time.sleep(before)
     at_kill = len(acknowledged), len(declared)
     svc.kill9()
+    killed.set()
     thread.join()
     acked, lodged = set(acknowledged), set(declared)  # no 201 can arrive after the kill
     with svc.db.session() as s:

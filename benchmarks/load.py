@@ -30,7 +30,9 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from _client import Connection, HttpError
-from _service import PG_URL, SHORT, database_cpu, ms, pct, server_cpu, service
+
+# _service (the database, the server process, corridor's store) is imported where it is used, not
+# here: the harness processes are spawned and import this script, and need only the client.
 
 OPS = (("read", 0.35), ("list", 0.20), ("nodes", 0.15), ("book", 0.20), ("cancel", 0.10))
 
@@ -63,7 +65,7 @@ def pick() -> str:
 
 
 async def client_loop(
-    conn: Connection, token: str, tally: Tally, stop: float, think: float
+    conn: Connection, token: str, tally: Tally, stop: float, think: float, route: dict[str, Any]
 ) -> None:
     mine: list[str] = []
     await asyncio.sleep(random.uniform(0, think))  # no thundering start
@@ -87,7 +89,7 @@ async def client_loop(
                 r = await conn.request(
                     "POST",
                     "/shipments",
-                    json_body={"reference": "LOAD", "route": SHORT},
+                    json_body={"reference": "LOAD", "route": route},
                     token=token,
                 )
                 if r.status_code == 201:
@@ -99,7 +101,9 @@ async def client_loop(
             tally.add(op, began, str(r.status_code))
         except HttpError as exc:
             tally.add(op, began, str(exc))
-        await asyncio.sleep(random.expovariate(1 / think))
+        # (a pause that would end after the run is cut short: the run is over then)
+        pause = random.expovariate(1 / think)
+        await asyncio.sleep(min(pause, max(0.0, stop - time.perf_counter())))
     await conn.close()
 
 
@@ -117,12 +121,12 @@ async def prober(base: str, tally: Tally, stop: float) -> None:
 
 
 async def drive(
-    base: str, tokens: list[str], duration: float, think: float, probe: bool
+    base: str, tokens: list[str], duration: float, think: float, probe: bool, route: dict[str, Any]
 ) -> tuple[Tally, float]:
     tally = Tally()
     began = time.perf_counter()
     stop = began + duration
-    loops = [client_loop(Connection(base), token, tally, stop, think) for token in tokens]
+    loops = [client_loop(Connection(base), token, tally, stop, think, route) for token in tokens]
     if probe:
         loops.append(prober(base, tally, stop))
     await asyncio.gather(*loops)
@@ -130,7 +134,13 @@ async def drive(
 
 
 def _part(
-    base: str, tokens: list[str], duration: float, think: float, probe: bool, out: Any
+    base: str,
+    tokens: list[str],
+    duration: float,
+    think: float,
+    probe: bool,
+    route: dict[str, Any],
+    out: Any,
 ) -> None:
     """One harness process: its share of the clients (and the prober in the first)."""
     try:
@@ -139,7 +149,7 @@ def _part(
         uvloop.install()
     except ImportError:
         pass
-    tally, elapsed = asyncio.run(drive(base, tokens, duration, think, probe))
+    tally, elapsed = asyncio.run(drive(base, tokens, duration, think, probe, route))
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime
     out.send((dict(tally.latency), {k: dict(v) for k, v in tally.answers.items()}, elapsed, cpu))
@@ -147,7 +157,12 @@ def _part(
 
 
 def drive_split(
-    base: str, tokens: list[str], duration: float, think: float, processes: int
+    base: str,
+    tokens: list[str],
+    duration: float,
+    think: float,
+    processes: int,
+    route: dict[str, Any],
 ) -> tuple[Tally, float, float]:
     """The clients spread over ``processes`` harness processes (so that the harness is not the
     bottleneck on one core); their tallies merged, and the CPU seconds the harness used."""
@@ -156,7 +171,7 @@ def drive_split(
     for i in range(processes):
         here, there = ctx.Pipe(duplex=False)
         share = tokens[i::processes]
-        proc = ctx.Process(target=_part, args=(base, share, duration, think, i == 0, there))
+        proc = ctx.Process(target=_part, args=(base, share, duration, think, i == 0, route, there))
         proc.start()
         pipes.append(here)
         procs.append(proc)
@@ -177,6 +192,8 @@ def drive_split(
 
 
 def report(label: str, tally: Tally, elapsed: float) -> None:
+    from _service import ms, pct
+
     total = sum(len(v) for op, v in tally.latency.items() if op != "health")
     print(f"\n{label}: {total} requests in {elapsed:.0f} s = {total / elapsed:.0f} req/s")
     print(f"  {'operation':<8} {'count':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  answers")
@@ -204,6 +221,8 @@ def report(label: str, tally: Tally, elapsed: float) -> None:
 
 
 def main() -> None:
+    from _service import PG_URL, SHORT, database_cpu, server_cpu, service
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--pg-url", default=PG_URL)
@@ -230,7 +249,7 @@ def main() -> None:
         tokens = [token for _, token in svc.tokens]
         cpu_before, db_before = server_cpu(svc), database_cpu(svc)
         tally, elapsed, harness_cpu = drive_split(
-            svc.base, tokens, args.duration, args.think, max(1, args.harness_processes)
+            svc.base, tokens, args.duration, args.think, max(1, args.harness_processes), SHORT
         )
         cpu, db_cpu = server_cpu(svc) - cpu_before, database_cpu(svc) - db_before
         report(kind, tally, elapsed)

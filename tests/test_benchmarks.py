@@ -78,6 +78,8 @@ def test_load_benchmark_has_no_errors(db):
         "3",
         "--think",
         "0.5",
+        "--harness-processes",
+        "1",  # 50 clients at 0.5 s think: one harness process is plenty
         postgres=db == "postgres",
     )
     assert "errors (5xx or transport): 0" in out, out
