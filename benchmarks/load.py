@@ -27,9 +27,12 @@ import random
 import resource
 import time
 from collections import Counter, defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from _client import Connection, HttpError
+
+if TYPE_CHECKING:
+    from _service import Service
 
 # _service (the database, the server process, corridor's store) is imported where it is used, not
 # here: the harness processes are spawned and import this script, and need only the client.
@@ -220,8 +223,32 @@ def report(label: str, tally: Tally, elapsed: float) -> None:
     )
 
 
+def run(
+    svc: Service, label: str, clients: int, duration: float, think: float, processes: int
+) -> Tally:
+    """The mixed load from ``clients`` clients (the service's first tokens) against the running
+    server for ``duration`` seconds; prints the report and the CPU per request."""
+    from _service import SHORT, database_cpu, server_cpu
+
+    tokens = [token for _, token in svc.tokens[:clients]]
+    cpu_before, db_before = server_cpu(svc), database_cpu(svc)
+    tally, elapsed, harness_cpu = drive_split(
+        svc.base, tokens, duration, think, max(1, processes), SHORT
+    )
+    cpu, db_cpu = server_cpu(svc) - cpu_before, database_cpu(svc) - db_before
+    report(label, tally, elapsed)
+    served = sum(len(v) for v in tally.latency.values())
+    print(
+        f"  server CPU: {cpu:.1f} s for {served} requests (/health included) = "
+        f"{cpu * 1000 / max(1, served):.2f} ms per request; database backends "
+        f"{db_cpu * 1000 / max(1, served):.2f} ms; harness "
+        f"{harness_cpu * 1000 / max(1, served):.2f} ms"
+    )
+    return tally
+
+
 def main() -> None:
-    from _service import PG_URL, SHORT, database_cpu, server_cpu, service
+    from _service import PG_URL, service
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
@@ -246,20 +273,7 @@ def main() -> None:
             f"over {args.organisations} organisations, mean think {args.think} s; "
             f"server ready in {startup:.1f} s"
         )
-        tokens = [token for _, token in svc.tokens]
-        cpu_before, db_before = server_cpu(svc), database_cpu(svc)
-        tally, elapsed, harness_cpu = drive_split(
-            svc.base, tokens, args.duration, args.think, max(1, args.harness_processes), SHORT
-        )
-        cpu, db_cpu = server_cpu(svc) - cpu_before, database_cpu(svc) - db_before
-        report(kind, tally, elapsed)
-        served = sum(len(v) for v in tally.latency.values())
-        print(
-            f"  server CPU: {cpu:.1f} s for {served} requests (/health included) = "
-            f"{cpu * 1000 / max(1, served):.2f} ms per request; database backends "
-            f"{db_cpu * 1000 / max(1, served):.2f} ms; harness "
-            f"{harness_cpu * 1000 / max(1, served):.2f} ms"
-        )
+        tally = run(svc, kind, args.clients, args.duration, args.think, args.harness_processes)
     if tally.errors():
         # An error is the run failing, whatever the latencies (CI runs a small one).
         raise SystemExit(f"{tally.errors()} requests failed (5xx or transport)")
