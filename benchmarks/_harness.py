@@ -1,4 +1,8 @@
-"""What the HTTP benchmarks share: the real server, started on a free local port."""
+"""What the HTTP benchmarks share: the real server, started on a free local port.
+
+The API is imported by :func:`serve` only: the scripts that start ``corridor serve`` as its own
+processes use :func:`scratch_postgres` alone and need not pay its import (about 2 s of CPU).
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,23 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import uvicorn
 from sqlalchemy import create_engine, text
 
-from corridor.api import create_app
-from corridor.settings import Settings
 from corridor.store.db import Database
+
+if TYPE_CHECKING:
+    import uvicorn
 
 
 def serve(db: Database, var_dir: Path) -> tuple[str, uvicorn.Server, threading.Thread]:
     """Start the API over ``db`` in a thread; returns its base URL, the server and the thread."""
+    import uvicorn
+
+    from corridor.api import create_app
+    from corridor.settings import Settings
+
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

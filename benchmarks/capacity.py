@@ -31,6 +31,7 @@ import os
 import statistics
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -209,6 +210,80 @@ def statements_per_hold(svc: Service, sea: list[dict[str, Any]], token: str, n: 
     return count / n
 
 
+@dataclass
+class Holds:
+    """What a run of holds left to check: the answers, and the targets it aimed at."""
+
+    statuses: Counter[int]
+    sea: list[dict[str, Any]]
+    hot: dict[str, Any]
+
+
+def fire(
+    svc: Service, label: str, workers: int, threads: int, count: int, clients: int, idle_s: float
+) -> Holds:
+    """``count`` holds from ``clients`` concurrent clients against the running server (after a
+    warm-up); prints the throughput, latencies, answers and CPU per booking."""
+    assert svc.process is not None
+    tokens = [token for _org, token in svc.tokens[:clients]]
+    sea, hot = _targets(svc, tokens[0])
+
+    def body(i: int) -> dict[str, Any]:
+        target, cargo = (hot, "rail_wagon") if i % 10 == 0 else (sea[i % len(sea)], "20GP")
+        keys = ("service", "from_node", "departure")
+        return {**{k: target[k] for k in keys}, "cargo": cargo, "items": 1}
+
+    # Warm-up: every worker builds its timetables and opens its connections.
+    warm = [[_request(svc.port, tokens[c], body(1 + c)) for _ in range(2)] for c in range(clients)]
+    asyncio.run(_drive(svc.port, warm))
+    per_client: list[list[bytes]] = [[] for _ in range(clients)]
+    for i in range(count):
+        per_client[i % clients].append(_request(svc.port, tokens[i % clients], body(i)))
+    pids = _group(svc.process.pid)
+    backends = _backends(svc.db)
+    # What the idle server burns (its upkeep threads poll the database every few seconds):
+    # measured first and taken off, so the figure is the CPU of the bookings themselves.
+    idle0, t_idle = _cpu_ms(pids), time.perf_counter()
+    time.sleep(idle_s)
+    idle_rate = (_cpu_ms(pids) - idle0) / (time.perf_counter() - t_idle) if idle_s else 0.0
+    cpu0, pg0 = _cpu_ms(pids), _cpu_ms(backends)
+    results, seconds = asyncio.run(_drive(svc.port, per_client))
+    cpu, pg = _cpu_ms(pids) - cpu0, _cpu_ms(backends) - pg0
+    busy = cpu - idle_rate * seconds
+    latencies = sorted(ms for ms, _ in results)
+    statuses = Counter(code for _, code in results)
+    p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
+    print(
+        f"{label} ({workers} worker(s) x {threads} threads): {count} booking requests with "
+        f"{clients} clients in {seconds:.2f} s: {count / seconds:,.0f} bookings/s; "
+        f"p50 {statistics.median(latencies):.1f} ms, p99 {p99:.1f} ms; "
+        f"answers {dict(sorted(statuses.items()))}"
+    )
+    pg_part = f", PostgreSQL backends {pg / count:.2f} ms" if backends else ""
+    print(
+        f"{label}: CPU per booking: server {busy / count:.2f} ms (idle upkeep of "
+        f"{idle_rate / 1000:.0%} of a core taken off; {cpu / count:.2f} ms with it){pg_part}"
+    )
+    return Holds(statuses, sea, hot)
+
+
+def verdict(svc: Service, label: str, holds: Holds) -> list[str]:
+    """The guarantees, read from the database once no hold is in flight: no slot overbooked,
+    every counter equal to the sum of its bookings, the contended ferry full but not over, no 5xx.
+    Returns what broke (empty when nothing did)."""
+    overbooked, mismatched, slots = _check(svc.db)
+    with svc.db.session() as s:
+        held = s.scalar(select(CapSlot.held).where(CapSlot.id == holds.hot["key"]))
+    print(
+        f"{label}: after the run {slots} slots, overbooked {overbooked}, counters not matching "
+        f"their bookings {mismatched}; the 52-wagon ferry holds {held}"
+    )
+    broken = [f"{label}: {n} answers {code}" for code, n in holds.statuses.items() if code >= 500]
+    if overbooked or mismatched or (held or 0) > HOT_WAGONS:
+        broken.append(f"{label}: overbooked {overbooked}, counters off {mismatched}, ferry {held}")
+    return broken
+
+
 def run(
     kind: str, label: str, workers: int, threads: int, count: int, clients: int, idle_s: float
 ) -> list[str]:
@@ -218,63 +293,13 @@ def run(
             print(f"{label}: skipped (PostgreSQL not reachable at {PG_URL})")
             return []
         svc.start(workers)
-        tokens = [token for _org, token in svc.tokens]
-        sea, hot = _targets(svc, tokens[0])
-
-        def body(i: int) -> dict[str, Any]:
-            target, cargo = (hot, "rail_wagon") if i % 10 == 0 else (sea[i % len(sea)], "20GP")
-            keys = ("service", "from_node", "departure")
-            return {**{k: target[k] for k in keys}, "cargo": cargo, "items": 1}
-
-        # Warm-up: every worker builds its timetables and opens its connections.
-        warm = [
-            [_request(svc.port, tokens[c], body(1 + c)) for _ in range(2)] for c in range(clients)
-        ]
-        asyncio.run(_drive(svc.port, warm))
-        per_client: list[list[bytes]] = [[] for _ in range(clients)]
-        for i in range(count):
-            per_client[i % clients].append(_request(svc.port, tokens[i % clients], body(i)))
-        pids = _group(svc.process.pid) if svc.process else []
-        backends = _backends(svc.db)
-        # What the idle server burns (its upkeep threads poll the database every few seconds):
-        # measured first and taken off, so the figure is the CPU of the bookings themselves.
-        idle0, t_idle = _cpu_ms(pids), time.perf_counter()
-        time.sleep(idle_s)
-        idle_rate = (_cpu_ms(pids) - idle0) / (time.perf_counter() - t_idle) if idle_s else 0.0
-        cpu0, pg0 = _cpu_ms(pids), _cpu_ms(backends)
-        results, seconds = asyncio.run(_drive(svc.port, per_client))
-        cpu, pg = _cpu_ms(pids) - cpu0, _cpu_ms(backends) - pg0
-        busy = cpu - idle_rate * seconds
-        latencies = sorted(ms for ms, _ in results)
-        statuses = Counter(code for _, code in results)
-        p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
-        print(
-            f"{label} ({workers} worker(s) x {threads} threads): {count} booking requests with "
-            f"{clients} clients in {seconds:.2f} s: {count / seconds:,.0f} bookings/s; "
-            f"p50 {statistics.median(latencies):.1f} ms, p99 {p99:.1f} ms; "
-            f"answers {dict(sorted(statuses.items()))}"
-        )
-        pg_part = f", PostgreSQL backends {pg / count:.2f} ms" if backends else ""
-        print(
-            f"{label}: CPU per booking: server {busy / count:.2f} ms (idle upkeep of "
-            f"{idle_rate / 1000:.0%} of a core taken off; {cpu / count:.2f} ms with it){pg_part}"
-        )
+        holds = fire(svc, label, workers, threads, count, clients, idle_s)
         svc.stop()  # (on SQLite the server's upkeep would contend with the count's writes)
         print(
             f"{label}: SQL statements + commits per single-leg hold in the store: "
-            f"{statements_per_hold(svc, sea, tokens[0]):.1f}"
+            f"{statements_per_hold(svc, holds.sea, svc.tokens[0][1]):.1f}"
         )
-        overbooked, mismatched, slots = _check(svc.db)
-        with svc.db.session() as s:
-            held = s.scalar(select(CapSlot.held).where(CapSlot.id == hot["key"]))
-        print(
-            f"{label}: after the run {slots} slots, overbooked {overbooked}, counters not matching "
-            f"their bookings {mismatched}; the 52-wagon ferry holds {held}"
-        )
-    broken = [f"{label}: {n} answers {code}" for code, n in statuses.items() if code >= 500]
-    if overbooked or mismatched or (held or 0) > HOT_WAGONS:
-        broken.append(f"{label}: overbooked {overbooked}, counters off {mismatched}, ferry {held}")
-    return broken
+        return verdict(svc, label, holds)
 
 
 def main() -> None:

@@ -47,19 +47,21 @@ from corridor.store.models import CustomsDeclaration, Shipment
 
 async def writers(
     svc: Service,
-    stop: float,
+    tokens: list[str],
+    killed: threading.Event,
     acknowledged: list[str],
     declared: list[str],
     answers: Counter[str],
 ) -> None:
     """Every client books as fast as it can; every other one also lodges a customs declaration
-    for each shipment it booked (create-and-lodge: two signed records in the customs log)."""
-    limits = httpx.Limits(max_connections=len(svc.tokens))
+    for each shipment it booked (create-and-lodge: two signed records in the customs log), until
+    the server has been killed (no write can be acknowledged after that)."""
+    limits = httpx.Limits(max_connections=len(tokens))
     async with httpx.AsyncClient(base_url=svc.base, timeout=10, limits=limits) as http:
 
         async def one(token: str, declares: bool) -> None:
             h = {"Authorization": f"Bearer {token}"}
-            while time.perf_counter() < stop:
+            while not killed.is_set():
                 try:
                     r = await http.post(
                         "/shipments", json={"reference": "KILL", "route": SHORT}, headers=h
@@ -84,25 +86,29 @@ async def writers(
                     answers[type(exc).__name__] += 1
                     await asyncio.sleep(0.05)
 
-        await asyncio.gather(*(one(token, i % 2 == 0) for i, (_, token) in enumerate(svc.tokens)))
+        await asyncio.gather(*(one(token, i % 2 == 0) for i, token in enumerate(tokens)))
 
 
-def kill9(svc: Service, workers: int, before: float) -> bool:
-    """Bookings and declarations under load, SIGKILL to every process, restart, then count the
-    acknowledged writes missing and run ``corridor customs verify --trusted-keys`` (goal: 0 and OK)."""
-    svc.start(workers)
+def kill9(svc: Service, workers: int, before: float, clients: int) -> bool:
+    """Bookings and declarations under load on the running server, SIGKILL to every process,
+    restart, then count the acknowledged writes missing and run ``corridor customs verify
+    --trusted-keys`` (goal: 0 and OK)."""
     acknowledged: list[str] = []
     declared: list[str] = []
     answers: Counter[str] = Counter()
 
+    killed = threading.Event()
+
     def load() -> None:
-        asyncio.run(writers(svc, time.perf_counter() + before + 3, acknowledged, declared, answers))
+        tokens = [token for _, token in svc.tokens[:clients]]
+        asyncio.run(writers(svc, tokens, killed, acknowledged, declared, answers))
 
     thread = threading.Thread(target=load)
     thread.start()
     time.sleep(before)
     at_kill = len(acknowledged), len(declared)
     svc.kill9()
+    killed.set()
     thread.join()
     acked, lodged = set(acknowledged), set(declared)  # no 201 can arrive after the kill
     with svc.db.session() as s:
@@ -274,7 +280,8 @@ def main() -> None:
             return
         print(f"{kind}:")
         if args.what == "kill9":
-            if not kill9(svc, args.workers, args.before):
+            svc.start(args.workers)
+            if not kill9(svc, args.workers, args.before, clients):
                 sys.exit(1)
         elif args.what == "pgkill":
             pgkill(svc, args.workers, args.kills, args.every, args.think)

@@ -27,10 +27,15 @@ import random
 import resource
 import time
 from collections import Counter, defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from _client import Connection, HttpError
-from _service import PG_URL, SHORT, database_cpu, ms, pct, server_cpu, service
+
+if TYPE_CHECKING:
+    from _service import Service
+
+# _service (the database, the server process, corridor's store) is imported where it is used, not
+# here: the harness processes are spawned and import this script, and need only the client.
 
 OPS = (("read", 0.35), ("list", 0.20), ("nodes", 0.15), ("book", 0.20), ("cancel", 0.10))
 
@@ -63,7 +68,7 @@ def pick() -> str:
 
 
 async def client_loop(
-    conn: Connection, token: str, tally: Tally, stop: float, think: float
+    conn: Connection, token: str, tally: Tally, stop: float, think: float, route: dict[str, Any]
 ) -> None:
     mine: list[str] = []
     await asyncio.sleep(random.uniform(0, think))  # no thundering start
@@ -87,7 +92,7 @@ async def client_loop(
                 r = await conn.request(
                     "POST",
                     "/shipments",
-                    json_body={"reference": "LOAD", "route": SHORT},
+                    json_body={"reference": "LOAD", "route": route},
                     token=token,
                 )
                 if r.status_code == 201:
@@ -99,7 +104,9 @@ async def client_loop(
             tally.add(op, began, str(r.status_code))
         except HttpError as exc:
             tally.add(op, began, str(exc))
-        await asyncio.sleep(random.expovariate(1 / think))
+        # (a pause that would end after the run is cut short: the run is over then)
+        pause = random.expovariate(1 / think)
+        await asyncio.sleep(min(pause, max(0.0, stop - time.perf_counter())))
     await conn.close()
 
 
@@ -117,12 +124,12 @@ async def prober(base: str, tally: Tally, stop: float) -> None:
 
 
 async def drive(
-    base: str, tokens: list[str], duration: float, think: float, probe: bool
+    base: str, tokens: list[str], duration: float, think: float, probe: bool, route: dict[str, Any]
 ) -> tuple[Tally, float]:
     tally = Tally()
     began = time.perf_counter()
     stop = began + duration
-    loops = [client_loop(Connection(base), token, tally, stop, think) for token in tokens]
+    loops = [client_loop(Connection(base), token, tally, stop, think, route) for token in tokens]
     if probe:
         loops.append(prober(base, tally, stop))
     await asyncio.gather(*loops)
@@ -130,7 +137,13 @@ async def drive(
 
 
 def _part(
-    base: str, tokens: list[str], duration: float, think: float, probe: bool, out: Any
+    base: str,
+    tokens: list[str],
+    duration: float,
+    think: float,
+    probe: bool,
+    route: dict[str, Any],
+    out: Any,
 ) -> None:
     """One harness process: its share of the clients (and the prober in the first)."""
     try:
@@ -139,7 +152,7 @@ def _part(
         uvloop.install()
     except ImportError:
         pass
-    tally, elapsed = asyncio.run(drive(base, tokens, duration, think, probe))
+    tally, elapsed = asyncio.run(drive(base, tokens, duration, think, probe, route))
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime
     out.send((dict(tally.latency), {k: dict(v) for k, v in tally.answers.items()}, elapsed, cpu))
@@ -147,7 +160,12 @@ def _part(
 
 
 def drive_split(
-    base: str, tokens: list[str], duration: float, think: float, processes: int
+    base: str,
+    tokens: list[str],
+    duration: float,
+    think: float,
+    processes: int,
+    route: dict[str, Any],
 ) -> tuple[Tally, float, float]:
     """The clients spread over ``processes`` harness processes (so that the harness is not the
     bottleneck on one core); their tallies merged, and the CPU seconds the harness used."""
@@ -156,7 +174,7 @@ def drive_split(
     for i in range(processes):
         here, there = ctx.Pipe(duplex=False)
         share = tokens[i::processes]
-        proc = ctx.Process(target=_part, args=(base, share, duration, think, i == 0, there))
+        proc = ctx.Process(target=_part, args=(base, share, duration, think, i == 0, route, there))
         proc.start()
         pipes.append(here)
         procs.append(proc)
@@ -177,6 +195,8 @@ def drive_split(
 
 
 def report(label: str, tally: Tally, elapsed: float) -> None:
+    from _service import ms, pct
+
     total = sum(len(v) for op, v in tally.latency.items() if op != "health")
     print(f"\n{label}: {total} requests in {elapsed:.0f} s = {total / elapsed:.0f} req/s")
     print(f"  {'operation':<8} {'count':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  answers")
@@ -203,7 +223,33 @@ def report(label: str, tally: Tally, elapsed: float) -> None:
     )
 
 
+def run(
+    svc: Service, label: str, clients: int, duration: float, think: float, processes: int
+) -> Tally:
+    """The mixed load from ``clients`` clients (the service's first tokens) against the running
+    server for ``duration`` seconds; prints the report and the CPU per request."""
+    from _service import SHORT, database_cpu, server_cpu
+
+    tokens = [token for _, token in svc.tokens[:clients]]
+    cpu_before, db_before = server_cpu(svc), database_cpu(svc)
+    tally, elapsed, harness_cpu = drive_split(
+        svc.base, tokens, duration, think, max(1, processes), SHORT
+    )
+    cpu, db_cpu = server_cpu(svc) - cpu_before, database_cpu(svc) - db_before
+    report(label, tally, elapsed)
+    served = sum(len(v) for v in tally.latency.values())
+    print(
+        f"  server CPU: {cpu:.1f} s for {served} requests (/health included) = "
+        f"{cpu * 1000 / max(1, served):.2f} ms per request; database backends "
+        f"{db_cpu * 1000 / max(1, served):.2f} ms; harness "
+        f"{harness_cpu * 1000 / max(1, served):.2f} ms"
+    )
+    return tally
+
+
 def main() -> None:
+    from _service import PG_URL, service
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--pg-url", default=PG_URL)
@@ -227,20 +273,7 @@ def main() -> None:
             f"over {args.organisations} organisations, mean think {args.think} s; "
             f"server ready in {startup:.1f} s"
         )
-        tokens = [token for _, token in svc.tokens]
-        cpu_before, db_before = server_cpu(svc), database_cpu(svc)
-        tally, elapsed, harness_cpu = drive_split(
-            svc.base, tokens, args.duration, args.think, max(1, args.harness_processes)
-        )
-        cpu, db_cpu = server_cpu(svc) - cpu_before, database_cpu(svc) - db_before
-        report(kind, tally, elapsed)
-        served = sum(len(v) for v in tally.latency.values())
-        print(
-            f"  server CPU: {cpu:.1f} s for {served} requests (/health included) = "
-            f"{cpu * 1000 / max(1, served):.2f} ms per request; database backends "
-            f"{db_cpu * 1000 / max(1, served):.2f} ms; harness "
-            f"{harness_cpu * 1000 / max(1, served):.2f} ms"
-        )
+        tally = run(svc, kind, args.clients, args.duration, args.think, args.harness_processes)
     if tally.errors():
         # An error is the run failing, whatever the latencies (CI runs a small one).
         raise SystemExit(f"{tally.errors()} requests failed (5xx or transport)")

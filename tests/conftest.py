@@ -356,7 +356,7 @@ LONGEST_FIRST = (
     "tests/energy/test_model.py::test_sweep",
     "tests/api/test_schemathesis.py::test_fuzzing",
     "tests/api/test_access_matrix.py",
-    "tests/test_benchmarks.py",  # real servers as processes: 10-15 s each
+    "tests/test_benchmarks.py",  # real servers as processes: 20-25 s of CPU per database
     "tests/web/test_languages.py",
     "tests/web/test_dashboard_e2e.py",
     "tests/web/test_roles_e2e.py",

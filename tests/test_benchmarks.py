@@ -4,8 +4,9 @@ Each script in ``benchmarks/`` exits non-zero when a guarantee breaks (an overbo
 counter that disagrees with its bookings, a 5xx or a dropped connection under load, an
 acknowledged write lost to ``kill -9``, a customs log that no longer verifies). Here they run
 against the real server (``corridor serve --workers N`` as its own processes) on both databases,
-small enough for the suite; the figures they print are for the README and are not asserted
-(a timed test would fail on a busy machine and pass on a broken one).
+small enough for the suite and one after the other on one prepared database and server
+(benchmarks/smoke.py); the figures they print are for the README and are not asserted (a timed
+test would fail on a busy machine and pass on a broken one).
 """
 
 from __future__ import annotations
@@ -38,66 +39,43 @@ def _run(script: str, *args: str, postgres: bool) -> str:
 
 
 @pytest.mark.parametrize("db", ["sqlite", "postgres"])
-def test_capacity_benchmark_never_overbooks(db):
-    # 700 holds from 50 clients: one in ten goes to one 52-wagon ferry, which fills up.
+def test_benchmarks_keep_their_guarantees(db):
+    # capacity, load and kill -9 (benchmarks/smoke.py) on one prepared database and one
+    # `corridor serve --workers 2`: a server's start-up costs more CPU than each small run.
     out = _run(
-        "capacity.py",
+        "smoke.py",
         "--db",
         db,
+        "--workers",
+        "2",
+        # capacity: 700 holds from 50 clients; one in ten goes to one 52-wagon ferry, which fills up
         "--bookings",
         "700",
         "--clients",
         "50",
-        "--idle-s",
-        "0",
+        # load: about 100 requests/s offered, reading and writing mixed: errors only
+        "--duration",
+        "3",
+        "--think",
+        "0.5",
+        # kill -9 after 2 s of 10 writers booking and declaring
+        "--kill-clients",
+        "10",
+        "--before",
+        "2",
         postgres=db == "postgres",
     )
     label = "SQLite" if db == "sqlite" else "PostgreSQL"
+    # capacity: never overbooks
     assert "overbooked 0, counters not matching their bookings 0" in out, out
     assert "the 52-wagon ferry holds 52" in out, out
     answers = next(line for line in out.splitlines() if line.startswith(f"{label} (")).split(
         "answers "
     )[1]
     assert "409" in answers, out  # the full ferry refused the rest
-
-
-@pytest.mark.parametrize("db", ["sqlite", "postgres"])
-def test_load_benchmark_has_no_errors(db):
-    # About 100 requests/s offered, reading and writing mixed: errors only, on a busy CI machine.
-    out = _run(
-        "load.py",
-        "--db",
-        db,
-        "--workers",
-        "2",
-        "--threads",
-        "8",
-        "--clients",
-        "50",
-        "--duration",
-        "3",
-        "--think",
-        "0.5",
-        postgres=db == "postgres",
-    )
+    # load: no errors
     assert "errors (5xx or transport): 0" in out, out
-
-
-@pytest.mark.parametrize("db", ["sqlite", "postgres"])
-def test_kill9_loses_no_acknowledged_write_and_the_log_verifies(db):
-    out = _run(
-        "faults.py",
-        "kill9",
-        "--db",
-        db,
-        "--workers",
-        "2",
-        "--clients",
-        "10",
-        "--before",
-        "2",
-        postgres=db == "postgres",
-    )
+    # kill -9: no acknowledged write lost, and the customs log verifies
     assert "0 acknowledged lost" in out, out
     assert "verify --trusted-keys trust.json: exit 0" in out, out
     assert "goal (0 acknowledged writes lost and verify OK): met" in out, out

@@ -37,8 +37,6 @@ def serve(
     """
     import uvicorn
 
-    from corridor.api import create_app
-
     settings = get_settings()
     workers = workers or settings.workers
     files.secure(settings.var_dir, settings.resolved_database_url())
@@ -65,12 +63,15 @@ def serve(
         "timeout_keep_alive": settings.keep_alive_s,
     }
     if workers == 1:
+        from corridor.api import create_app
         from corridor.api.worker import settle_memory
 
         app = create_app(settings, db)
         settle_memory()
         uvicorn.run(app, **common)  # type: ignore[arg-type]
         return
+    # The supervisor only prepares the database and watches the workers: it never imports the
+    # API (about 2 s of CPU at every start); each worker builds its own app.
     db.dispose()  # each worker opens its own pool
     uvicorn.run(
         "corridor.api.worker:app",
