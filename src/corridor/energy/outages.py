@@ -94,7 +94,17 @@ def harm(
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
-    # "spawn": a fresh interpreter per worker, safe whatever threads the parent runs (uvicorn, HiGHS).
+    """Worker processes that start without importing PyPSA again each.
+
+    Workers must not be forked from the caller, which may run threads (uvicorn, HiGHS). Where
+    available they fork from a fork server, a clean single-threaded process that has imported
+    the model (PyPSA: seconds of CPU) once and keeps it for later sweeps; elsewhere they are fresh
+    interpreters ("spawn").
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["corridor.energy.model", "corridor.energy.results"])
+        return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
