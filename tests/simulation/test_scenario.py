@@ -4,7 +4,7 @@ import pytest
 
 from corridor.network import load_network
 from corridor.simulation import ScenarioError, prepare, scenario_names
-from corridor.simulation.scenario import load_scenario, load_text, locate
+from corridor.simulation.scenario import SCENARIO_DIR, load_scenario, load_text, locate
 from corridor.simulation.validate import checker
 
 SHIPPED = ["aktau-storm", "base-2024", "digital-borders", "more-ferries", "wb-2030"]
@@ -40,6 +40,26 @@ def test_child_adds_fleet_on_top_of_its_base():
     assert sc.chain[-1] == "more-ferries.toml"
     assert {f.service for f in sc.fleet} >= {"asco-aktau-alat-feeder"}
     assert sc.total_tonnes() == pytest.approx(prepare("wb-2030").total_tonnes())
+
+
+def test_an_edited_scenario_file_is_read_again(tmp_path):
+    # prepare() keeps validated scenarios per process; an edit of the file or of its base, or its
+    # removal, must show at once.
+    base = tmp_path / "base-2024.toml"
+    base.write_text((SCENARIO_DIR / "base-2024.toml").read_text())
+    child = tmp_path / "child.toml"
+    head = '[scenario]\nname = "child"\nbase = "base-2024"\nyear = 2025\n'
+    child.write_text(head + 'description = "first"\n')
+    first = prepare("child", directory=tmp_path)
+    assert (first.description, first.seasonality[0]) == ("first", 0.85)
+    assert prepare("child", directory=tmp_path) is first  # kept, not validated again
+    child.write_text(head + 'description = "second"\n')
+    assert prepare("child", directory=tmp_path).description == "second"
+    base.write_text(base.read_text().replace("seasonality = [0.85,", "seasonality = [0.8,", 1))
+    assert prepare("child", directory=tmp_path).seasonality[0] == 0.8
+    child.unlink()
+    with pytest.raises(ScenarioError):
+        prepare("child", directory=tmp_path)
 
 
 def _write(tmp_path, text, name="bad.toml"):
