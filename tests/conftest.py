@@ -324,12 +324,13 @@ def demo_template(tmp_path_factory) -> DemoTemplate:
 # replaces xdist's loadgroup (whose xdist_group marks pytest 9 no longer applies): every test is
 # its own unit of work, handed to the next free worker in collection order, except the modules (or
 # folders, ending in "/") in ONE_WORKER, whose tests share something too costly to build once per
-# worker: a module-scoped fixture, one Chromium per module, PyPSA's import (3-4 s CPU).
+# worker: a module-scoped fixture, one Chromium for consecutive browser tests, PyPSA's import
+# (3-4 s CPU).
 ONE_WORKER = {
     "tests/energy/",  # PyPSA imported once; one full-year solve (8,760 hours)
     "tests/simulation/test_calibration.py",  # one simulated year
     "tests/web/test_roles_e2e.py",  # one server the roles take turns on
-    "tests/web/test_languages.py",  # one Chromium per module (tests/web/conftest.py)
+    "tests/web/test_languages.py",  # one server per test, one Chromium (tests/web/conftest.py)
     "tests/web/test_dashboard_e2e.py",
     "tests/web/test_declaration_e2e.py",
     "tests/web/test_capacity_e2e.py",
