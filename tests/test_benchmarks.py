@@ -53,16 +53,17 @@ def test_benchmarks_keep_their_guarantees(db):
         "700",
         "--clients",
         "50",
-        # load: about 100 requests/s offered, reading and writing mixed: errors only
+        # load: about 100 requests/s offered for 2 s, reading and writing mixed: errors only
         "--duration",
-        "3",
+        "2",
         "--think",
         "0.5",
-        # kill -9 after 2 s of 10 writers booking and declaring
+        # kill -9 after 1 s of 10 writers booking and declaring (a few hundred writes; the
+        # kill also waits for one acknowledged booking and declaration)
         "--kill-clients",
         "10",
         "--before",
-        "2",
+        "1",
         postgres=db == "postgres",
     )
     label = "SQLite" if db == "sqlite" else "PostgreSQL"
