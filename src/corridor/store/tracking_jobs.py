@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -433,25 +432,13 @@ def run_job(
     return {"captureID": capture_id, "success": True, **summary, "shipments": shipments}
 
 
-_NETWORKS: dict[str, tuple[float, Network]] = {}
-_NETWORKS_LOCK = threading.Lock()
-#: A consumer reloads the stored network at most this often (it changes only on import).
-NETWORK_TTL_S = 60.0
-
-
 def stored_network(db: Database, settings: Settings) -> Network:
-    """The stored network, kept for ``NETWORK_TTL_S`` per database (rebuilding it takes a while)."""
+    """The stored network: read once per process while its fingerprint is unchanged
+    (`store.network.load_stored_network` keeps it), one small query per call after that."""
     from corridor.store.network import load_stored_network
 
-    with _NETWORKS_LOCK:
-        cached = _NETWORKS.get(db.url)
-        if cached is not None and time.monotonic() - cached[0] < NETWORK_TTL_S:
-            return cached[1]
     with db.session() as s:
-        network = load_stored_network(s, settings.network_dir)
-    with _NETWORKS_LOCK:
-        _NETWORKS[db.url] = (time.monotonic(), network)
-    return network
+        return load_stored_network(s, settings.network_dir)
 
 
 def after_capture(
