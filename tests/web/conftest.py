@@ -70,7 +70,7 @@ CHROMIUM_ARGS = [
 class _Chromium:
     """One Chromium (and one Playwright driver) for a run of consecutive browser tests.
 
-    Launching costs about 2 s of CPU (Chromium's processes and Playwright's Node.js driver), and
+    Launching costs about 1 s of CPU (Chromium's processes and Playwright's Node.js driver), and
     the browser tests of several modules usually run back to back on a test worker. It is closed
     before the first test that is not a browser test: Playwright's sync API keeps an asyncio loop
     running in the main thread while it is open, and a test that calls asyncio.run() would fail
