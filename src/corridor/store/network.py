@@ -49,7 +49,7 @@ def stored_records(session: Session, kind: str) -> dict[str, dict[str, Any]]:
 
 #: Networks already read back in this process, by the fingerprint stored with the records and
 #: the directory: several apps over one database in a process (a test run builds hundreds) each
-#: read and validated the same 2,400 records again, about 35 ms of CPU. The records change only
+#: read and validated the same 2,400 records again, about 21 ms of CPU (benchmarks/overheads.py). The records change only
 #: through `import_network`, which stores the new fingerprint in the same transaction, and a
 #: loaded network is a frozen value that callers share.
 _LOADED: dict[tuple[str, str], Network] = {}
