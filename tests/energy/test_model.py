@@ -113,3 +113,30 @@ def test_2030_sends_more_gas_to_europe_and_power_over_the_black_sea_than_2025():
     cable = {s["id"]: s for s in later["segments"]}["black-sea-cable"]
     assert cable["forward"] > 0
     assert "black-sea-cable" not in {s["id"] for s in now["segments"]}
+
+
+def test_the_solve_reads_back_what_pypsas_own_optimize_gives():
+    # model.solve calls PyPSA's steps without the AC post-processing that n.optimize ends with;
+    # flows, dispatch and prices must be PyPSA's own, hour by hour (here over 6 hours of 2030).
+    from corridor.energy import model
+
+    prep = prepare("2030")
+    ours = model.build(prep.data, 2030)
+    model.solve(ours, 0, 5, prep.data.assumptions.window_hours)
+    theirs = model.build(prep.data, 2030)
+    status, _ = theirs.optimize(
+        snapshots=theirs.snapshots[:6],
+        solver_name="highs",
+        io_api="direct",
+        include_objective_constant=False,
+        threads=1,
+        output_flag=False,
+    )
+    assert status == "ok"
+    for table in ("links_t", "buses_t", "generators_t"):
+        attr = {"links_t": "p0", "buses_t": "marginal_price", "generators_t": "p"}[table]
+        mine = getattr(ours, table)[attr].iloc[:6]
+        pypsa = getattr(theirs, table)[attr].iloc[:6]
+        assert list(mine.columns) == list(pypsa.columns)
+        assert np.allclose(mine.to_numpy(), pypsa.to_numpy(), rtol=0, atol=1e-6), table
+    assert ours.links_t.p0.iloc[:6].abs().to_numpy().sum() > 0
